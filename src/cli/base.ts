@@ -1,0 +1,156 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
+
+import { createConnection, type Connection, type ConnectionOptions } from '../connection/clients.js'
+import { withPrefix } from '../connection/names.js'
+import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.js'
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalEngine, type LocalEngine } from '../local/engine.js'
+import { confirmAction } from './confirm.js'
+import { createProgress, type Progress } from './progress.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DynxCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+const CONNECTION = 'Connection'
+
+/** Flags for a second connection (the source of a clone or copy), e.g. --source-region. */
+export function sourceConnectionFlags() {
+  return {
+    'source-region': Flags.string({ summary: 'Region of the source table (default: --region).', helpGroup: 'SOURCE' }),
+    'source-profile': Flags.string({ summary: 'AWS profile for the source (default: --profile).', helpGroup: 'SOURCE' }),
+    'source-endpoint': Flags.string({ summary: 'Endpoint of the source (default: --endpoint).', helpGroup: 'SOURCE' }),
+  }
+}
+
+// AWS errors whose cause is the request the user made, not the tool.
+const BAD_INPUT_ERRORS = new Set(['ValidationException', 'LimitExceededException'])
+const CREDENTIAL_ERRORS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'AccessDeniedException', 'CredentialsProviderError'])
+
+/**
+ * Owns the global flags, builds clients once (starting the embedded engine for --local), maps
+ * every error to a message and a documented exit code, and cleans up in finally.
+ */
+export abstract class DynxCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    region: Flags.string({ summary: 'AWS region (default: AWS_REGION or the profile\'s region).', helpGroup: CONNECTION }),
+    profile: Flags.string({ summary: 'AWS profile from ~/.aws/config (SSO included).', env: 'AWS_PROFILE', helpGroup: CONNECTION }),
+    endpoint: Flags.string({ summary: 'DynamoDB endpoint URL (default: AWS_ENDPOINT_URL_DYNAMODB).', helpGroup: CONNECTION }),
+    local: Flags.boolean({ summary: 'Use the embedded engine stored in $DYNX_LOCAL_PATH (default ~/.dynx/local).', helpGroup: CONNECTION, exclusive: ['endpoint'] }),
+    prefix: Flags.string({ summary: 'Table name prefix: with --prefix staging_, "users" means "staging_users".', default: '', helpGroup: CONNECTION }),
+    timeout: Flags.integer({ summary: 'Seconds to wait for each DynamoDB response.', default: 15, min: 1, helpGroup: CONNECTION }),
+    yes: Flags.boolean({ char: 'y', summary: 'Confirm destructive or production-facing changes without asking.' }),
+    verbose: Flags.boolean({ summary: 'More detail on stderr (never credentials).' }),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  protected progress!: Progress
+  private connections: Connection[] = []
+  private engine?: LocalEngine
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof DynxCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+    this.progress = createProgress({ quiet: this.jsonEnabled(), verbose: this.flags.verbose })
+  }
+
+  /** The table name with the global --prefix applied. */
+  protected table(name: string): string {
+    return withPrefix(name, this.flags.prefix)
+  }
+
+  /** The main connection, from --region/--profile/--endpoint/--local; built once. */
+  protected async connect(): Promise<Connection> {
+    if (this.connections[0]) return this.connections[0]
+    const f = this.flags
+    let options: ConnectionOptions
+    if (f.local) {
+      this.engine = await startLocalEngine()
+      options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})` }
+    } else {
+      options = { region: f.region, profile: f.profile, endpoint: f.endpoint }
+    }
+    const conn = createConnection({ ...options, requestTimeoutMs: f.timeout * 1000 })
+    this.connections.unshift(conn)
+    if (f.verbose && !this.jsonEnabled()) {
+      const d = await conn.describe()
+      this.logToStderr(`connection: endpoint=${d.endpoint} region=${d.region}${d.profile ? ` profile=${d.profile}` : ''} credentials=${d.credentialSource}`)
+    }
+    return conn
+  }
+
+  /** A second connection whose unset parts default to the main one (for --source-* flags). */
+  protected async connectSource(source: { region?: string; profile?: string; endpoint?: string }): Promise<Connection> {
+    const main = await this.connect()
+    if (!source.region && !source.profile && !source.endpoint) return main
+    const f = this.flags
+    const conn = createConnection({
+      region: source.region ?? f.region,
+      profile: source.profile ?? f.profile,
+      endpoint: source.endpoint ?? (f.local ? undefined : f.endpoint),
+      requestTimeoutMs: f.timeout * 1000,
+    })
+    this.connections.push(conn)
+    return conn
+  }
+
+  protected async confirm(question: string, expected?: string): Promise<void> {
+    this.progress.stop()
+    await confirmAction(question, { yes: this.flags.yes, expected })
+  }
+
+  /** Maps any failure to "message + what to do" and a stable exit code. */
+  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    this.progress?.fail()
+    if (err instanceof Errors.CLIError || (err as { oclif?: unknown }).oclif) {
+      // oclif's own parse errors (unknown flag, missing argument) are bad usage.
+      if ((err as { oclif?: { exit?: number } }).oclif?.exit === undefined || (err as { oclif?: { exit?: number } }).oclif?.exit === 1) {
+        ;(err as { oclif?: { exit?: number } }).oclif = { exit: ExitCode.badInput }
+      }
+      return super.catch(err)
+    }
+    const mapped = this.toDynxError(err)
+    process.exitCode = mapped.exitCode
+    if (this.jsonEnabled()) {
+      this.logJson(this.toErrorJson(mapped))
+      return
+    }
+    const message = mapped.hint ? `${mapped.message}\n${mapped.hint}` : mapped.message
+    if (this.flags?.verbose && mapped.cause) this.logToStderr(String((mapped.cause as Error).stack ?? mapped.cause))
+    throw new Errors.CLIError(message, { exit: mapped.exitCode })
+  }
+
+  private toDynxError(err: unknown): DynxError {
+    const label = this.connections[0]?.label ?? this.flags?.endpoint ?? 'DynamoDB'
+    const explained = explainAwsError(err, label)
+    if (explained instanceof DynxError) return explained
+    const e = explained as Error & { name: string }
+    if (BAD_INPUT_ERRORS.has(e.name)) return new UserInputError(`DynamoDB rejected the request: ${e.message}`, 'Fix the input named in the message; nothing was changed by the rejected call.', { cause: err })
+    if (CREDENTIAL_ERRORS.has(e.name)) {
+      return new DynxError(`AWS refused the credentials (${e.name}): ${e.message}`, 'Check --profile/AWS_PROFILE, refresh an SSO session with `aws sso login`, or use --local.', { cause: err })
+    }
+    return new DynxError(`${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(err)}`, undefined, { cause: err })
+  }
+
+  protected override toErrorJson(err: unknown): unknown {
+    const e = err as DynxError
+    return { error: { name: e.name, message: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode: e.exitCode ?? ExitCode.failure } }
+  }
+
+  public override async finally(err: Error | undefined): Promise<void> {
+    this.progress?.stop()
+    for (const c of this.connections) c.destroy()
+    this.connections = []
+    await this.engine?.close()
+    return super.finally(err)
+  }
+}

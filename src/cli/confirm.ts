@@ -1,0 +1,35 @@
+import { createInterface } from 'node:readline/promises'
+
+import { NotConfirmedError } from '../errors.js'
+
+export interface ConfirmOptions {
+  /** --yes was given. */
+  yes: boolean
+  /** What the user must type on a terminal (e.g. the table name); "yes" by default. */
+  expected?: string
+  /** The flag that skips the question, for the non-interactive message. */
+  flag?: string
+  input?: NodeJS.ReadStream
+  output?: NodeJS.WriteStream
+}
+
+/**
+ * Asks before a destructive or production-facing action. With --yes it passes; on a terminal it
+ * wants the expected answer typed; with no terminal it never blocks and refuses instead.
+ */
+export async function confirmAction(question: string, options: ConfirmOptions): Promise<void> {
+  if (options.yes) return
+  const input = options.input ?? process.stdin
+  const output = options.output ?? process.stderr
+  const expected = options.expected ?? 'yes'
+  if (!input.isTTY) {
+    throw new NotConfirmedError(`${question} Not confirmed: stdin is not a terminal.`, `Re-run with ${options.flag ?? '--yes'} to confirm.`)
+  }
+  const rl = createInterface({ input, output })
+  try {
+    const answer = (await rl.question(`${question} Type "${expected}" to continue: `)).trim()
+    if (answer !== expected) throw new NotConfirmedError('Not confirmed; nothing was changed.')
+  } finally {
+    rl.close()
+  }
+}

@@ -1,0 +1,59 @@
+import ora, { type Ora } from 'ora'
+
+/**
+ * Progress on stderr: a spinner on a terminal, plain lines otherwise (so CI logs stay readable),
+ * nothing at all under --json.
+ */
+export interface Progress {
+  start(text: string): void
+  update(text: string): void
+  succeed(text: string): void
+  fail(text?: string): void
+  warn(text: string): void
+  info(text: string): void
+  stop(): void
+}
+
+export function createProgress(options: { quiet: boolean; verbose?: boolean; stream?: NodeJS.WriteStream }): Progress {
+  const stream = options.stream ?? process.stderr
+  if (options.quiet) {
+    const noop = () => {}
+    return { start: noop, update: noop, succeed: noop, fail: noop, warn: noop, info: noop, stop: noop }
+  }
+  if (stream.isTTY) {
+    let spinner: Ora | undefined
+    const spin = () => (spinner ??= ora({ stream }))
+    return {
+      start: (text) => void spin().start(text),
+      update: (text) => {
+        if (!spinner?.isSpinning) spin().start(text)
+        else spinner.text = text
+      },
+      succeed: (text) => void spin().succeed(text),
+      fail: (text) => {
+        if (spinner?.isSpinning) spinner.fail(text ? text : `${spinner.text} failed`)
+      },
+      warn: (text) => void spin().warn(text),
+      info: (text) => void spin().info(text),
+      stop: () => void spinner?.stop(),
+    }
+  }
+  let last = ''
+  const line = (text: string) => {
+    if (text !== last) stream.write(`${text}\n`)
+    last = text
+  }
+  return {
+    start: line,
+    update: (text) => {
+      if (options.verbose) line(text)
+    },
+    succeed: line,
+    fail: (text) => {
+      if (text) line(text)
+    },
+    warn: (text) => line(`warning: ${text}`),
+    info: line,
+    stop: () => {},
+  }
+}

@@ -1,0 +1,124 @@
+import Table from 'cli-table3'
+
+import type { ApplyPlan, ApplyResult } from '../tables/apply.js'
+import type { CreateTableResult } from '../tables/create.js'
+import type { TableInfo, TableSummary } from '../tables/describe.js'
+import type { GlobalIndexSpec, KeySpec, LocalIndexSpec } from '../tables/spec.js'
+
+/** Text renderers for results; the library returns data, these decide how a person sees it. */
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let v = n
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
+}
+
+const plain = { style: { head: [] as string[], border: [] as string[] } }
+
+export function renderTableList(tables: TableSummary[]): string {
+  if (tables.length === 0) return 'No tables.'
+  const t = new Table({ head: ['Table', 'Status', 'Billing', 'RCU', 'WCU', 'Items', 'Size'], ...plain })
+  for (const s of tables) {
+    t.push([s.name, s.status, s.billingMode === 'PAY_PER_REQUEST' ? 'on-demand' : 'provisioned', s.read ?? '-', s.write ?? '-', s.itemCount, formatBytes(s.sizeBytes)])
+  }
+  return t.toString()
+}
+
+const key = (k?: KeySpec) => (k ? `${k.name} (${k.type})` : '')
+const projection = (p: GlobalIndexSpec['projection']) => (Array.isArray(p) ? `INCLUDE ${p.join(', ')}` : (p ?? 'ALL'))
+
+export function renderTableInfo(info: TableInfo): string {
+  const s = info.spec
+  const lines: string[] = []
+  const row = (label: string, value: string) => lines.push(`${label.padEnd(20)}${value}`)
+  row('Table', info.name)
+  row('ARN', info.arn)
+  row('Status', info.status)
+  if (info.createdAt) row('Created', info.createdAt)
+  row('Partition key', key(s.hashKey))
+  if (s.rangeKey) row('Sort key', key(s.rangeKey))
+  row('Billing', s.billing === 'PROVISIONED' ? `provisioned, ${s.read} RCU / ${s.write} WCU` : 'on-demand (PAY_PER_REQUEST)')
+  row('Items', `${info.itemCount} (${formatBytes(info.sizeBytes)}, updated by DynamoDB about every 6 hours)`)
+  row('Table class', s.tableClass ?? 'STANDARD')
+  row('Encryption', s.sse?.enabled ? `KMS${s.sse.kmsKeyId ? ` ${s.sse.kmsKeyId}` : ' (AWS managed key)'}` : 'owned by DynamoDB')
+  row('Deletion protection', s.deletionProtection ? 'on' : 'off')
+  row('Stream', s.stream ? `${s.stream}${info.streamArn ? ` ${info.streamArn}` : ''}` : 'off')
+  row('TTL', info.unsupported.includes('ttl') ? 'unknown (engine cannot report it)' : s.ttl ? `${s.ttl} (${info.ttlStatus})` : 'off')
+  row(
+    'Point-in-time rec.',
+    info.unsupported.includes('pitr')
+      ? 'unknown (engine cannot report it)'
+      : info.pitr?.status === 'ENABLED'
+        ? `on${info.pitr.earliestRestorableTime ? `, restorable ${info.pitr.earliestRestorableTime} .. ${info.pitr.latestRestorableTime}` : ''}`
+        : 'off',
+  )
+  const tags = Object.entries(s.tags ?? {})
+  row('Tags', info.unsupported.includes('tags') ? 'unknown (engine cannot report them)' : tags.length ? tags.map(([k, v]) => `${k}=${v}`).join(', ') : 'none')
+  if (s.indexes?.length) {
+    lines.push('', 'Global secondary indexes')
+    const t = new Table({ head: ['Name', 'Partition key', 'Sort key', 'Projection', 'RCU/WCU', 'Status', 'Items'], ...plain })
+    for (const g of s.indexes) {
+      const state = info.indexes.find((i) => i.name === g.name)
+      t.push([g.name, key(g.hashKey), key(g.rangeKey), projection(g.projection), g.read !== undefined ? `${g.read}/${g.write}` : 'on-demand', state?.backfilling ? 'BACKFILLING' : (state?.status ?? ''), state?.itemCount ?? ''])
+    }
+    lines.push(t.toString())
+  }
+  if (s.localIndexes?.length) {
+    lines.push('', 'Local secondary indexes')
+    const t = new Table({ head: ['Name', 'Sort key', 'Projection'], ...plain })
+    for (const l of s.localIndexes as LocalIndexSpec[]) t.push([l.name, key(l.rangeKey), projection(l.projection)])
+    lines.push(t.toString())
+  }
+  return lines.join('\n')
+}
+
+export function renderCreateResult(r: CreateTableResult & { source?: string }): string {
+  const lines = [r.created ? `Created ${r.table}${r.source ? ` from ${r.source}` : ''} (${r.status}).` : `${r.table} already exists; left unchanged.`]
+  for (const s of r.settings) lines.push(`  ${s.status === 'applied' ? 'set' : 'skipped'}: ${s.detail}`)
+  for (const n of r.notes) if (r.created) lines.push(`  note: ${n}`)
+  return lines.join('\n')
+}
+
+const MARK: Record<string, string> = { create: '+', update: '~', manual: '!', unsupported: '?' }
+
+export function renderPlan(plan: ApplyPlan): string {
+  const changed = plan.tables.filter((t) => t.action !== 'none' || t.changes.length)
+  if (!plan.drift && changed.every((t) => t.changes.every((c) => c.kind === 'unsupported'))) {
+    const base = `no changes (${plan.tables.length} table${plan.tables.length === 1 ? '' : 's'} match the spec)`
+    const notes = changed.flatMap((t) => t.changes.map((c) => `  ? ${t.table}: ${c.description}`))
+    return [base, ...notes].join('\n')
+  }
+  const lines: string[] = []
+  for (const t of plan.tables) {
+    if (t.action === 'none' && !t.changes.length) {
+      lines.push(`  = ${t.table}: no changes`)
+      continue
+    }
+    if (t.action === 'create') {
+      lines.push(`  + ${t.table}: create`)
+      continue
+    }
+    lines.push(`  ~ ${t.table}:`)
+    for (const c of t.changes) lines.push(`      ${MARK[c.kind]} ${c.description}${c.kind === 'manual' ? ' (not attempted)' : ''}`)
+  }
+  lines.push('', 'Legend: + create, ~ update in place, ! needs a manual change (never attempted), ? engine cannot report it')
+  return lines.join('\n')
+}
+
+export function renderApplyResult(r: ApplyResult): string {
+  const lines: string[] = []
+  for (const t of r.tables) {
+    for (const c of t.changes) {
+      if (t.action === 'none' && c.outcome === 'skipped') continue
+      const tag = { applied: 'done', skipped: 'skipped', pending: 'pending (needs --yes)', manual: 'manual' }[c.outcome]
+      lines.push(`  ${t.table}: ${c.description} -- ${tag}${c.detail ? ` (${c.detail})` : ''}`)
+    }
+  }
+  lines.push(`${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged${r.remaining ? `, ${r.remaining} change(s) remaining` : ''}.`)
+  return lines.join('\n')
+}

@@ -1,0 +1,15 @@
+import { TableNotFoundError, explainAwsError } from '../errors.js'
+import type { Connection } from './clients.js'
+
+/**
+ * Runs one SDK call and turns its failure into a typed dynx error: a missing table becomes
+ * TableNotFoundError, an unreachable endpoint or unknown operation names the endpoint.
+ */
+export async function call<T>(conn: Connection, operation: string, fn: () => Promise<T>, table?: string): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (table && (err as { name?: string }).name === 'ResourceNotFoundException') throw new TableNotFoundError(table, conn.label)
+    throw explainAwsError(err, conn.label, operation)
+  }
+}

@@ -1,0 +1,170 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types'
+
+import { UserInputError } from '../errors.js'
+
+export interface ConnectionOptions {
+  /** AWS region; falls back to the SDK's own resolution (AWS_REGION, profile config). */
+  region?: string
+  /** Named profile from ~/.aws/config and ~/.aws/credentials (SSO profiles included). */
+  profile?: string
+  /** Custom endpoint; falls back to AWS_ENDPOINT_URL_DYNAMODB. */
+  endpoint?: string
+  /** Fixed credentials (the embedded engine's dummy ones); otherwise the SDK provider chain. */
+  credentials?: AwsCredentialIdentity
+  /** Per-request socket timeout. */
+  requestTimeoutMs?: number
+  /** Time allowed to open a connection. */
+  connectTimeoutMs?: number
+  /** Attempts per request, SDK retries included. */
+  maxAttempts?: number
+  /** Human label of where this connection points, e.g. "embedded --local engine". */
+  label?: string
+}
+
+/** Everything a dynx operation needs to talk to one DynamoDB endpoint. */
+export interface Connection {
+  readonly dynamodb: DynamoDBClient
+  readonly cloudwatch: CloudWatchClient
+  readonly autoscaling: ApplicationAutoScalingClient
+  /** The endpoint URL, or undefined for the AWS regional default. */
+  readonly endpoint: string | undefined
+  /** Where requests go, for messages: the endpoint URL or "AWS DynamoDB (region)". */
+  readonly label: string
+  /** Region in use (resolved). */
+  region(): Promise<string>
+  /** Safe-to-print description: never contains credentials. */
+  describe(): Promise<ConnectionDescription>
+  destroy(): void
+}
+
+export interface ConnectionDescription {
+  endpoint: string
+  region: string
+  profile?: string
+  credentialSource: string
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000
+
+// Loopback engines accept any key; this lets `--endpoint http://localhost:8000` work with no AWS setup.
+const LOOPBACK_DUMMY_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'dynx-local', secretAccessKey: 'dynx-local' }
+
+export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
+  if (!endpoint) return false
+  try {
+    const host = new URL(endpoint).hostname
+    return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host)
+  } catch {
+    return false
+  }
+}
+
+function validateEndpoint(endpoint: string): string {
+  let url: URL
+  try {
+    url = new URL(endpoint)
+  } catch {
+    throw new UserInputError(
+      `--endpoint "${endpoint}" is not a URL.`,
+      'Give a full URL such as http://localhost:8000 or https://dynamodb.eu-west-1.amazonaws.com.',
+    )
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UserInputError(`--endpoint "${endpoint}" must use http or https.`, 'Example: http://localhost:8000')
+  }
+  return endpoint.replace(/\/+$/, '')
+}
+
+export function createConnection(options: ConnectionOptions = {}): Connection {
+  const rawEndpoint = options.endpoint ?? (process.env.AWS_ENDPOINT_URL_DYNAMODB || undefined)
+  const endpoint = rawEndpoint ? validateEndpoint(rawEndpoint) : undefined
+  let credentialSource = 'AWS SDK credential chain'
+  let credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider
+  if (options.credentials) {
+    credentials = options.credentials
+    credentialSource = 'static (embedded engine)'
+  } else {
+    const chain = fromNodeProviderChain(options.profile ? { profile: options.profile } : {})
+    const loopback = isLoopbackEndpoint(endpoint)
+    credentials = async () => {
+      try {
+        return await chain()
+      } catch (err) {
+        if (loopback) {
+          credentialSource = 'dummy (loopback endpoint, no AWS credentials found)'
+          return LOOPBACK_DUMMY_CREDENTIALS
+        }
+        throw new UserInputError(
+          `No AWS credentials found${options.profile ? ` for profile "${options.profile}"` : ''}: ${(err as Error).message}`,
+          'Set AWS_PROFILE or --profile (run `aws sso login --profile NAME` for SSO), or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; use --local for the embedded engine.',
+          { cause: err },
+        )
+      }
+    }
+  }
+
+  // Local engines ignore the region, so one is never required when an endpoint is given.
+  const region = options.region ?? (endpoint && !process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION && !options.profile ? 'us-east-1' : undefined)
+  const requestHandler = new NodeHttpHandler({
+    connectionTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  })
+  const common = {
+    ...(region ? { region } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    credentials,
+    requestHandler,
+    maxAttempts: options.maxAttempts ?? 3,
+  }
+  const dynamodb = new DynamoDBClient({ ...common, ...(endpoint ? { endpoint } : {}) })
+  let cloudwatch: CloudWatchClient | undefined
+  let autoscaling: ApplicationAutoScalingClient | undefined
+  // CloudWatch and Auto Scaling share the endpoint only when it is a local emulator (moto serves all three).
+  const sideEndpoint = endpoint && isLoopbackEndpoint(endpoint) ? { endpoint } : {}
+
+  async function resolvedRegion(): Promise<string> {
+    try {
+      return await dynamodb.config.region()
+    } catch (err) {
+      throw new UserInputError(
+        'No AWS region is set.',
+        'Pass --region, set AWS_REGION, or add `region` to your profile in ~/.aws/config.',
+        { cause: err },
+      )
+    }
+  }
+
+  return {
+    dynamodb,
+    get cloudwatch() {
+      cloudwatch ??= new CloudWatchClient({ ...common, ...sideEndpoint })
+      return cloudwatch
+    },
+    get autoscaling() {
+      autoscaling ??= new ApplicationAutoScalingClient({ ...common, ...sideEndpoint })
+      return autoscaling
+    },
+    endpoint,
+    label: options.label ?? endpoint ?? `AWS DynamoDB${options.region ? ` (${options.region})` : ''}`,
+    region: resolvedRegion,
+    async describe() {
+      return {
+        endpoint: endpoint ?? 'AWS regional endpoint',
+        region: await resolvedRegion(),
+        ...(options.profile ? { profile: options.profile } : {}),
+        credentialSource,
+      }
+    },
+    destroy() {
+      dynamodb.destroy()
+      cloudwatch?.destroy()
+      autoscaling?.destroy()
+    },
+  }
+}

@@ -1,0 +1,3 @@
+export * from './clients.js'
+export * from './names.js'
+export * from './call.js'

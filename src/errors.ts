@@ -1,0 +1,149 @@
+/**
+ * Typed errors. Each carries a stable exit code and says what the user must do next,
+ * so the CLI can map them in one place and library users can branch on `instanceof`.
+ */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  badInput: 2,
+  drift: 3,
+  interrupted: 130,
+} as const
+
+export class DynxError extends Error {
+  readonly exitCode: number = ExitCode.failure
+  /** What to do about it, shown under the message. */
+  readonly hint?: string
+
+  constructor(message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.hint = hint
+  }
+}
+
+/** Bad flags, arguments or files: nothing was changed. */
+export class UserInputError extends DynxError {
+  override readonly exitCode: number = ExitCode.badInput
+}
+
+export class TableNotFoundError extends UserInputError {
+  constructor(readonly table: string, endpointLabel?: string) {
+    super(
+      `Table "${table}" does not exist${endpointLabel ? ` on ${endpointLabel}` : ''}.`,
+      'Check the name and --prefix/--region/--endpoint, or list tables with `dynx tables list`.',
+    )
+  }
+}
+
+export class TableExistsError extends UserInputError {
+  constructor(readonly table: string) {
+    super(
+      `Table "${table}" already exists.`,
+      'Pass --if-not-exists to accept an existing table, or choose another name.',
+    )
+  }
+}
+
+export interface SpecIssue {
+  path: string
+  message: string
+}
+
+export class SpecValidationError extends UserInputError {
+  constructor(readonly file: string, readonly issues: SpecIssue[]) {
+    super(
+      `${file} is not a valid dynx spec:\n${issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
+      'Fix the fields named above; the spec format is documented in the README under "Spec files".',
+    )
+  }
+}
+
+export class SchemaMismatchError extends UserInputError {}
+
+/** The endpoint did not answer (refused, DNS, TLS or timeout). */
+export class EndpointUnreachableError extends DynxError {
+  constructor(readonly endpoint: string, reason: string, options?: { cause?: unknown }) {
+    super(
+      `Cannot reach DynamoDB at ${endpoint}: ${reason}.`,
+      'Check --endpoint/--region and the network; for the embedded engine use --local.',
+      options,
+    )
+  }
+}
+
+/** The engine behind the endpoint does not implement an operation (dynalite lacks backups, PITR, TTL updates...). */
+export class UnsupportedByEngineError extends DynxError {
+  constructor(readonly operation: string, readonly endpoint: string) {
+    super(
+      `The DynamoDB engine at ${endpoint} does not support ${operation}.`,
+      'The embedded --local engine (dynalite) has no backups, point-in-time recovery, TTL updates or CloudWatch; run this against AWS, DynamoDB Local or another engine that has it.',
+    )
+  }
+}
+
+export class LocalStoreLockedError extends DynxError {
+  constructor(readonly storePath: string, readonly pid: number) {
+    super(
+      `The local store ${storePath} is in use by another dynx process (pid ${pid}).`,
+      'Wait for that command to finish (or stop `dynx local serve`), point --local at that server with --endpoint, or set DYNX_LOCAL_PATH to another folder.',
+    )
+  }
+}
+
+export class TimeoutWaitingError extends DynxError {}
+
+/** The user declined a confirmation (or could not be asked): nothing was changed. */
+export class NotConfirmedError extends UserInputError {}
+
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+])
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const e = err as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown }
+  if (typeof e.code === 'string') return e.code
+  // AggregateError from happy-eyeballs connects keeps the real codes inside.
+  if (Array.isArray(e.errors)) for (const inner of e.errors) { const c = errorCode(inner); if (c) return c }
+  if (e.cause) return errorCode(e.cause)
+  return undefined
+}
+
+/**
+ * Turns transport and "unknown operation" failures from the SDK into typed dynx errors
+ * naming the endpoint; anything else is returned unchanged.
+ */
+export function explainAwsError(err: unknown, endpoint: string, operation?: string): unknown {
+  if (err instanceof DynxError) return err
+  if (typeof err !== 'object' || err === null) return err
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } }
+  const code = errorCode(err)
+  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || code === 'ETIMEDOUT') {
+    return new EndpointUnreachableError(endpoint, 'no answer before the timeout', { cause: err })
+  }
+  if (code && unreachableCodes.has(code)) {
+    return new EndpointUnreachableError(endpoint, code === 'ECONNREFUSED' ? 'connection refused' : code, { cause: err })
+  }
+  if (isUnknownOperation(err)) return new UnsupportedByEngineError(operation ?? 'this operation', endpoint)
+  return err
+}
+
+export function isUnknownOperation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false
+  const e = err as { name?: string; __type?: string; message?: string }
+  return (
+    e.name === 'UnknownOperationException' ||
+    (typeof e.__type === 'string' && e.__type.endsWith('UnknownOperationException')) ||
+    // DynamoDB Local and moto answer some unimplemented calls this way.
+    (e.name === 'UnrecognizedClientException' && /operation|not (yet )?implemented/i.test(e.message ?? '')) ||
+    /not (yet )?(been )?implemented|unknown operation/i.test(e.message ?? '')
+  )
+}

@@ -1,0 +1,9 @@
+/**
+ * dynx as a library: `import { createConnection, createTable, listTables } from 'dynx'`.
+ * Nothing here prints; progress comes through onProgress callbacks and results are typed.
+ */
+export * from './connection/index.js'
+export * from './data/batch-write.js'
+export * from './errors.js'
+export * from './local/engine.js'
+export * from './tables/index.js'

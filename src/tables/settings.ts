@@ -1,0 +1,47 @@
+import { TagResourceCommand, UpdateContinuousBackupsCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb'
+
+import { call } from '../connection/call.js'
+import type { Connection } from '../connection/clients.js'
+import { UnsupportedByEngineError } from '../errors.js'
+
+/** The settings CreateTable cannot carry, applied once a table is ACTIVE. */
+export type PostCreateSetting = 'ttl' | 'pitr' | 'tags'
+
+export interface SettingOutcome {
+  setting: string
+  status: 'applied' | 'skipped'
+  detail: string
+}
+
+/** Enables TTL on attribute, or disables it (DynamoDB needs the attribute currently enabled for that). */
+export async function setTimeToLive(conn: Connection, table: string, attribute: string, enabled: boolean): Promise<void> {
+  await call(conn, 'UpdateTimeToLive', () =>
+    conn.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: attribute, Enabled: enabled } })),
+  table)
+}
+
+export async function setPointInTimeRecovery(conn: Connection, table: string, enabled: boolean): Promise<void> {
+  await call(conn, 'UpdateContinuousBackups', () =>
+    conn.dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: table, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: enabled } })),
+  table)
+}
+
+export async function tagTable(conn: Connection, arn: string, tags: Record<string, string>): Promise<void> {
+  const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }))
+  if (list.length === 0) return
+  await call(conn, 'TagResource', () => conn.dynamodb.send(new TagResourceCommand({ ResourceArn: arn, Tags: list })))
+}
+
+/**
+ * Runs one setting change; an engine that lacks the operation yields a "skipped" outcome
+ * (the table itself is fine), any other failure propagates.
+ */
+export async function applySetting(setting: string, detail: string, fn: () => Promise<void>): Promise<SettingOutcome> {
+  try {
+    await fn()
+    return { setting, status: 'applied', detail }
+  } catch (err) {
+    if (err instanceof UnsupportedByEngineError) return { setting, status: 'skipped', detail: `${detail}: not supported by the engine at ${err.endpoint}` }
+    throw err
+  }
+}
