@@ -207,11 +207,16 @@ async function applyChange(conn: Connection, plan: TablePlan, live: TableInfo, c
       return run(() => updateTable(conn, { TableName: table, GlobalSecondaryIndexUpdates: [{ Update: { IndexName: name, ProvisionedThroughput: { ReadCapacityUnits: g.read, WriteCapacityUnits: g.write } } }] }, onProgress))
     }
     const billing = spec.billing ?? live.spec.billing
-    return run(() => updateTable(conn, {
+    const outcome = await run(() => updateTable(conn, {
       TableName: table,
       AttributeDefinitions: attributeDefinitions({ hashKey: spec.hashKey, rangeKey: spec.rangeKey, indexes: [g] }),
       GlobalSecondaryIndexUpdates: [{ Create: toGlobalIndex(g, { ...spec, billing, read: spec.read ?? live.spec.read, write: spec.write ?? live.spec.write }) }],
     }, onProgress))
+    // Some engines (dynalite) accept the request and create nothing: say so rather than report success.
+    if (outcome.status === 'applied' && !(await describeTable(conn, table)).spec.indexes?.some((i) => i.name === name)) {
+      return { ...outcome, status: 'skipped', detail: `${change.description}: the engine at ${conn.label} accepted the request but created no index` }
+    }
+    return outcome
   }
   if (setting === 'stream') {
     return run(async () => {

@@ -1,4 +1,4 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb'
+import { CreateTableCommand, type TableDescription } from '@aws-sdk/client-dynamodb'
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
@@ -41,6 +41,14 @@ function postCreateSettings(spec: TableSpec): boolean {
   return Boolean(spec.ttl || spec.pitr || (spec.tags && Object.keys(spec.tags).length))
 }
 
+/** Settings CreateTable accepted but the engine did not keep (dynalite ignores streams and deletion protection). */
+function droppedByEngine(spec: TableSpec, d: TableDescription | undefined, endpoint: string): SettingOutcome[] {
+  const dropped: SettingOutcome[] = []
+  if (spec.stream && !d?.StreamSpecification?.StreamEnabled) dropped.push({ setting: 'stream', status: 'skipped', detail: `stream ${spec.stream}: not kept by the engine at ${endpoint}` })
+  if (spec.deletionProtection && d?.DeletionProtectionEnabled !== true) dropped.push({ setting: 'deletionProtection', status: 'skipped', detail: `deletion protection: not kept by the engine at ${endpoint}` })
+  return dropped
+}
+
 /** Creates a table from a spec; TTL, PITR and tags are applied once it is ACTIVE. */
 export async function createTable(conn: Connection, spec: TableSpec, options: CreateTableOptions = {}): Promise<CreateTableResult> {
   const table = assertValidTableName(spec.name)
@@ -54,7 +62,7 @@ export async function createTable(conn: Connection, spec: TableSpec, options: Cr
   }
 
   progress('create', `creating ${table}`)
-  let description
+  let description: TableDescription | undefined
   try {
     description = (await call(conn, 'CreateTable', () => conn.dynamodb.send(new CreateTableCommand(toCreateTableInput(spec))))).TableDescription
   } catch (err) {
@@ -67,7 +75,7 @@ export async function createTable(conn: Connection, spec: TableSpec, options: Cr
   }
   let status = description?.TableStatus ?? 'CREATING'
   const arn = description?.TableArn ?? ''
-  const settings: SettingOutcome[] = []
+  const settings: SettingOutcome[] = droppedByEngine(spec, description, conn.label)
   if (!options.wait && !postCreateSettings(spec)) return { table, created: true, status, arn, settings, notes: [] }
 
   await waitForTableActive(conn, table, { ...options.waitOptions, onProgress: (w) => progress('wait', `waiting for ${table}: ${w.status}`, w) })

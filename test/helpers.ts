@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+import { createConnection, type Connection } from '../src/connection/clients.js'
+
+export const REPO = resolve(import.meta.dirname, '..')
+export const BIN = join(REPO, 'bin', 'run.js')
+
+/** Table names unique per test run, so test files can share one engine. */
+export function uniqueName(base: string): string {
+  return `${base}_${randomBytes(4).toString('hex')}`
+}
+
+export function connect(endpoint: string): Connection {
+  return createConnection({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, requestTimeoutMs: 10_000 })
+}
+
+export function tempDir(label = 'dynx-test-'): string {
+  return mkdtempSync(join(tmpdir(), label))
+}
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the built CLI as a user would: a subprocess, no TTY, its own environment. */
+export function runCli(args: string[], options: { env?: Record<string, string | undefined>; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((ok) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        cwd: options.cwd ?? REPO,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', ...options.env },
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0
+        ok({ code, stdout, stderr })
+      },
+    )
+  })
+}

@@ -1,0 +1,171 @@
+import { afterAll, describe, expect, inject, it } from 'vitest'
+
+import type { Connection } from '../../src/connection/clients.js'
+import { TableExistsError, TableNotFoundError } from '../../src/errors.js'
+import { applyPlan, planApply } from '../../src/tables/apply.js'
+import { cloneTable, createTable } from '../../src/tables/create.js'
+import { describeTable, findTable, listTableNames, listTables } from '../../src/tables/describe.js'
+import type { TableSpec } from '../../src/tables/spec.js'
+import { engineList } from '../setup/engines.js'
+import { connect, uniqueName } from '../helpers.js'
+
+/** What each real engine keeps of a full spec; the rest must come back as "skipped", never silently lost. */
+const KEEPS: Record<string, { ttl: boolean; stream: boolean; pitr: boolean; tags: boolean; gsiCreate: boolean }> = {
+  dynalite: { ttl: false, stream: false, pitr: false, tags: true, gsiCreate: false },
+  'dynamodb-local': { ttl: true, stream: true, pitr: false, tags: false, gsiCreate: true },
+  moto: { ttl: true, stream: true, pitr: true, tags: true, gsiCreate: true },
+}
+
+function fullSpec(name: string): TableSpec {
+  return {
+    name,
+    hashKey: { name: 'pk', type: 'S' },
+    rangeKey: { name: 'sk', type: 'N' },
+    billing: 'PROVISIONED',
+    read: 3,
+    write: 2,
+    indexes: [{ name: 'by-email', hashKey: { name: 'email', type: 'S' }, projection: ['name'], read: 2, write: 1 }],
+    localIndexes: [{ name: 'by-created', rangeKey: { name: 'createdAt', type: 'S' }, projection: 'KEYS_ONLY' }],
+    ttl: 'expiresAt',
+    stream: 'NEW_AND_OLD_IMAGES',
+    pitr: true,
+    tags: { team: 'core', env: 'test' },
+  }
+}
+
+describe.each(engineList())('tables on %s', (engine, endpoint) => {
+  const conn: Connection = connect(endpoint)
+  const keeps = KEEPS[engine]
+  afterAll(() => conn.destroy())
+
+  it('creates from a spec keeping keys, GSIs, LSIs, billing, and TTL/stream/PITR/tags where the engine has them', async () => {
+    const name = uniqueName('spec')
+    const result = await createTable(conn, fullSpec(name), { wait: true })
+    expect(result.created).toBe(true)
+    const skipped = result.settings.filter((s) => s.status === 'skipped').map((s) => s.setting).sort()
+    const expectSkipped = (['ttl', 'stream', 'pitr', 'tags'] as const).filter((s) => !keeps[s]).sort()
+    expect(skipped).toEqual(expectSkipped)
+
+    const info = await describeTable(conn, name)
+    expect(info.status).toBe('ACTIVE')
+    expect(info.spec.hashKey).toEqual({ name: 'pk', type: 'S' })
+    expect(info.spec.rangeKey).toEqual({ name: 'sk', type: 'N' })
+    expect(info.spec.indexes).toEqual([{ name: 'by-email', hashKey: { name: 'email', type: 'S' }, projection: ['name'], read: 2, write: 1 }])
+    expect(info.spec.localIndexes).toEqual([{ name: 'by-created', rangeKey: { name: 'createdAt', type: 'S' }, projection: 'KEYS_ONLY' }])
+    expect(info.spec.billing).toBe('PROVISIONED')
+    expect([info.spec.read, info.spec.write]).toEqual([3, 2])
+    if (keeps.ttl) expect(info.spec.ttl).toBe('expiresAt')
+    if (keeps.stream) expect(info.spec.stream).toBe('NEW_AND_OLD_IMAGES')
+    if (keeps.pitr) expect(info.spec.pitr).toBe(true)
+    if (keeps.tags) expect(info.spec.tags).toEqual({ team: 'core', env: 'test' })
+  })
+
+  it('clones with --from: the target has the source definition and none of its items', async () => {
+    const source = uniqueName('src')
+    const target = uniqueName('clone')
+    await createTable(conn, fullSpec(source), { wait: true })
+    const result = await cloneTable(conn, source, conn, target, { wait: true })
+    expect(result.created).toBe(true)
+    const [a, b] = await Promise.all([describeTable(conn, source), describeTable(conn, target)])
+    expect({ ...b.spec, name: source }).toEqual(a.spec)
+    expect(b.itemCount).toBe(0)
+  })
+
+  it('refuses to create a table that exists, accepts it with ifNotExists, and changes nothing', async () => {
+    const name = uniqueName('exists')
+    await createTable(conn, { name, hashKey: { name: 'id', type: 'S' } }, { wait: true })
+    await expect(createTable(conn, { name, hashKey: { name: 'other', type: 'N' } })).rejects.toBeInstanceOf(TableExistsError)
+    const again = await createTable(conn, { name, hashKey: { name: 'other', type: 'N' } }, { ifNotExists: true })
+    expect(again.created).toBe(false)
+    expect((await describeTable(conn, name)).spec.hashKey).toEqual({ name: 'id', type: 'S' })
+  })
+
+  it('names the table that does not exist, for describe and for a clone source, and creates nothing', async () => {
+    const missing = uniqueName('missing')
+    const target = uniqueName('never')
+    await expect(describeTable(conn, missing)).rejects.toThrow(new TableNotFoundError(missing, endpoint).message)
+    await expect(cloneTable(conn, missing, conn, target)).rejects.toBeInstanceOf(TableNotFoundError)
+    expect(await findTable(conn, target)).toBeUndefined()
+  })
+
+  it('lists tables with status, billing and capacity, filtered by prefix', async () => {
+    const prefix = `${uniqueName('ls')}_`
+    await createTable(conn, { name: `${prefix}a`, hashKey: { name: 'id', type: 'S' } }, { wait: true })
+    await createTable(conn, { name: `${prefix}b`, hashKey: { name: 'id', type: 'S' }, billing: 'PROVISIONED', read: 4, write: 2 }, { wait: true })
+    const tables = await listTables(conn, { prefix })
+    expect(tables.map((t) => [t.name, t.status, t.billingMode, t.read, t.write])).toEqual([
+      [`${prefix}a`, 'ACTIVE', 'PAY_PER_REQUEST', undefined, undefined],
+      [`${prefix}b`, 'ACTIVE', 'PROVISIONED', 4, 2],
+    ])
+  })
+
+  it('apply creates 5 tables, then finds no changes; drift is found without changing anything', async () => {
+    const prefix = `${uniqueName('app')}_`
+    const specs: TableSpec[] = ['users', 'orders', 'events', 'carts', 'sessions'].map((base, i) => ({
+      name: base,
+      hashKey: { name: 'pk', type: 'S' },
+      ...(i % 2 ? { rangeKey: { name: 'sk', type: 'S' as const } } : {}),
+      ...(i === 0 ? { indexes: [{ name: 'by-email', hashKey: { name: 'email', type: 'S' as const } }] } : {}),
+      tags: { app: 'dynx' },
+      ...(keeps.ttl && i === 4 ? { ttl: 'expiresAt' } : {}),
+    }))
+    const first = await planApply(conn, specs, { prefix })
+    expect(first.tables.map((t) => t.action)).toEqual(['create', 'create', 'create', 'create', 'create'])
+    const applied = await applyPlan(conn, first, { applyUpdates: false })
+    expect(applied.created).toBe(5)
+    const second = await planApply(conn, specs, { prefix })
+    expect(second.drift).toBe(false)
+    expect(second.tables.every((t) => t.action === 'none')).toBe(true)
+
+    // An in-place change (a new GSI; new tags where the engine cannot add GSIs) stays pending unconfirmed.
+    const changed = specs.map((s, i) =>
+      i !== 1 ? s : keeps.gsiCreate ? { ...s, indexes: [{ name: 'by-status', hashKey: { name: 'status', type: 'S' as const } }] } : { ...s, tags: { app: 'dynx', owner: 'ops' } },
+    )
+    const setting = keeps.gsiCreate ? 'indexes.by-status' : 'tags'
+    const current = async () => {
+      const spec = (await describeTable(conn, `${prefix}orders`)).spec
+      return keeps.gsiCreate ? spec.indexes?.map((g) => g.name) : spec.tags
+    }
+    const before = await current()
+    const drift = await planApply(conn, changed, { prefix })
+    expect(drift.drift).toBe(true)
+    expect(drift.tables[1].changes.filter((c) => c.kind !== 'unsupported').map((c) => `${c.kind}:${c.setting}`)).toEqual([`update:${setting}`])
+    const pending = await applyPlan(conn, drift, { applyUpdates: false })
+    expect(pending.remaining).toBe(1)
+    expect(await current()).toEqual(before)
+
+    // Confirmed, the change is made and the next plan is clean.
+    const done = await applyPlan(conn, drift, { applyUpdates: true })
+    expect(done.remaining).toBe(0)
+    expect(await current()).toEqual(keeps.gsiCreate ? ['by-status'] : { app: 'dynx', owner: 'ops' })
+    expect((await planApply(conn, changed, { prefix })).drift).toBe(false)
+  })
+})
+
+describe('across engines', () => {
+  it('clones a table from DynamoDB Local into moto (another endpoint, as across accounts)', async () => {
+    const { dynamodbLocal, moto } = inject('engines')
+    const source = connect(dynamodbLocal)
+    const target = connect(moto)
+    const name = uniqueName('xengine')
+    await createTable(source, { ...fullSpec(name), pitr: undefined }, { wait: true })
+    await cloneTable(source, name, target, name, { wait: true })
+    const [a, b] = await Promise.all([describeTable(source, name), describeTable(target, name)])
+    // DynamoDB Local reports neither PITR nor tags; everything else must match.
+    expect({ ...b.spec, pitr: undefined, tags: undefined }).toEqual({ ...a.spec, pitr: undefined, tags: undefined })
+    expect(a.spec.ttl).toBe('expiresAt')
+    source.destroy()
+    target.destroy()
+  })
+
+  it('follows ListTables past its 100-name page (dynalite)', async () => {
+    const conn = connect(inject('engines').dynalite)
+    const prefix = `${uniqueName('page')}_`
+    const names = Array.from({ length: 105 }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`)
+    for (let i = 0; i < names.length; i += 15) {
+      await Promise.all(names.slice(i, i + 15).map((name) => createTable(conn, { name, hashKey: { name: 'id', type: 'S' } })))
+    }
+    expect(await listTableNames(conn, prefix)).toEqual(names)
+    conn.destroy()
+  })
+})
