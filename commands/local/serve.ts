@@ -25,7 +25,7 @@ dynx --local commands on the same store are refused; use --endpoint instead.`
     const engine = await startLocalEngine({ port: this.flags.port, host: this.flags.host, inMemory: this.flags['in-memory'], path: defaultLocalPath() })
     const ready = { endpoint: engine.endpoint, ...(engine.path ? { path: engine.path } : {}) }
     // Printed at once (not at exit) so scripts can read the endpoint.
-    if (this.jsonEnabled()) this.log(JSON.stringify(ready))
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(ready)}\n`)
     else this.log(`dynx local engine listening on ${engine.endpoint}${engine.path ? ` (store ${engine.path})` : ' (in memory)'}; Ctrl-C to stop`)
     await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')])
     await engine.close()

@@ -124,9 +124,9 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
       this.logJson(this.toErrorJson(mapped))
       return
     }
-    const message = mapped.hint ? `${mapped.message}\n${mapped.hint}` : mapped.message
     if (this.flags?.verbose && mapped.cause) this.logToStderr(String((mapped.cause as Error).stack ?? mapped.cause))
-    throw new Errors.CLIError(message, { exit: mapped.exitCode })
+    // Written as is: oclif would wrap long lines at 80 columns, splitting names and paths.
+    process.stderr.write(`Error: ${mapped.message}\n${mapped.hint ? `${mapped.hint}\n` : ''}`)
   }
 
   private toDynxError(err: unknown): DynxError {

@@ -114,6 +114,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   const requestHandler = new NodeHttpHandler({
     connectionTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    // Without this the handler only logs a warning and the request hangs on a silent endpoint.
+    throwOnRequestTimeout: true,
   })
   const common = {
     ...(region ? { region } : {}),

@@ -182,8 +182,9 @@ export async function loadSpecFile(file: string): Promise<TableSpec[]> {
 /**
  * Reads the spec of one table for `dynx create NAME --spec FILE`: either a file with `tables:`
  * (the entry called NAME, or its only entry) or a single table object (its `name` optional).
+ * The result is named `tableName` (NAME with any prefix), default NAME.
  */
-export async function loadTableSpec(file: string, name: string): Promise<TableSpec> {
+export async function loadTableSpec(file: string, name: string, tableName = name): Promise<TableSpec> {
   const doc = await readSpecDocument(file)
   if (doc && typeof doc === 'object' && 'tables' in doc) {
     const tables = parseSpecDocument(doc, file)
@@ -194,11 +195,11 @@ export async function loadTableSpec(file: string, name: string): Promise<TableSp
         'Name one of those tables, or use `dynx apply` to create them all.',
       )
     }
-    return { ...match, name }
+    return { ...match, name: tableName }
   }
   const parsed = UnnamedTable.safeParse(doc)
   if (!parsed.success) throw new SpecValidationError(file, zodIssues(parsed.error, doc))
   const issues = semanticIssues(parsed.data, '')
   if (issues.length) throw new SpecValidationError(file, issues)
-  return { ...parsed.data, name }
+  return { ...parsed.data, name: tableName }
 }
