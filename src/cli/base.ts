@@ -75,6 +75,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     let options: ConnectionOptions
     if (f.local) {
       this.engine = await startLocalEngine()
+      this.closeEngineOnSignals()
       options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})` }
     } else {
       options = { region: f.region, profile: f.profile, endpoint: f.endpoint }
@@ -102,6 +103,24 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     this.connections.push(conn)
     return conn
   }
+
+  /** Ctrl-C or a kill during a --local command still flushes and unlocks the store, then exits 130. */
+  private closeEngineOnSignals(): void {
+    const onSignal = () => {
+      this.progress.stop()
+      process.stderr.write('Interrupted; closing the local store.\n')
+      const exit = () => process.exit(ExitCode.interrupted)
+      void (this.engine?.close() ?? Promise.resolve()).then(exit, exit)
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    this.removeSignalHandlers = () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+
+  private removeSignalHandlers = () => {}
 
   protected async confirm(question: string, expected?: string): Promise<void> {
     this.progress.stop()
@@ -151,6 +170,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     for (const c of this.connections) c.destroy()
     this.connections = []
     await this.engine?.close()
+    this.removeSignalHandlers()
     return super.finally(err)
   }
 }

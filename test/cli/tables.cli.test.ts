@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -98,6 +98,22 @@ describe('--local: the embedded engine', () => {
     }
     const after = await runCli(['tables', 'list', '--local', '--json'], { env: { DYNX_LOCAL_PATH: store } })
     expect(after.code).toBe(0)
+  })
+
+  it('Ctrl-C during a --local command closes and unlocks the store, exit 130', async () => {
+    const env = { ...process.env, DYNX_LOCAL_PATH: store }
+    const child = spawn(process.execPath, [BIN, 'bootstrap', '--local', '--prefix', 'big_', '--items', '200000'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    // Interrupt once the store is locked, i.e. the command is under way.
+    for (let i = 0; i < 100 && !existsSync(join(store, 'dynx.lock')); i++) await new Promise((ok) => setTimeout(ok, 50))
+    await new Promise((ok) => setTimeout(ok, 300))
+    child.kill('SIGINT')
+    const code = await new Promise<number | null>((ok) => child.once('exit', ok))
+    expect(code).toBe(130)
+    expect(stderr).toContain('Interrupted; closing the local store.')
+    expect(existsSync(join(store, 'dynx.lock'))).toBe(false)
+    expect((await runCli(['tables', 'list', '--local', '--json'], { env: { DYNX_LOCAL_PATH: store } })).code).toBe(0)
   })
 })
 
