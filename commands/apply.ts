@@ -48,7 +48,8 @@ Exit codes: 0 in sync (or made so), 2 bad spec, 3 drift remains (--check, unconf
     const result = await applyPlan(conn, plan, { applyUpdates, onProgress: (p) => this.progress.update(p.message) })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(renderApplyResult(result))
-    if (result.remaining) process.exitCode = ExitCode.drift
+    if (result.failed) process.exitCode = ExitCode.failure
+    else if (result.remaining) process.exitCode = ExitCode.drift
     return { plan, result }
   }
 }

@@ -41,11 +41,11 @@ The source may be in another region, account or engine (--source-region/--source
       ? await createTable(target, await loadTableSpec(f.spec, this.args.table, table), options)
       : await cloneTable(await this.connectSource({ region: f['source-region'], profile: f['source-profile'], endpoint: f['source-endpoint'] }), this.table(f.from ?? ''), target, table, {
           ...options,
-          sameRegion: !f['source-region'] || f['source-region'] === f.region,
+          // A customer KMS key belongs to one account and region: reuse it only when nothing points elsewhere.
+          sameRegion: !f['source-profile'] && !f['source-endpoint'] && (!f['source-region'] || f['source-region'] === f.region),
         })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(renderCreateResult(result))
-    for (const s of result.settings) if (s.status === 'skipped') this.progress.warn(s.detail)
     return result
   }
 }

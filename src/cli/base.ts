@@ -1,9 +1,9 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 
-import { createConnection, type Connection, type ConnectionOptions } from '../connection/clients.js'
+import { createConnection, redactEndpoint, type Connection, type ConnectionOptions } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
 import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.js'
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalEngine, type LocalEngine } from '../local/engine.js'
+import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, startLocalEngine, type LocalEngine } from '../local/engine.js'
 import { confirmAction } from './confirm.js'
 import { createProgress, type Progress } from './progress.js'
 
@@ -76,7 +76,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     if (f.local) {
       this.engine = await startLocalEngine()
       this.closeEngineOnSignals()
-      options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})` }
+      options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})`, lacks: LOCAL_ENGINE_LACKS }
     } else {
       options = { region: f.region, profile: f.profile, endpoint: f.endpoint }
     }
@@ -149,7 +149,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   }
 
   private toDynxError(err: unknown): DynxError {
-    const label = this.connections[0]?.label ?? this.flags?.endpoint ?? 'DynamoDB'
+    const label = this.connections[0]?.label ?? (this.flags?.endpoint ? redactEndpoint(this.flags.endpoint) : 'DynamoDB')
     const explained = explainAwsError(err, label)
     if (explained instanceof DynxError) return explained
     const e = explained as Error & { name: string }

@@ -14,6 +14,8 @@ export interface Progress {
   stop(): void
 }
 
+const HEARTBEAT_MS = 30_000
+
 export function createProgress(options: { quiet: boolean; verbose?: boolean; stream?: NodeJS.WriteStream }): Progress {
   const stream = options.stream ?? process.stderr
   if (options.quiet) {
@@ -39,14 +41,18 @@ export function createProgress(options: { quiet: boolean; verbose?: boolean; str
     }
   }
   let last = ''
-  const line = (text: string) => {
-    if (text !== last) stream.write(`${text}\n`)
+  let lastAt = Date.now()
+  const line = (text: string, force = false) => {
+    if (force || text !== last) stream.write(`${text}\n`)
     last = text
+    lastAt = Date.now()
   }
   return {
     start: line,
     update: (text) => {
+      // Quiet by default, but never silent for long: CI runners kill jobs that print nothing.
       if (options.verbose) line(text)
+      else if (Date.now() - lastAt > HEARTBEAT_MS) line(text, true)
     },
     succeed: line,
     fail: (text) => {

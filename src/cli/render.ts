@@ -115,10 +115,10 @@ export function renderApplyResult(r: ApplyResult): string {
   for (const t of r.tables) {
     for (const c of t.changes) {
       if (t.action === 'none' && c.outcome === 'skipped') continue
-      const tag = { applied: 'done', skipped: 'skipped', pending: 'pending (needs --yes)', manual: 'manual' }[c.outcome]
+      const tag = { applied: 'done', skipped: 'skipped', pending: 'pending (needs --yes)', manual: 'manual', failed: 'FAILED' }[c.outcome]
       lines.push(`  ${t.table}: ${c.description} -- ${tag}${c.detail ? ` (${c.detail})` : ''}`)
     }
   }
-  lines.push(`${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged${r.remaining ? `, ${r.remaining} change(s) remaining` : ''}.`)
+  lines.push(`${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged${r.remaining ? `, ${r.remaining} change(s) remaining` : ''}${r.failed ? `, ${r.failed} failed` : ''}.`)
   return lines.join('\n')
 }

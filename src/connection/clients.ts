@@ -24,6 +24,8 @@ export interface ConnectionOptions {
   maxAttempts?: number
   /** Human label of where this connection points, e.g. "embedded --local engine". */
   label?: string
+  /** Settings the engine behind the endpoint is known to lack (the embedded engine's LOCAL_ENGINE_LACKS). */
+  lacks?: readonly string[]
 }
 
 /** Everything a dynx operation needs to talk to one DynamoDB endpoint. */
@@ -35,6 +37,8 @@ export interface Connection {
   readonly endpoint: string | undefined
   /** Where requests go, for messages: the endpoint URL or "AWS DynamoDB (region)". */
   readonly label: string
+  /** Settings the engine is known to lack; apply reports them as unsupported rather than drift. */
+  readonly lacks: readonly string[]
   /** Region in use (resolved). */
   region(): Promise<string>
   /** Safe-to-print description: never contains credentials. */
@@ -52,8 +56,8 @@ export interface ConnectionDescription {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000
 
-// Loopback engines accept any key; this lets `--endpoint http://localhost:8000` work with no AWS setup.
-const LOOPBACK_DUMMY_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'dynx-local', secretAccessKey: 'dynx-local' }
+/** Dummy credentials for local engines, which check none; never real ones. */
+export const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'dynx-local', secretAccessKey: 'dynx-local' }
 
 export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
   if (!endpoint) return false
@@ -81,6 +85,19 @@ function validateEndpoint(endpoint: string): string {
   return endpoint.replace(/\/+$/, '')
 }
 
+/** The endpoint without user:password, for messages and logs. */
+export function redactEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint)
+    if (!url.username && !url.password) return endpoint
+    url.username = ''
+    url.password = ''
+    return url.toString().replace(/\/+$/, '')
+  } catch {
+    return endpoint
+  }
+}
+
 export function createConnection(options: ConnectionOptions = {}): Connection {
   const rawEndpoint = options.endpoint ?? (process.env.AWS_ENDPOINT_URL_DYNAMODB || undefined)
   const endpoint = rawEndpoint ? validateEndpoint(rawEndpoint) : undefined
@@ -98,7 +115,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       } catch (err) {
         if (loopback) {
           credentialSource = 'dummy (loopback endpoint, no AWS credentials found)'
-          return LOOPBACK_DUMMY_CREDENTIALS
+          return LOCAL_CREDENTIALS
         }
         throw new UserInputError(
           `No AWS credentials found${options.profile ? ` for profile "${options.profile}"` : ''}: ${(err as Error).message}`,
@@ -153,11 +170,12 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       return autoscaling
     },
     endpoint,
-    label: options.label ?? endpoint ?? `AWS DynamoDB${options.region ? ` (${options.region})` : ''}`,
+    label: options.label ?? (endpoint ? redactEndpoint(endpoint) : `AWS DynamoDB${options.region ? ` (${options.region})` : ''}`),
+    lacks: options.lacks ?? [],
     region: resolvedRegion,
     async describe() {
       return {
-        endpoint: endpoint ?? 'AWS regional endpoint',
+        endpoint: endpoint ? redactEndpoint(endpoint) : 'AWS regional endpoint',
         region: await resolvedRegion(),
         ...(options.profile ? { profile: options.profile } : {}),
         credentialSource,

@@ -1,6 +1,6 @@
 import { UserInputError } from '../errors.js'
 
-const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/
+export const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/
 
 /** `--prefix staging_` makes `users` mean `staging_users`. */
 export function withPrefix(name: string, prefix = ''): string {
@@ -13,7 +13,7 @@ export function withoutPrefix(name: string, prefix = ''): string | undefined {
 }
 
 export function assertValidTableName(name: string, what = 'table name'): string {
-  if (!TABLE_NAME.test(name)) {
+  if (!TABLE_NAME_PATTERN.test(name)) {
     throw new UserInputError(
       `Invalid ${what} "${name}".`,
       'DynamoDB table names are 3-255 characters of a-z, A-Z, 0-9, "_", "-" and ".".',

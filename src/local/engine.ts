@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import type { AddressInfo } from 'node:net'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 import { DynxError, LocalStoreLockedError, UserInputError } from '../errors.js'
 
@@ -27,9 +28,11 @@ export interface LocalEngine {
   close(): Promise<void>
 }
 
-/** Credentials the embedded engine accepts (it checks none); never real ones. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'dynx-local', secretAccessKey: 'dynx-local' } as const
+export { LOCAL_CREDENTIALS } from '../connection/clients.js'
 export const LOCAL_REGION = 'us-east-1'
+
+/** What dynalite lacks or accepts and drops; `apply` does not count these as drift on --local. */
+export const LOCAL_ENGINE_LACKS: readonly string[] = ['ttl', 'stream', 'deletionProtection', 'pitr', 'indexes.create']
 
 export function defaultLocalPath(): string {
   return resolve(process.env.DYNX_LOCAL_PATH || join(homedir(), '.dynx', 'local'))
@@ -91,7 +94,9 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
     }
     release = acquireLock(storePath)
   }
-  const transitionMs = options.transitionMs ?? 100
+  // The store outlives the command: a table must never be saved mid-transition (CREATING/UPDATING),
+  // so --local transitions are instant and close() lets dynalite's pending timers fire first.
+  const transitionMs = options.transitionMs ?? 0
   const server = dynalite({
     ...(storePath ? { path: join(storePath, 'db') } : {}),
     createTableMs: transitionMs,
@@ -122,11 +127,11 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
     port,
     path: storePath,
     close() {
-      closing ??= new Promise<void>((ok) => {
+      closing ??= sleep(transitionMs + 50).then(() => new Promise<void>((ok) => {
         server.closeAllConnections?.()
         // dynalite's close flushes and closes LevelDB before calling back.
         server.close(() => ok())
-      }).finally(release)
+      })).finally(release)
       return closing
     },
   }

@@ -51,8 +51,11 @@ function indexShape(g: GlobalIndexSpec | LocalIndexSpec) {
   }
 }
 
-/** The difference between what the spec wants and what the table is. Pure. */
-export function diffTable(desired: TableSpec, live: TableInfo): PlannedChange[] {
+/**
+ * The difference between what the spec wants and what the table is. Pure. `lacks` names settings
+ * the engine is known not to keep (the embedded engine's); those are "unsupported", not drift.
+ */
+export function diffTable(desired: TableSpec, live: TableInfo, lacks: readonly string[] = []): PlannedChange[] {
   const have = live.spec
   const changes: PlannedChange[] = []
   const add = (kind: ChangeKind, setting: string, description: string) => changes.push({ kind, setting, description })
@@ -67,7 +70,7 @@ export function diffTable(desired: TableSpec, live: TableInfo): PlannedChange[] 
     if (!h) add('manual', `localIndexes.${name}`, `local index ${name} is missing: LSIs can only be created with the table`)
     else if (!same(indexShape(l), indexShape(h))) add('manual', `localIndexes.${name}`, `local index ${name} differs: LSIs cannot be changed in place`)
   }
-  for (const name of haveLsi.keys()) if (!wantLsi.has(name)) add('manual', `localIndexes.${name}`, `local index ${name} exists but is not in the spec: LSIs cannot be removed`)
+  if (desired.localIndexes) for (const name of haveLsi.keys()) if (!wantLsi.has(name)) add('manual', `localIndexes.${name}`, `local index ${name} exists but is not in the spec: LSIs cannot be removed`)
 
   const desiredBilling = desired.billing
   const liveBilling = have.billing ?? 'PAY_PER_REQUEST'
@@ -80,7 +83,8 @@ export function diffTable(desired: TableSpec, live: TableInfo): PlannedChange[] 
   const wantGsi = new Map((desired.indexes ?? []).map((g) => [g.name, g]))
   for (const [name, g] of wantGsi) {
     const h = haveGsi.get(name)
-    if (!h) add('update', `indexes.${name}`, `create global index ${name} (${keyText(g.hashKey)}${g.rangeKey ? `/${keyText(g.rangeKey)}` : ''}, ${projectionText(g.projection)})`)
+    if (!h && lacks.includes('indexes.create')) add('unsupported', `indexes.${name}`, `global index ${name}: the engine cannot add indexes to an existing table`)
+    else if (!h) add('update', `indexes.${name}`, `create global index ${name} (${keyText(g.hashKey)}${g.rangeKey ? `/${keyText(g.rangeKey)}` : ''}, ${projectionText(g.projection)})`)
     else if (!same(indexShape(g), indexShape(h))) add('manual', `indexes.${name}`, `global index ${name} differs in keys or projection: delete and recreate it by hand`)
     else if (liveBilling === 'PROVISIONED' && (desiredBilling ?? liveBilling) === 'PROVISIONED' && g.read !== undefined && (g.read !== h.read || g.write !== h.write)) {
       add('update', `indexes.${name}.throughput`, `index ${name} throughput ${h.read}/${h.write} -> ${g.read}/${g.write}`)
@@ -88,18 +92,22 @@ export function diffTable(desired: TableSpec, live: TableInfo): PlannedChange[] 
   }
   if (desired.indexes) for (const name of haveGsi.keys()) if (!wantGsi.has(name)) add('manual', `indexes.${name}`, `global index ${name} exists but is not in the spec: dynx apply never deletes indexes`)
 
-  if (desired.stream !== undefined && desired.stream !== have.stream) {
+  if (desired.stream !== undefined && lacks.includes('stream')) {
+    if (desired.stream) add('unsupported', 'stream', 'stream: the engine does not keep streams')
+  } else if (desired.stream !== undefined && desired.stream !== have.stream) {
     add('update', 'stream', `stream ${have.stream || 'off'} -> ${desired.stream || 'off'}`)
   }
   if (desired.ttl !== undefined) {
-    if (live.unsupported.includes('ttl')) add('unsupported', 'ttl', 'TTL: the engine cannot report it')
+    if (live.unsupported.includes('ttl') || lacks.includes('ttl')) {
+      if (desired.ttl) add('unsupported', 'ttl', 'TTL: the engine cannot set it')
+    }
     else if (desired.ttl !== have.ttl) {
       if (desired.ttl && have.ttl) add('manual', 'ttl', `TTL attribute ${have.ttl} -> ${desired.ttl}: disable TTL, wait an hour, then enable it on the new attribute`)
       else add('update', 'ttl', `TTL ${have.ttl || 'off'} -> ${desired.ttl || 'off'}`)
     }
   }
   if (desired.pitr !== undefined) {
-    if (live.unsupported.includes('pitr')) add('unsupported', 'pitr', 'point-in-time recovery: the engine cannot report it')
+    if (live.unsupported.includes('pitr') || lacks.includes('pitr')) add('unsupported', 'pitr', 'point-in-time recovery: the engine cannot report it')
     else if (desired.pitr !== have.pitr) add('update', 'pitr', `point-in-time recovery ${have.pitr ? 'on' : 'off'} -> ${desired.pitr ? 'on' : 'off'}`)
   }
   if (desired.tags) {
@@ -109,7 +117,9 @@ export function diffTable(desired: TableSpec, live: TableInfo): PlannedChange[] 
       if (missing.length) add('update', 'tags', `tags ${missing.map(([k, v]) => `${k}=${v}`).join(', ')}`)
     }
   }
-  if (desired.deletionProtection !== undefined && desired.deletionProtection !== (have.deletionProtection ?? false)) {
+  if (desired.deletionProtection !== undefined && lacks.includes('deletionProtection')) {
+    if (desired.deletionProtection) add('unsupported', 'deletionProtection', 'deletion protection: the engine does not keep it')
+  } else if (desired.deletionProtection !== undefined && desired.deletionProtection !== (have.deletionProtection ?? false)) {
     add('update', 'deletionProtection', `deletion protection ${have.deletionProtection ? 'on' : 'off'} -> ${desired.deletionProtection ? 'on' : 'off'}`)
   }
   if (desired.tableClass !== undefined && desired.tableClass !== (have.tableClass ?? 'STANDARD')) {
@@ -131,7 +141,7 @@ export async function planApply(conn: Connection, specs: TableSpec[], options: {
         if (!(await findTable(conn, spec.name))) {
           return { table: spec.name, action: 'create', spec, changes: [{ kind: 'create', setting: 'table', description: `create table ${spec.name}` }] }
         }
-        const changes = diffTable(spec, await describeTable(conn, spec.name))
+        const changes = diffTable(spec, await describeTable(conn, spec.name), conn.lacks)
         return { table: spec.name, action: changes.some((c) => c.kind === 'update' || c.kind === 'manual') ? 'update' : 'none', spec, changes }
       }),
     ),
@@ -147,7 +157,7 @@ export interface ApplyOptions {
 }
 
 export interface AppliedChange extends PlannedChange {
-  outcome: 'applied' | 'skipped' | 'pending' | 'manual'
+  outcome: 'applied' | 'skipped' | 'pending' | 'manual' | 'failed'
   detail?: string
 }
 
@@ -164,6 +174,8 @@ export interface ApplyResult {
   unchanged: number
   /** Changes left undone: pending confirmation or needing a manual fix. */
   remaining: number
+  /** Changes that failed; the other tables were still carried out. */
+  failed: number
 }
 
 async function updateTable(conn: Connection, input: UpdateTableCommandInput, onProgress?: ApplyOptions['onProgress']) {
@@ -250,6 +262,25 @@ export async function applyPlan(conn: Connection, plan: ApplyPlan, options: Appl
   const results = await Promise.all(
     plan.tables.map((t) =>
       limit(async (): Promise<TableApplyResult> => {
+        try {
+          return await applyTable(conn, t, options)
+        } catch (err) {
+          return { table: t.table, action: t.action, changes: [{ kind: t.action === 'create' ? 'create' : 'update', setting: 'table', description: `${t.action} ${t.table}`, outcome: 'failed', detail: (err as Error).message }] }
+        }
+      }),
+    ),
+  )
+  return {
+    tables: results,
+    created: results.filter((r) => r.action === 'create' && r.changes[0]?.outcome === 'applied').length,
+    updated: results.filter((r) => r.changes.some((c) => c.kind === 'update' && c.outcome === 'applied') && r.action === 'update').length,
+    unchanged: results.filter((r) => r.action === 'none').length,
+    remaining: results.reduce((n, r) => n + r.changes.filter((c) => c.outcome === 'pending' || c.outcome === 'manual').length, 0),
+    failed: results.reduce((n, r) => n + r.changes.filter((c) => c.outcome === 'failed').length, 0),
+  }
+}
+
+async function applyTable(conn: Connection, t: TablePlan, options: ApplyOptions): Promise<TableApplyResult> {
         if (t.action === 'create') {
           const created = await createTable(conn, t.spec, { wait: true, onProgress: options.onProgress })
           return {
@@ -273,14 +304,4 @@ export async function applyPlan(conn: Connection, plan: ApplyPlan, options: Appl
           }
         }
         return { table: t.table, action: t.action, changes }
-      }),
-    ),
-  )
-  return {
-    tables: results,
-    created: results.filter((r) => r.action === 'create').length,
-    updated: results.filter((r) => r.changes.some((c) => c.kind === 'update' && c.outcome === 'applied') && r.action === 'update').length,
-    unchanged: results.filter((r) => r.action === 'none').length,
-    remaining: results.reduce((n, r) => n + r.changes.filter((c) => c.outcome === 'pending' || c.outcome === 'manual').length, 0),
-  }
 }

@@ -5,6 +5,7 @@ import { batchWriteItems, type Item } from '../data/batch-write.js'
 import { createTable, type CreateProgress } from './create.js'
 import { describeTable } from './describe.js'
 import type { TableSpec } from './spec.js'
+import { waitForTableActive } from './wait.js'
 
 /** The sample environment: users with a GSI on email, orders with a sort key and an LSI. */
 export function sampleTableSpecs(prefix = ''): TableSpec[] {
@@ -112,6 +113,7 @@ export async function bootstrapSampleTables(conn: Connection, options: Bootstrap
   for (const [spec, items] of data) {
     const created = await createTable(conn, spec, { wait: true, ifNotExists: true, onProgress: options.onProgress })
     if (!created.created) {
+      await waitForTableActive(conn, spec.name)
       const live = (await describeTable(conn, spec.name)).spec
       if (live.hashKey.name !== spec.hashKey.name || live.rangeKey?.name !== spec.rangeKey?.name) {
         throw new SchemaMismatchError(

@@ -3,6 +3,7 @@ import { extname } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 
+import { TABLE_NAME_PATTERN } from '../connection/names.js'
 import { SpecValidationError, UserInputError, type SpecIssue } from '../errors.js'
 
 /**
@@ -47,7 +48,7 @@ const TableFields = {
   sse: z.strictObject({ enabled: z.boolean(), kmsKeyId: z.string().min(1).optional() }).optional(),
 }
 
-const NamedTable = z.strictObject({ name: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be 3-255 characters of a-z A-Z 0-9 _ - .'), ...TableFields })
+const NamedTable = z.strictObject({ name: z.string().regex(TABLE_NAME_PATTERN, 'must be 3-255 characters of a-z A-Z 0-9 _ - .'), ...TableFields })
 const UnnamedTable = z.strictObject({ name: NamedTable.shape.name.optional(), ...TableFields })
 const SpecFile = z.strictObject({ tables: z.array(NamedTable).min(1) })
 

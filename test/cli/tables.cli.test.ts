@@ -74,6 +74,32 @@ describe('--local: the embedded engine', () => {
     expect(described.stdout).toMatch(/email-index/)
   })
 
+  it('never stores a table mid-transition: created without --wait, it is ACTIVE in the next command', async () => {
+    const env = { DYNX_LOCAL_PATH: store }
+    const dir = tempDir()
+    writeFileSync(join(dir, 't.yaml'), 'hashKey: { name: id, type: S }\n')
+    expect((await runCli(['create', 'nowait_table', '--spec', join(dir, 't.yaml'), '--local'], { env })).code).toBe(0)
+    const described = await runCli(['tables', 'describe', 'nowait_table', '--local', '--json'], { env })
+    expect(JSON.parse(described.stdout).status).toBe('ACTIVE')
+  })
+
+  it('apply with stream, TTL and a new GSI settles: the engine lacks them, so they are not drift', async () => {
+    const env = { DYNX_LOCAL_PATH: store }
+    const dir = tempDir()
+    const spec = 'tables:\n  - name: settle\n    hashKey: { name: id, type: S }\n    stream: NEW_IMAGE\n    ttl: expiresAt\n'
+    writeFileSync(join(dir, 'a.yaml'), spec)
+    writeFileSync(join(dir, 'b.yaml'), `${spec}    indexes:\n      - name: by-x\n        hashKey: { name: x, type: S }\n`)
+    const first = await runCli(['apply', join(dir, 'a.yaml'), '--local'], { env })
+    expect(first.code).toBe(0)
+    expect(first.stdout).toContain('stream NEW_IMAGE: not kept by the engine')
+    for (const file of ['a.yaml', 'b.yaml']) {
+      const again = await runCli(['apply', join(dir, file), '--local', '--check'], { env })
+      expect(again.code).toBe(0)
+      expect(again.stdout).toMatch(/^no changes \(1 table match the spec\)/)
+      expect(again.stdout).toContain('? settle: stream: the engine does not keep streams')
+    }
+  })
+
   it('refuses a second process on the same store with a clear error, and works again after', async () => {
     const env = { ...process.env, DYNX_LOCAL_PATH: store }
     const server = spawn(process.execPath, [BIN, 'local', 'serve', '--port', '0', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -91,7 +117,7 @@ describe('--local: the embedded engine', () => {
       expect(second.stderr).toContain(`The local store ${store} is in use by another dynx process (pid ${server.pid})`)
       // The served engine is the same store, reachable by endpoint.
       const viaEndpoint = await runCli(['tables', 'list', '--endpoint', ready.endpoint, '--json'])
-      expect(JSON.parse(viaEndpoint.stdout).tables).toHaveLength(2)
+      expect(JSON.parse(viaEndpoint.stdout).tables.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['staging_orders', 'staging_users']))
     } finally {
       server.kill('SIGINT')
       await new Promise((ok) => server.once('exit', ok))

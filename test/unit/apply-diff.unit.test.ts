@@ -63,3 +63,18 @@ describe('apply drift: what DynamoDB can change in place and what it cannot', ()
     expect(kinds(changes)).toEqual(['update:throughput', 'update:indexes.g.throughput'])
   })
 })
+
+describe('apply drift on an engine known to lack settings (the embedded --local engine)', () => {
+  it('lists stream, TTL, deletion protection and new GSIs as unsupported, not drift', () => {
+    const changes = diffTable(
+      want({ stream: 'NEW_IMAGE', ttl: 'exp', deletionProtection: true, indexes: [{ name: 'g', hashKey: { name: 'e', type: 'S' } }] }),
+      live({}),
+      ['ttl', 'stream', 'deletionProtection', 'pitr', 'indexes.create'],
+    )
+    expect(kinds(changes)).toEqual(['unsupported:indexes.g', 'unsupported:stream', 'unsupported:ttl', 'unsupported:deletionProtection'])
+  })
+
+  it('leaves local indexes unmanaged when the spec leaves them out', () => {
+    expect(diffTable(want({ rangeKey: { name: 'sk', type: 'S' } }), live({ rangeKey: { name: 'sk', type: 'S' }, localIndexes: [{ name: 'lsi', rangeKey: { name: 'a', type: 'S' }, projection: 'ALL' }] }))).toEqual([])
+  })
+})

@@ -29,6 +29,12 @@ describe('connections', () => {
     expect(text).not.toContain('AKIAEXAMPLE')
   })
 
+  it('never shows a password given in the endpoint URL', async () => {
+    const conn = createConnection({ endpoint: 'http://admin:s3cretpw@127.0.0.1:1', region: 'us-east-1' })
+    expect(conn.label).toBe('http://127.0.0.1:1')
+    expect(JSON.stringify(await conn.describe())).not.toContain('s3cretpw')
+  })
+
   it('knows loopback endpoints', () => {
     expect(isLoopbackEndpoint('http://127.0.0.1:8000')).toBe(true)
     expect(isLoopbackEndpoint('http://localhost:8000')).toBe(true)
