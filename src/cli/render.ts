@@ -1,9 +1,10 @@
 import Table from 'cli-table3'
 
 import type { ApplyPlan, ApplyResult } from '../tables/apply.js'
+import { projectionText } from '../tables/convert.js'
 import type { CreateTableResult } from '../tables/create.js'
 import type { TableInfo, TableSummary } from '../tables/describe.js'
-import type { GlobalIndexSpec, KeySpec, LocalIndexSpec } from '../tables/spec.js'
+import type { KeySpec, LocalIndexSpec } from '../tables/spec.js'
 
 /** Text renderers for results; the library returns data, these decide how a person sees it. */
 
@@ -30,7 +31,6 @@ export function renderTableList(tables: TableSummary[]): string {
 }
 
 const key = (k?: KeySpec) => (k ? `${k.name} (${k.type})` : '')
-const projection = (p: GlobalIndexSpec['projection']) => (Array.isArray(p) ? `INCLUDE ${p.join(', ')}` : (p ?? 'ALL'))
 
 export function renderTableInfo(info: TableInfo): string {
   const s = info.spec
@@ -64,14 +64,14 @@ export function renderTableInfo(info: TableInfo): string {
     const t = new Table({ head: ['Name', 'Partition key', 'Sort key', 'Projection', 'RCU/WCU', 'Status', 'Items'], ...plain })
     for (const g of s.indexes) {
       const state = info.indexes.find((i) => i.name === g.name)
-      t.push([g.name, key(g.hashKey), key(g.rangeKey), projection(g.projection), g.read !== undefined ? `${g.read}/${g.write}` : 'on-demand', state?.backfilling ? 'BACKFILLING' : (state?.status ?? ''), state?.itemCount ?? ''])
+      t.push([g.name, key(g.hashKey), key(g.rangeKey), projectionText(g.projection), g.read !== undefined ? `${g.read}/${g.write}` : 'on-demand', state?.backfilling ? 'BACKFILLING' : (state?.status ?? ''), state?.itemCount ?? ''])
     }
     lines.push(t.toString())
   }
   if (s.localIndexes?.length) {
     lines.push('', 'Local secondary indexes')
     const t = new Table({ head: ['Name', 'Sort key', 'Projection'], ...plain })
-    for (const l of s.localIndexes as LocalIndexSpec[]) t.push([l.name, key(l.rangeKey), projection(l.projection)])
+    for (const l of s.localIndexes as LocalIndexSpec[]) t.push([l.name, key(l.rangeKey), projectionText(l.projection)])
     lines.push(t.toString())
   }
   return lines.join('\n')

@@ -4,7 +4,7 @@ import pLimit from 'p-limit'
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
-import { attributeDefinitions, toGlobalIndex } from './convert.js'
+import { attributeDefinitions, projectionText, toGlobalIndex } from './convert.js'
 import { createTable, type CreateProgress } from './create.js'
 import { describeTable, findTable, type TableInfo } from './describe.js'
 import { applySetting, setPointInTimeRecovery, setTimeToLive, tagTable, type SettingOutcome } from './settings.js'
@@ -41,7 +41,6 @@ export interface ApplyPlan {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 const keyText = (k?: KeySpec) => (k ? `${k.name}:${k.type}` : 'none')
-const projectionText = (p: GlobalIndexSpec['projection']) => (Array.isArray(p) ? `INCLUDE ${p.join(',')}` : (p ?? 'ALL'))
 
 function indexShape(g: GlobalIndexSpec | LocalIndexSpec) {
   return {

@@ -20,6 +20,11 @@ export function toProjection(p: ProjectionSpec | undefined): Projection {
   return { ProjectionType: 'INCLUDE', NonKeyAttributes: [...p] }
 }
 
+/** A projection as people read it: ALL, KEYS_ONLY or INCLUDE a, b. */
+export function projectionText(p: ProjectionSpec | undefined): string {
+  return Array.isArray(p) ? `INCLUDE ${p.join(', ')}` : (p ?? 'ALL')
+}
+
 export function fromProjection(p: Projection | undefined): ProjectionSpec {
   if (!p || p.ProjectionType === 'ALL' || !p.ProjectionType) return 'ALL'
   if (p.ProjectionType === 'KEYS_ONLY') return 'KEYS_ONLY'
