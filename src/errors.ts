@@ -93,6 +93,11 @@ export class LocalStoreLockedError extends DynxError {
 
 export class TimeoutWaitingError extends DynxError {}
 
+/** Stopped by Ctrl-C/SIGTERM after saving what can be saved; exit 130. */
+export class InterruptedError extends DynxError {
+  override readonly exitCode: number = ExitCode.interrupted
+}
+
 /** The user declined a confirmation (or could not be asked): nothing was changed. */
 export class NotConfirmedError extends UserInputError {}
 

@@ -75,7 +75,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     let options: ConnectionOptions
     if (f.local) {
       this.engine = await startLocalEngine()
-      this.closeEngineOnSignals()
+      this.installSignalHandlers()
       options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})`, lacks: LOCAL_ENGINE_LACKS }
     } else {
       options = { region: f.region, profile: f.profile, endpoint: f.endpoint }
@@ -104,16 +104,37 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     return conn
   }
 
-  /** Ctrl-C or a kill during a --local command still flushes and unlocks the store, then exits 130. */
-  private closeEngineOnSignals(): void {
+  /**
+   * An AbortSignal for Ctrl-C/SIGTERM: the first signal asks the command to stop cleanly (flush,
+   * save a checkpoint), a second one exits at once. Without it a signal exits right away.
+   */
+  protected interruptSignal(): AbortSignal {
+    this.interrupt ??= new AbortController()
+    this.installSignalHandlers()
+    return this.interrupt.signal
+  }
+
+  private interrupt?: AbortController
+  private signalsInstalled = false
+
+  /** Ctrl-C or a kill still flushes and unlocks the --local store, then exits 130. */
+  private installSignalHandlers(): void {
+    if (this.signalsInstalled) return
+    this.signalsInstalled = true
     const onSignal = () => {
+      if (this.interrupt && !this.interrupt.signal.aborted) {
+        this.progress.stop()
+        process.stderr.write('Interrupted; finishing the page in hand and saving progress (press Ctrl-C again to quit at once).\n')
+        this.interrupt.abort()
+        return
+      }
       this.progress.stop()
-      process.stderr.write('Interrupted; closing the local store.\n')
+      process.stderr.write(this.engine ? 'Interrupted; closing the local store.\n' : 'Interrupted.\n')
       const exit = () => process.exit(ExitCode.interrupted)
       void (this.engine?.close() ?? Promise.resolve()).then(exit, exit)
     }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     this.removeSignalHandlers = () => {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)

@@ -122,3 +122,20 @@ export function renderApplyResult(r: ApplyResult): string {
   lines.push(`${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged${r.remaining ? `, ${r.remaining} change(s) remaining` : ''}${r.failed ? `, ${r.failed} failed` : ''}.`)
   return lines.join('\n')
 }
+
+const clock = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`)
+
+/** "12,345 items · 4,100/s · 37% of ~33,000 · ETA 0:05 · segments 3/8" */
+export function scanProgressText(p: { items: number; scanned: number; segmentsDone: number; segmentsTotal: number }, seconds: number, estimatedItems: number): string {
+  const rate = seconds > 0 ? p.items / seconds : 0
+  // Percent and ETA follow items read, which the table's item count estimates (filters drop some).
+  const readRate = seconds > 0 ? p.scanned / seconds : 0
+  const parts = [`${p.items.toLocaleString('en-US')} items`, `${Math.round(rate).toLocaleString('en-US')}/s`]
+  if (estimatedItems > 0) {
+    const pct = Math.min(99, Math.floor((p.scanned / estimatedItems) * 100))
+    parts.push(`${pct}% of ~${estimatedItems.toLocaleString('en-US')}`)
+    if (readRate > 0 && p.scanned < estimatedItems) parts.push(`ETA ${clock((estimatedItems - p.scanned) / readRate)}`)
+  }
+  parts.push(`segments ${p.segmentsDone}/${p.segmentsTotal}`)
+  return parts.join(' · ')
+}

@@ -1,11 +1,11 @@
-import { BatchWriteItemCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb'
+import { BatchWriteItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pLimit from 'p-limit'
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
+import type { Item } from './values.js'
 
-export type Item = Record<string, AttributeValue>
 
 export interface BackoffOptions {
   baseMs?: number

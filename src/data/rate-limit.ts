@@ -1,0 +1,41 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/**
+ * A token bucket in capacity units per second, fed by what DynamoDB reports as consumed
+ * (ReturnConsumedCapacity). A request waits while the bucket is in debt; its real cost is
+ * charged afterwards, so a 1 MB page (128 RCU) on a 50 RCU budget waits ~2.6 s before the next.
+ */
+export class TokenBucket {
+  private tokens: number
+  private last = performance.now()
+
+  /** @param perSecond sustained units per second; bursts are capped at one second's worth. */
+  constructor(readonly perSecond: number) {
+    if (!(perSecond > 0)) throw new RangeError(`A rate limit must be above 0, got ${perSecond}`)
+    this.tokens = perSecond
+  }
+
+  private refill(): void {
+    const now = performance.now()
+    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond)
+    this.last = now
+  }
+
+  /** Resolves when the bucket holds at least `units` (default: out of debt). */
+  async acquire(units = 0, signal?: AbortSignal): Promise<void> {
+    const need = Math.min(units, this.perSecond)
+    for (;;) {
+      this.refill()
+      if (this.tokens >= need && this.tokens > 0) return
+      const waitMs = ((need - this.tokens) / this.perSecond) * 1000
+      await sleep(Math.max(5, waitMs), undefined, { signal }).catch(() => {})
+      if (signal?.aborted) return
+    }
+  }
+
+  /** Charges what a request consumed; the bucket may go into debt. */
+  charge(units: number): void {
+    this.refill()
+    this.tokens -= units
+  }
+}

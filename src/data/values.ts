@@ -1,0 +1,176 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
+
+import { UserInputError } from '../errors.js'
+
+/**
+ * Items as text, exactly. DynamoDB numbers carry 38 significant digits, so nothing here passes a
+ * number through a JS `number`: plain JSON prints the digits DynamoDB sent, and plain JSON read
+ * from a user keeps the digits they typed (JSON.parse's source text access, Node >= 21).
+ */
+
+export type Item = Record<string, AttributeValue>
+
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
+
+/** A DynamoDB number string as a valid JSON number literal, digits untouched. */
+export function jsonNumber(n: string): string {
+  if (JSON_NUMBER.test(n)) return n
+  // Engines echo what they were given; DynamoDB accepts "+5", ".5", "5.", "007" and "5e3".
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(n.trim())
+  if (!m || (!m[2] && !m[3])) throw new Error(`"${n}" is not a DynamoDB number`)
+  const int = m[2].replace(/^0+(?=\d)/, '') || '0'
+  const frac = m[3] ? `.${m[3]}` : ''
+  const exp = m[4] ? `e${m[4]}` : ''
+  const text = `${m[1] === '-' ? '-' : ''}${int}${frac === '.' ? '' : frac}${exp}`
+  return JSON_NUMBER.test(text) ? text : String(Number(n))
+}
+
+const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
+
+/** One attribute value as plain JSON text: sets become arrays, binary base64, numbers exact. */
+export function plainValueJson(v: AttributeValue): string {
+  if (v.S !== undefined) return JSON.stringify(v.S)
+  if (v.N !== undefined) return jsonNumber(v.N)
+  if (v.M !== undefined) return plainItemJson(v.M)
+  if (v.L !== undefined) {
+    let out = '['
+    for (let i = 0; i < v.L.length; i++) out += (i ? ',' : '') + plainValueJson(v.L[i])
+    return `${out}]`
+  }
+  if (v.BOOL !== undefined) return v.BOOL ? 'true' : 'false'
+  if (v.NULL !== undefined) return 'null'
+  if (v.SS !== undefined) return JSON.stringify(v.SS)
+  if (v.NS !== undefined) return `[${v.NS.map(jsonNumber).join(',')}]`
+  if (v.B !== undefined) return JSON.stringify(base64(v.B))
+  if (v.BS !== undefined) return JSON.stringify(v.BS.map(base64))
+  throw new Error(`Unknown attribute value type: ${JSON.stringify(Object.keys(v))}`)
+}
+
+/** An item as one line of plain JSON (what jsonl/json output and transforms see). */
+export function plainItemJson(item: Item): string {
+  let out = '{'
+  let first = true
+  for (const k in item) {
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${plainValueJson(item[k])}`
+    first = false
+  }
+  return `${out}}`
+}
+
+/** A value for one CSV cell: scalars as their text, nested values as plain JSON. */
+export function plainCell(v: AttributeValue | undefined): string {
+  if (v === undefined || v.NULL !== undefined) return ''
+  if (v.S !== undefined) return v.S
+  if (v.N !== undefined) return jsonNumber(v.N)
+  if (v.BOOL !== undefined) return v.BOOL ? 'true' : 'false'
+  if (v.B !== undefined) return base64(v.B)
+  return plainValueJson(v)
+}
+
+const rawReplacer = (_key: string, value: unknown) => (value instanceof Uint8Array ? base64(value) : value)
+
+/** DynamoDB JSON (AttributeValue maps, binary as base64): the form `--raw` writes and reads back. */
+export function rawItemJson(item: Item): string {
+  return JSON.stringify(item, rawReplacer)
+}
+
+const TYPES = new Set(['S', 'N', 'B', 'BOOL', 'NULL', 'SS', 'NS', 'BS', 'L', 'M'])
+
+function reviveValue(v: unknown, path: string): AttributeValue {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${path}: expected an AttributeValue object such as {"S": "text"}`)
+  const keys = Object.keys(v)
+  if (keys.length !== 1 || !TYPES.has(keys[0])) throw new Error(`${path}: expected exactly one of ${[...TYPES].join(', ')}, got ${JSON.stringify(keys)}`)
+  const o = v as Record<string, unknown>
+  switch (keys[0]) {
+    case 'S':
+    case 'N':
+      if (typeof o[keys[0]] !== 'string') throw new Error(`${path}.${keys[0]}: expected a string`)
+      return o as unknown as AttributeValue
+    case 'B':
+      if (typeof o.B !== 'string') throw new Error(`${path}.B: expected base64 text`)
+      return { B: new Uint8Array(Buffer.from(o.B, 'base64')) }
+    case 'BS':
+      return { BS: (o.BS as string[]).map((b) => new Uint8Array(Buffer.from(b, 'base64'))) }
+    case 'L':
+      if (!Array.isArray(o.L)) throw new Error(`${path}.L: expected an array`)
+      return { L: o.L.map((x, i) => reviveValue(x, `${path}[${i}]`)) }
+    case 'M':
+      return { M: reviveItem(o.M, path) }
+    default:
+      return o as unknown as AttributeValue
+  }
+}
+
+function reviveItem(o: unknown, path: string): Item {
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${path || 'item'}: expected an object of attributes`)
+  const item: Item = {}
+  for (const [k, v] of Object.entries(o)) item[k] = reviveValue(v, path ? `${path}.${k}` : k)
+  return item
+}
+
+/** Parses one line of `--raw` output back into an item that writes identically. */
+export function parseRawItem(text: string): Item {
+  return reviveItem(JSON.parse(text), '')
+}
+
+/** Plain JSON value -> AttributeValue, numbers from their source text. */
+function marshallExact(v: unknown): AttributeValue {
+  if (v === null) return { NULL: true }
+  if (typeof v === 'string') return { S: v }
+  if (typeof v === 'boolean') return { BOOL: v }
+  if (v instanceof ExactNumber) return { N: v.digits }
+  if (Array.isArray(v)) return { L: v.map(marshallExact) }
+  const m: Item = {}
+  for (const [k, x] of Object.entries(v as object)) m[k] = marshallExact(x)
+  return { M: m }
+}
+
+class ExactNumber {
+  constructor(readonly digits: string) {}
+}
+
+type Reviver = (this: unknown, key: string, value: unknown, context?: { source?: string }) => unknown
+const keepDigits: Reviver = (_key, value, context) => (typeof value === 'number' ? new ExactNumber(context?.source ?? String(value)) : value)
+
+/** Parses plain JSON (e.g. `--values '{":min": 10}'`) into AttributeValues, numbers exact. */
+export function parsePlainJson(text: string): unknown {
+  return JSON.parse(text, keepDigits as Parameters<typeof JSON.parse>[1])
+}
+
+/**
+ * A flag holding a JSON object, e.g. --names or --values. Bad JSON is bad input (exit 2) with a
+ * message naming the flag and an example of the expected shape.
+ */
+export function parseJsonObjectFlag(flag: string, text: string, example: string): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = parsePlainJson(text)
+  } catch (err) {
+    throw new UserInputError(`${flag} is not valid JSON: ${(err as Error).message}`, `Pass a JSON object, e.g. ${flag} '${example}' (quote it for your shell).`)
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || parsed instanceof ExactNumber) {
+    throw new UserInputError(`${flag} must be a JSON object.`, `For example ${flag} '${example}'.`)
+  }
+  return parsed as Record<string, unknown>
+}
+
+/** `--values` for expressions: plain JSON marshalled to AttributeValues, keys must start with ":". */
+export function parseExpressionValues(text: string): Item {
+  const parsed = parseJsonObjectFlag('--values', text, '{":min": 10, ":status": "active"}')
+  const out: Item = {}
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!k.startsWith(':')) throw new UserInputError(`--values key "${k}" must start with ":".`, `Name it ":${k}" and use ":${k}" in the expression.`)
+    out[k] = marshallExact(v)
+  }
+  return out
+}
+
+/** `--names` for expressions: {"#s": "status"}, keys must start with "#". */
+export function parseExpressionNames(text: string): Record<string, string> {
+  const parsed = parseJsonObjectFlag('--names', text, '{"#s": "status"}')
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!k.startsWith('#')) throw new UserInputError(`--names key "${k}" must start with "#".`, `Name it "#${k}" and use "#${k}" in the expression.`)
+    if (typeof v !== 'string') throw new UserInputError(`--names value for "${k}" must be an attribute name string.`, 'For example --names \'{"#s": "status"}\'.')
+  }
+  return parsed as Record<string, string>
+}

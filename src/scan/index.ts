@@ -1,0 +1,5 @@
+export * from './checkpoint.js'
+export * from './export.js'
+export * from './expressions.js'
+export * from './output.js'
+export * from './parallel-scan.js'
