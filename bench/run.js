@@ -1,65 +1,288 @@
 #!/usr/bin/env node
-// npm run bench: each dynx figure next to a raw-SDK floor measured in the same run, as a ratio.
-// Seeds the embedded engine (dynalite, in memory) so it runs on any machine.
-import { BatchWriteItemCommand, paginateScan } from '@aws-sdk/client-dynamodb'
+// npm run bench (a benchmark, not a test): every dynx figure next to a raw-SDK floor measured in
+// the same run, with the ratio.
+//
+//  1. batch write: batchWriteItems vs a plain BatchWriteItem loop (in-process dynalite in memory);
+//  2. scan: for each engine (dynalite through `dynx local serve`, and DynamoDB Local, each its own
+//     process), seed BENCH_ITEMS items of about 1 KB, then for each segment count the raw floor (a
+//     plain ScanCommand loop per segment that only counts items) vs the `dynx scan --format jsonl
+//     --output FILE` pipeline (scanToOutput), in this process over the same connection;
+//  3. peak RSS of a scan of BENCH_BIG_ITEMS items to a file: the real CLI as a child process vs
+//     the raw floor as a child process, against dynalite on disk.
+//
+// Results go to stdout, progress to stderr. Shrink it with the environment:
+//   BENCH_ITEMS=100000  BENCH_BIG_ITEMS=1000000  BENCH_SEGMENTS=1,4,16
+//   BENCH_ENGINES=dynalite,dynamodb-local  BENCH_SKIP_BIG=1  BENCH_WRITE_ITEMS=4000
+import { spawn } from 'node:child_process'
+import { createReadStream } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL, URL } from 'node:url'
 
-import { batchWriteItems, createConnection, createTable, LOCAL_CREDENTIALS, sampleUsers, startLocalEngine } from '../dist/src/index.js'
+import { createConnection, LOCAL_CREDENTIALS, scanToOutput } from '../dist/src/index.js'
+import { benchBatchWrite } from './batch-write.js'
+import { CLI, ENGINES, REPO, startDynalite, stopChild, track } from './engines.js'
+import { benchItem, seedTable } from './items.js'
+import { rawScanCount } from './raw-scan.js'
 
-const ITEMS = Number(process.env.BENCH_ITEMS ?? 4000)
-const CONCURRENCY = 4
+const REPORT_RSS = pathToFileURL(fileURLToPath(new URL('./report-rss.js', import.meta.url))).href
+const RAW_CHILD = fileURLToPath(new URL('./raw-scan-child.js', import.meta.url))
+const BIG_SEGMENTS = 16
+const TARGET_RATIO = 0.85
+const TARGET_RSS_MB = 200
 
-const engine = await startLocalEngine({ inMemory: true, transitionMs: 0 })
-const conn = createConnection({ endpoint: engine.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS })
-const items = sampleUsers(ITEMS)
+// ------------------------------------------------------------------ configuration
 
-async function fresh(name) {
-  await createTable(conn, { name, hashKey: { name: 'userId', type: 'S' } }, { wait: true })
-  return name
-}
-
-async function count(table) {
-  let n = 0
-  for await (const page of paginateScan({ client: conn.dynamodb }, { TableName: table, Select: 'COUNT' })) n += page.Count ?? 0
+function positiveInt(name, fallback) {
+  const text = process.env[name]
+  if (text === undefined || text === '') return fallback
+  const n = Number(text.replace(/_/g, ''))
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1, got "${text}"`)
   return n
 }
 
-// The floor: the plainest correct loop over the SDK (chunks of 25, same concurrency, unprocessed retried at once).
-async function rawWrite(table) {
-  const chunks = []
-  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25))
-  let next = 0
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < chunks.length) {
-      let pending = chunks[next++].map((Item) => ({ PutRequest: { Item } }))
-      while (pending.length) {
-        const out = await conn.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }))
-        pending = out.UnprocessedItems?.[table] ?? []
+function list(name, fallback) {
+  const text = process.env[name]
+  return (text === undefined || text === '' ? fallback : text).split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+const config = {
+  items: positiveInt('BENCH_ITEMS', 100_000),
+  bigItems: positiveInt('BENCH_BIG_ITEMS', 1_000_000),
+  segments: list('BENCH_SEGMENTS', '1,4,16').map((s) => {
+    const n = Number(s)
+    if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_SEGMENTS: "${s}" is not a segment count`)
+    return n
+  }),
+  engines: list('BENCH_ENGINES', 'dynalite,dynamodb-local'),
+  skipBig: process.env.BENCH_SKIP_BIG === '1' || process.env.BENCH_SKIP_BIG === 'true',
+  writeItems: positiveInt('BENCH_WRITE_ITEMS', 4000),
+}
+for (const e of config.engines) if (!(e in ENGINES)) throw new Error(`BENCH_ENGINES: unknown engine "${e}" (known: ${Object.keys(ENGINES).join(', ')})`)
+
+// ------------------------------------------------------------------ helpers
+
+const t0 = performance.now()
+const log = (message) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${message}\n`)
+const out = (line = '') => process.stdout.write(`${line}\n`)
+const rate = (n) => Math.round(n).toLocaleString('en-US')
+const mb = (kb) => kb / 1024
+
+/** Newlines in a file, read in chunks (the output files are up to about a gigabyte). */
+async function countLines(file) {
+  let lines = 0
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++
+  }
+  return lines
+}
+
+/** Things to undo at the end, last first; run once, also on error or Ctrl-C. */
+const cleanups = []
+let cleaning
+function cleanUp() {
+  cleaning ??= (async () => {
+    while (cleanups.length) {
+      const undo = cleanups.pop()
+      try {
+        await undo()
+      } catch (err) {
+        log(`clean-up: ${err.message}`)
       }
     }
-  }))
+  })()
+  return cleaning
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the engines and removing temporary files`)
+    cleanUp().finally(() => process.exit(130))
+  })
 }
 
-async function measure(label, fn) {
-  const table = await fresh(`bench_${label}_${Date.now()}`)
-  const rss = process.memoryUsage().rss
-  const start = performance.now()
-  await fn(table)
-  const seconds = (performance.now() - start) / 1000
-  const written = await count(table)
-  if (written !== ITEMS) throw new Error(`${label}: ${written} of ${ITEMS} items written`)
-  return { seconds, rate: ITEMS / seconds, rssDeltaMb: (process.memoryUsage().rss - rss) / 2 ** 20 }
+/** Starts an engine and registers its stop; returns it with a connection like dynx's. */
+async function withEngine(start, body) {
+  const engine = await start()
+  cleanups.push(engine.stop)
+  const conn = createConnection({ endpoint: engine.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS })
+  try {
+    return await body(engine, conn)
+  } finally {
+    conn.destroy()
+    await engine.stop()
+  }
 }
 
+async function seed(conn, engineName, table, count) {
+  log(`${engineName}: seeding ${count} items into ${table}`)
+  let shown = 0
+  const { seconds } = await seedTable(conn, table, count, {
+    onProgress: (written) => {
+      if (written - shown >= Math.max(50_000, count / 10) || written === count) {
+        shown = written
+        log(`${engineName}: ${written} of ${count} items written`)
+      }
+    },
+  })
+  log(`${engineName}: seeded in ${seconds.toFixed(1)} s`)
+  return { engine: engineName, items: count, seconds }
+}
+
+// ------------------------------------------------------------------ scan items/s
+
+async function rawScan(conn, table, segments, expected) {
+  const started = performance.now()
+  const items = await rawScanCount(conn.dynamodb, table, segments)
+  const seconds = (performance.now() - started) / 1000
+  if (items !== expected) throw new Error(`raw scan, ${segments} segments: counted ${items} of ${expected} items`)
+  return items / seconds
+}
+
+async function dynxScan(conn, table, segments, expected, file) {
+  const started = performance.now()
+  const result = await scanToOutput(conn, { table, segments, format: 'jsonl', output: file })
+  const seconds = (performance.now() - started) / 1000
+  if (!result.complete || result.items !== expected) throw new Error(`dynx scan, ${segments} segments: wrote ${result.items} of ${expected} items (complete: ${result.complete})`)
+  const lines = await countLines(file)
+  if (lines !== expected) throw new Error(`dynx scan, ${segments} segments: ${file} has ${lines} lines, expected ${expected}`)
+  await rm(file, { force: true })
+  return expected / seconds
+}
+
+async function benchEngine(key, tmp, results) {
+  const { label, start } = ENGINES[key]
+  log(`${key}: starting ${label}`)
+  await withEngine(start, async (engine, conn) => {
+    log(`${key}: ready at ${engine.endpoint} (pid ${engine.pid})`)
+    const table = 'bench_scan'
+    results.seeding.push(await seed(conn, key, table, config.items))
+    const file = join(tmp, `${key}-scan.jsonl`)
+
+    // Warm-up: one scan of each kind (JIT, sockets, the engine's caches) before anything is timed.
+    const most = Math.max(...config.segments)
+    log(`${key}: warm-up scans (${most} segments)`)
+    await rawScan(conn, table, most, config.items)
+    await dynxScan(conn, table, most, config.items, file)
+
+    for (const segments of config.segments) {
+      // Each side runs twice, in the order raw, dynx, dynx, raw, and its best run counts: neither
+      // side always goes first (or last) after the other has warmed or loaded the engine.
+      log(`${key}: ${segments} segments: raw, dynx, dynx, raw`)
+      const raw = [await rawScan(conn, table, segments, config.items)]
+      const dynx = [await dynxScan(conn, table, segments, config.items, file)]
+      dynx.push(await dynxScan(conn, table, segments, config.items, file))
+      raw.push(await rawScan(conn, table, segments, config.items))
+      const row = { engine: key, segments, raw: Math.max(...raw), dynx: Math.max(...dynx) }
+      log(`${key}: ${segments} segments: raw ${rate(row.raw)} items/s, dynx ${rate(row.dynx)} items/s, ratio ${(row.dynx / row.raw).toFixed(2)}`)
+      results.scan.push(row)
+    }
+  })
+}
+
+// ------------------------------------------------------------------ peak RSS of a big scan
+
+/** Runs a node script as a child under report-rss.js; returns its output, wall time and peak RSS. */
+async function runMeasured(label, args, env, rssFile) {
+  const started = performance.now()
+  const child = spawn(process.execPath, ['--import', REPORT_RSS, ...args], { cwd: REPO, env: { ...env, BENCH_RSS_FILE: rssFile }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const tracked = track(child)
+  cleanups.push(() => stopChild(child, tracked.exited))
+  let stdout = ''
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk.toString('utf8')
+  })
+  const { code, signal } = await tracked.exited
+  const seconds = (performance.now() - started) / 1000
+  if (code !== 0) throw new Error(`${label} failed (${signal ?? `exit code ${code}`}):\n${tracked.tail()}`)
+  const maxRssKb = Number((await readFile(rssFile, 'utf8')).trim())
+  if (!(maxRssKb > 0)) throw new Error(`${label}: no peak RSS reported in ${rssFile}`)
+  return { stdout, seconds, maxRssKb }
+}
+
+async function benchBigScan(tmp) {
+  const storePath = join(tmp, 'dynalite-store')
+  log(`big scan: starting dynalite on disk (${storePath})`)
+  return withEngine(() => startDynalite({ inMemory: false, storePath }), async (engine, conn) => {
+    const table = 'bench_big'
+    const seeding = await seed(conn, 'dynalite (disk)', table, config.bigItems)
+    const n = config.bigItems
+    // Only what a CLI user would have: dummy credentials for a local endpoint, nothing else of AWS.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
+    Object.assign(env, { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' })
+
+    log(`big scan: raw floor child, ${BIG_SEGMENTS} segments`)
+    const raw = await runMeasured('raw scan child', [RAW_CHILD, engine.endpoint, table, String(BIG_SEGMENTS)], env, join(tmp, 'raw.rss'))
+    const rawItems = JSON.parse(raw.stdout.trim().split('\n').pop()).items
+    if (rawItems !== n) throw new Error(`raw scan child counted ${rawItems} of ${n} items`)
+
+    const file = join(tmp, 'big-scan.jsonl')
+    log(`big scan: dynx scan --segments ${BIG_SEGMENTS} --format jsonl --output FILE (child process)`)
+    const dynx = await runMeasured('dynx scan', [CLI, 'scan', table, '--endpoint', engine.endpoint, '--segments', String(BIG_SEGMENTS), '--format', 'jsonl', '--output', file], env, join(tmp, 'dynx.rss'))
+    const lines = await countLines(file)
+    if (lines !== n) throw new Error(`dynx scan wrote ${lines} lines to ${file}, expected ${n}`)
+    await rm(file, { force: true })
+    log(`big scan: raw ${mb(raw.maxRssKb).toFixed(1)} MB, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB peak RSS`)
+    return { items: n, segments: BIG_SEGMENTS, seeding, raw, dynx }
+  })
+}
+
+// ------------------------------------------------------------------ report
+
+function report(results) {
+  out()
+  out('Results')
+  if (results.write) {
+    const w = results.write
+    out(`batch write, ${w.items} items, concurrency ${w.concurrency} (in-process dynalite in memory; best of 2):`)
+    out(`  raw SDK ${rate(w.raw)} items/s   dynx ${rate(w.dynx)} items/s   ratio ${(w.dynx / w.raw).toFixed(2)}`)
+  }
+  for (const s of results.seeding) out(`seeding ${s.engine}: ${s.items} items in ${s.seconds.toFixed(1)} s (${rate(s.items / s.seconds)} items/s, dynx batchWriteItems)`)
+  if (results.scan.length) {
+    out()
+    out(`scan of ${config.items} items to a JSONL file, items/s (best of 2, order raw dynx dynx raw):`)
+    const head = ['engine', 'segments', 'raw SDK floor', 'dynx scan jsonl', 'ratio']
+    const rows = results.scan.map((r) => [r.engine, String(r.segments), rate(r.raw), rate(r.dynx), (r.dynx / r.raw).toFixed(2)])
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+    const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
+    out(line(head))
+    for (const r of rows) out(line(r))
+  }
+  if (results.big) {
+    const b = results.big
+    out()
+    out(`peak RSS, scan of ${b.items} items to a file (${b.segments} segments, dynalite on disk, child processes):`)
+    out(`  raw SDK floor ${mb(b.raw.maxRssKb).toFixed(1)} MB (${b.raw.seconds.toFixed(1)} s)   dynx scan --format jsonl --output FILE ${mb(b.dynx.maxRssKb).toFixed(1)} MB (${b.dynx.seconds.toFixed(1)} s)   ratio ${(b.dynx.maxRssKb / b.raw.maxRssKb).toFixed(2)}`)
+  }
+  out()
+  out('Targets')
+  const at16 = results.scan.find((r) => r.engine === 'dynalite' && r.segments === 16)
+  if (at16) out(`  dynalite, 16 segments: dynx >= ${TARGET_RATIO}x the raw floor: ${(at16.dynx / at16.raw).toFixed(2)}x ${at16.dynx / at16.raw >= TARGET_RATIO ? 'met' : 'NOT met'}`)
+  else out('  dynalite, 16 segments: not measured in this run')
+  if (results.big) {
+    const peak = mb(results.big.dynx.maxRssKb)
+    const full = results.big.items >= 1_000_000 ? '' : ` (only ${results.big.items} items; the target is for 1000000)`
+    out(`  scan of 1M items to a file peaks under ${TARGET_RSS_MB} MB RSS: ${peak.toFixed(1)} MB ${peak < TARGET_RSS_MB ? 'met' : 'NOT met'}${full}`)
+  } else out('  1M-item scan peak RSS: skipped (BENCH_SKIP_BIG)')
+}
+
+// ------------------------------------------------------------------ main
+
+const itemBytes = Math.round(Array.from({ length: 200 }, (_, i) => JSON.stringify(benchItem(i * 499)).length).reduce((a, b) => a + b) / 200)
+out(`dynx bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`)
+out(`  scan: ${config.items} items of about ${itemBytes} B (DynamoDB JSON) on ${config.engines.join(', ')}; segments ${config.segments.join(', ')}`)
+out(`  peak RSS: ${config.skipBig ? 'skipped' : `scan of ${config.bigItems} items, ${BIG_SEGMENTS} segments, dynalite on disk`}`)
+out(`  batch write: ${config.writeItems} items`)
+
+const results = { write: undefined, seeding: [], scan: [], big: undefined }
+const tmp = await mkdtemp(join(tmpdir(), 'dynx-bench-'))
+cleanups.push(() => rm(tmp, { recursive: true, force: true }))
+log(`temporary files in ${tmp}`)
 try {
-  // Warm up the engine and the connection pool once, so neither side pays for it.
-  await measure('warmup', (t) => batchWriteItems(conn, t, items, { concurrency: CONCURRENCY }))
-  const raw = await measure('raw', rawWrite)
-  const dynx = await measure('dynx', (t) => batchWriteItems(conn, t, items, { concurrency: CONCURRENCY }))
-  const row = (name, v, floor, unit) => console.log(`${name.padEnd(34)} ${v.toFixed(0).padStart(8)} ${unit.padEnd(8)} raw SDK ${floor.toFixed(0).padStart(8)} ${unit.padEnd(8)} ratio ${(v / floor).toFixed(2)}`)
-  console.log(`dynx bench: ${ITEMS} items, concurrency ${CONCURRENCY}, dynalite in memory, node ${process.version}`)
-  row('batch write (bootstrap, copy path)', dynx.rate, raw.rate, 'items/s')
-  console.log(`${'rss growth during write'.padEnd(34)} ${dynx.rssDeltaMb.toFixed(1).padStart(8)} MB       raw SDK ${raw.rssDeltaMb.toFixed(1).padStart(8)} MB`)
+  results.write = await benchBatchWrite(config.writeItems, log)
+  for (const key of config.engines) await benchEngine(key, tmp, results)
+  if (!config.skipBig) results.big = await benchBigScan(tmp)
+  report(results)
 } finally {
-  conn.destroy()
-  await engine.close()
+  await cleanUp()
 }

@@ -5,18 +5,32 @@ import { setTimeout as sleep } from 'node:timers/promises'
  * (ReturnConsumedCapacity). A request waits while the bucket is in debt; its real cost is
  * charged afterwards, so a 1 MB page (128 RCU) on a 50 RCU budget waits ~2.6 s before the next.
  */
+export interface Clock {
+  now(): number
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+}
+
+const realClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => {}),
+}
+
 export class TokenBucket {
   private tokens: number
-  private last = performance.now()
+  private last: number
 
   /** @param perSecond sustained units per second; bursts are capped at one second's worth. */
-  constructor(readonly perSecond: number) {
+  constructor(
+    readonly perSecond: number,
+    private readonly clock: Clock = realClock,
+  ) {
     if (!(perSecond > 0)) throw new RangeError(`A rate limit must be above 0, got ${perSecond}`)
     this.tokens = perSecond
+    this.last = clock.now()
   }
 
   private refill(): void {
-    const now = performance.now()
+    const now = this.clock.now()
     this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond)
     this.last = now
   }
@@ -28,7 +42,7 @@ export class TokenBucket {
       this.refill()
       if (this.tokens >= need && this.tokens > 0) return
       const waitMs = ((need - this.tokens) / this.perSecond) * 1000
-      await sleep(Math.max(5, waitMs), undefined, { signal }).catch(() => {})
+      await this.clock.sleep(Math.max(5, waitMs), signal)
       if (signal?.aborted) return
     }
   }

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest'
+
+import { jsonNumber, parseExpressionNames, parseExpressionValues, parseRawItem, plainCell, plainItemJson, rawItemJson, type Item } from '../../src/data/values.js'
+import { UserInputError } from '../../src/errors.js'
+
+const DIGITS_38 = '12345678901234567890123456789012345678'
+
+const everyType: Item = {
+  id: { S: 'héllo ✓ 日本' },
+  big: { N: DIGITS_38 },
+  tiny: { N: '-1E-130' },
+  dec: { N: '0.000000000000000000000000000000000001' },
+  empty: { S: '' },
+  yes: { BOOL: true },
+  nothing: { NULL: true },
+  bin: { B: new Uint8Array([0, 1, 2, 253, 254, 255]) },
+  ss: { SS: ['a', 'b'] },
+  ns: { NS: [DIGITS_38, '-0.5'] },
+  bs: { BS: [new Uint8Array([1]), new Uint8Array([2, 3])] },
+  list: { L: [{ N: '1' }, { S: 'x' }, { M: { deep: { N: DIGITS_38 } } }] },
+  map: { M: { status: { S: 'ok' }, inner: { L: [] } } },
+}
+
+describe('plain JSON of items', () => {
+  it('prints every digit DynamoDB sent, never through a float', () => {
+    const text = plainItemJson({ big: { N: DIGITS_38 }, ns: { NS: [DIGITS_38] } })
+    expect(text).toBe(`{"big":${DIGITS_38},"ns":[${DIGITS_38}]}`)
+    expect(JSON.parse(text).big).not.toBe(DIGITS_38) // what a JS number would have lost
+  })
+
+  it('turns sets into arrays, binary into base64 and keeps nesting', () => {
+    const parsed = JSON.parse(plainItemJson(everyType)) as Record<string, unknown>
+    expect(parsed).toMatchObject({ id: 'héllo ✓ 日本', empty: '', yes: true, nothing: null, ss: ['a', 'b'], bin: Buffer.from([0, 1, 2, 253, 254, 255]).toString('base64') })
+    expect(parsed.bs).toEqual(['AQ==', 'AgM='])
+    expect(parsed.map).toEqual({ status: 'ok', inner: [] })
+    expect((parsed.list as unknown[])[1]).toBe('x')
+  })
+
+  it('normalises number spellings an engine may echo into valid JSON without changing digits', () => {
+    expect(jsonNumber('+5')).toBe('5')
+    expect(jsonNumber('.5')).toBe('0.5')
+    expect(jsonNumber('5.')).toBe('5')
+    expect(jsonNumber('007')).toBe('7')
+    expect(jsonNumber('1E+2')).toBe('1E+2')
+    expect(jsonNumber(`-${DIGITS_38}`)).toBe(`-${DIGITS_38}`)
+    expect(() => jsonNumber('abc')).toThrow(/not a DynamoDB number/)
+  })
+
+  it('gives CSV cells scalars as text and nested values as JSON', () => {
+    expect(plainCell({ S: 'a,b' })).toBe('a,b')
+    expect(plainCell({ N: DIGITS_38 })).toBe(DIGITS_38)
+    expect(plainCell(undefined)).toBe('')
+    expect(plainCell({ NULL: true })).toBe('')
+    expect(plainCell({ M: { a: { N: '1' } } })).toBe('{"a":1}')
+  })
+})
+
+describe('raw (DynamoDB JSON) items', () => {
+  it('round-trips every type exactly', () => {
+    const back = parseRawItem(rawItemJson(everyType))
+    expect(back).toEqual(everyType)
+    expect(back.bin.B).toBeInstanceOf(Uint8Array)
+  })
+
+  it('rejects lines that are not AttributeValue maps, naming the attribute', () => {
+    expect(() => parseRawItem('{"a": "plain"}')).toThrow(/a: expected an AttributeValue/)
+    expect(() => parseRawItem('{"a": {"S": "x", "N": "1"}}')).toThrow(/a: expected exactly one of/)
+    expect(() => parseRawItem('{"m": {"M": {"n": {"Q": 1}}}}')).toThrow(/m\.n/)
+  })
+})
+
+describe('expression flags', () => {
+  it('marshals --values from plain JSON with exact numbers', () => {
+    expect(parseExpressionValues(`{":big": ${DIGITS_38}, ":s": "x", ":b": true, ":n": null, ":l": [1, "a"], ":m": {"k": 2.50}}`)).toEqual({
+      ':big': { N: DIGITS_38 },
+      ':s': { S: 'x' },
+      ':b': { BOOL: true },
+      ':n': { NULL: true },
+      ':l': { L: [{ N: '1' }, { S: 'a' }] },
+      ':m': { M: { k: { N: '2.50' } } },
+    })
+  })
+
+  it('names the flag and shows an example for malformed JSON', () => {
+    const err = (() => {
+      try {
+        parseExpressionValues('{":a": 1')
+      } catch (e) {
+        return e as UserInputError
+      }
+    })()
+    expect(err).toBeInstanceOf(UserInputError)
+    expect(err?.message).toMatch(/--values is not valid JSON/)
+    expect(err?.hint).toMatch(/--values '\{/)
+    expect(() => parseExpressionValues('[1]')).toThrow(/must be a JSON object/)
+    expect(() => parseExpressionValues('{"a": 1}')).toThrow(/must start with ":"/)
+    expect(() => parseExpressionNames('{"s": "status"}')).toThrow(/must start with "#"/)
+    expect(() => parseExpressionNames('{"#s": 1}')).toThrow(/attribute name string/)
+  })
+})
