@@ -2,14 +2,15 @@
 // in-process against dynalite in memory (the figure the benchmark has always printed).
 import { BatchWriteItemCommand, paginateScan } from '@aws-sdk/client-dynamodb'
 
-import { batchWriteItems, createConnection, createTable, LOCAL_CREDENTIALS, sampleUsers, startLocalEngine } from '../dist/src/index.js'
+import { batchWriteItems, createConnection, createTable, sampleUsers, startLocalEngine } from '../dist/src/index.js'
+import { BENCH_CREDENTIALS } from './credentials.js'
 
 const CONCURRENCY = 4
 
 /** Items/s of dynx and of the raw floor writing `count` sample users, best of two runs each. */
 export async function benchBatchWrite(count, log = () => {}) {
   const engine = await startLocalEngine({ inMemory: true, transitionMs: 0 })
-  const conn = createConnection({ endpoint: engine.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS })
+  const conn = createConnection({ endpoint: engine.endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS })
   const items = sampleUsers(count)
   let tables = 0
 

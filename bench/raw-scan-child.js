@@ -1,12 +1,13 @@
 // The raw floor as its own process, for its peak RSS next to the CLI's:
 // node --import ./bench/report-rss.js bench/raw-scan-child.js ENDPOINT TABLE SEGMENTS
 // Prints {"items":N,"seconds":S} on stdout.
-import { createConnection, LOCAL_CREDENTIALS } from '../dist/src/index.js'
+import { createConnection } from '../dist/src/index.js'
+import { BENCH_CREDENTIALS } from './credentials.js'
 import { rawScanCount } from './raw-scan.js'
 
 const [endpoint, table, segments] = process.argv.slice(2)
 if (!endpoint || !table || !(Number(segments) >= 1)) throw new Error('usage: raw-scan-child.js ENDPOINT TABLE SEGMENTS')
-const conn = createConnection({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS })
+const conn = createConnection({ endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS })
 try {
   const started = performance.now()
   const items = await rawScanCount(conn.dynamodb, table, Number(segments))

@@ -18,15 +18,16 @@ import { createReadStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL, URL } from 'node:url'
+import { fileURLToPath, URL } from 'node:url'
 
-import { createConnection, LOCAL_CREDENTIALS, scanToOutput } from '../dist/src/index.js'
+import { createConnection, scanToOutput } from '../dist/src/index.js'
 import { benchBatchWrite } from './batch-write.js'
+import { BENCH_CREDENTIALS } from './credentials.js'
 import { CLI, ENGINES, REPO, startDynalite, stopChild, track } from './engines.js'
 import { benchItem, seedTable } from './items.js'
 import { rawScanCount } from './raw-scan.js'
 
-const REPORT_RSS = pathToFileURL(fileURLToPath(new URL('./report-rss.js', import.meta.url))).href
+const REPORT_RSS = new URL('./report-rss.js', import.meta.url).href
 const RAW_CHILD = fileURLToPath(new URL('./raw-scan-child.js', import.meta.url))
 const BIG_SEGMENTS = 16
 const TARGET_RATIO = 0.85
@@ -105,7 +106,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 async function withEngine(start, body) {
   const engine = await start()
   cleanups.push(engine.stop)
-  const conn = createConnection({ endpoint: engine.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS })
+  const conn = createConnection({ endpoint: engine.endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS })
   try {
     return await body(engine, conn)
   } finally {
@@ -209,7 +210,7 @@ async function benchBigScan(tmp) {
     const n = config.bigItems
     // Only what a CLI user would have: dummy credentials for a local endpoint, nothing else of AWS.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
-    Object.assign(env, { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' })
+    Object.assign(env, { AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' })
 
     log(`big scan: raw floor child, ${BIG_SEGMENTS} segments`)
     const raw = await runMeasured('raw scan child', [RAW_CHILD, engine.endpoint, table, String(BIG_SEGMENTS)], env, join(tmp, 'raw.rss'))
@@ -283,6 +284,9 @@ try {
   for (const key of config.engines) await benchEngine(key, tmp, results)
   if (!config.skipBig) results.big = await benchBigScan(tmp)
   report(results)
+} catch (err) {
+  log(`failed: ${err.stack ?? err}`)
+  process.exitCode = 1
 } finally {
   await cleanUp()
 }

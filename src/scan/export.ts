@@ -270,7 +270,7 @@ export function explainScanRejection(err: unknown): unknown {
   let hint = 'Check --filter, --names and --values against the DynamoDB expression syntax: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html'
   const reserved = /reserved keyword; reserved keyword: (\w+)/i.exec(msg)
   if (reserved) hint = `"${reserved[1]}" is a reserved word: write #${reserved[1]} in --filter and add --names '{"#${reserved[1]}":"${reserved[1]}"}'.`
-  else if (/ExpressionAttributeValues/i.test(msg)) hint = 'Every :value in --filter needs an entry in --values, and every entry in --values must be used, e.g. --values \'{":min": 10}\'.'
-  else if (/ExpressionAttributeNames/i.test(msg)) hint = 'Every #name in --filter needs an entry in --names, and every entry in --names must be used, e.g. --names \'{"#s": "status"}\'.'
+  else if (/ExpressionAttributeValues|attribute value/i.test(msg)) hint = 'Every :value in --filter needs an entry in --values, and every entry in --values must be used, e.g. --values \'{":min": 10}\'.'
+  else if (/ExpressionAttributeNames|attribute name/i.test(msg)) hint = 'Every #name in --filter needs an entry in --names, and every entry in --names must be used, e.g. --names \'{"#s": "status"}\'.'
   return new UserInputError(`DynamoDB rejected the scan: ${msg}`, hint, { cause: err })
 }
