@@ -36,6 +36,11 @@ describe('plain JSON of items', () => {
     expect((parsed.list as unknown[])[1]).toBe('x')
   })
 
+  it('keeps an attribute called __proto__ as an attribute', () => {
+    const item = JSON.parse('{"__proto__": {"S": "x"}, "a": {"N": "1"}}') as Item // JSON.parse makes it an own property
+    expect(plainItemJson(item)).toBe('{"__proto__":"x","a":1}')
+  })
+
   it('normalises number spellings an engine may echo into valid JSON without changing digits', () => {
     expect(jsonNumber('+5')).toBe('5')
     expect(jsonNumber('.5')).toBe('0.5')
