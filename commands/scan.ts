@@ -51,7 +51,7 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
     attributes: Flags.string({ summary: 'Only these attributes, comma separated (reserved words escaped for you).', helpGroup: SELECT }),
     consistent: Flags.boolean({ summary: 'Strongly consistent reads (twice the read capacity; not on GSIs).', helpGroup: SELECT }),
     limit: Flags.integer({ summary: 'Stop after N items.', helpGroup: SELECT }),
-    count: Flags.boolean({ summary: 'Only count matching items (Select COUNT); per segment with --verbose.', helpGroup: SELECT, exclusive: ['output', 'format', 'raw', 'attributes', 'limit', 'checkpoint'] }),
+    count: Flags.boolean({ summary: 'Only count matching items (Select COUNT); per segment with --verbose.', helpGroup: SELECT }),
     format: Flags.string({ summary: 'jsonl, json, csv or table (default: table on a terminal, else jsonl; from the extension of --output).', options: [...SCAN_FORMATS], helpGroup: OUTPUT }),
     raw: Flags.boolean({ summary: 'DynamoDB JSON (AttributeValue maps) that writes back identically.', helpGroup: OUTPUT }),
     output: Flags.string({ char: 'o', summary: 'Write to FILE (via FILE.partial, renamed when complete).', helpGroup: OUTPUT }),
@@ -64,6 +64,10 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
     const request = this.request()
     if (this.jsonEnabled() && !f.output && !f.count) {
       throw new UserInputError('--json prints the scan\'s summary, so the items need somewhere else to go.', 'Add --output FILE, or drop --json and use --format json for the items as JSON on stdout.')
+    }
+    if (f.count) {
+      const clash = (['output', 'format', 'raw', 'attributes', 'limit', 'checkpoint'] as const).filter((k) => f[k] !== undefined && f[k] !== false)
+      if (clash.length) throw new UserInputError(`--count prints only counts, so ${clash.map((k) => `--${k}`).join(', ')} would do nothing.`, 'Drop those flags, or drop --count to export the items.')
     }
     const format = this.format()
     const conn = await this.connect()

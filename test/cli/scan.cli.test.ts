@@ -124,6 +124,7 @@ describe('dynx scan (CLI, dynalite)', () => {
       ['an invalid filter expression', ['--filter', 'kind === :k', '--values', '{":k":"a"}'], /DynamoDB rejected the scan: .*(Invalid FilterExpression|Syntax error)[\s\S]*expression syntax/i],
       ['a reserved word in the filter', ['--filter', 'status = :s', '--values', '{":s":"active"}'], /reserved keyword[\s\S]*--names '\{"#status":"status"\}'/i],
       ['an undefined #name', ['--filter', '#s = :k', '--values', '{":k":"a"}'], /#s[\s\S]*needs an entry in --names/],
+      ['--count with --output', ['--count'], /--count prints only counts, so --output would do nothing/],
       ['--segments 0', ['--segments', '0'], /--segments must be a whole number from 1/],
       ['an unknown index', ['--index', 'nope'], /has no index "nope"[\s\S]*Its indexes: by-kind/],
       ['malformed --values JSON', ['--filter', 'n > :n', '--values', '{":n": 1'], /--values is not valid JSON[\s\S]*--values '\{/],
