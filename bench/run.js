@@ -102,7 +102,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   })
 }
 
-/** Starts an engine and registers its stop; returns it with a connection like dynx's. */
+/** Starts an engine (stopped at the end, also on error) and runs body(engine, conn) with a connection made as dynx makes one. */
 async function withEngine(start, body) {
   const engine = await start()
   cleanups.push(engine.stop)

@@ -57,7 +57,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000
 
 /** Dummy credentials for local engines, which check none; never real ones. */
-export const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'dynx-local', secretAccessKey: 'dynx-local' }
+export const LOCAL_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'dynxlocal', secretAccessKey: 'dynxlocal' }
 
 export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
   if (!endpoint) return false
