@@ -138,24 +138,35 @@ export class ScanOutput {
   }
 
   private async write(text: string): Promise<void> {
-    if (!text) return
+    if (text) await this.writeBuffers([Buffer.from(text)])
+  }
+
+  private async writeBuffers(buffers: Buffer[]): Promise<void> {
+    const length = buffers.reduce((n, b) => n + b.length, 0)
+    if (length === 0) return
     if (this.fh) {
-      const buf = Buffer.from(text)
-      let off = 0
-      while (off < buf.length) {
-        const { bytesWritten } = await this.fh.write(buf, off, buf.length - off, this.state.bytes + off)
-        off += bytesWritten
+      let written = 0
+      while (written < length) {
+        const rest = written === 0 ? buffers : [Buffer.concat(buffers).subarray(written)]
+        const { bytesWritten } = await this.fh.writev(rest, this.state.bytes + written)
+        written += bytesWritten
       }
-      this.state.bytes += buf.length
+      this.state.bytes += length
       return
     }
     const out = this.o.stdout ?? process.stdout
-    if (!out.write(text)) await new Promise<void>((ok, fail) => {
+    if (out.destroyed || out.writableEnded) throw new OutputClosedError('The output stream was closed.')
+    let ok = true
+    for (const b of buffers) ok = out.write(b)
+    if (!ok) await new Promise<void>((resolve, fail) => {
       const onError = (e: Error) => fail(e)
+      const onClose = () => fail(new OutputClosedError('The output stream was closed.'))
       out.once('error', onError)
+      out.once('close', onClose)
       out.once('drain', () => {
         out.off('error', onError)
-        ok()
+        out.off('close', onClose)
+        resolve()
       })
     })
   }
@@ -165,22 +176,24 @@ export class ScanOutput {
     if (items.length === 0) return
     const { format, raw } = this.o
     const keyNames = this.o.keyNames ?? []
-    let text = ''
+    // A page becomes many small buffers rather than one big string: strings over ~128 KB go
+    // straight to V8's old generation and linger until a full GC, which is what drove peak RSS.
+    const chunks = new ChunkedText()
     if (this.spooling) {
       this.state.columns = unionColumns(this.state.columns ?? [], items, keyNames)
-      for (const item of items) text += `${rawItemJson(item)}\n`
+      for (const item of items) chunks.add(`${rawItemJson(item)}\n`)
     } else if (format === 'jsonl') {
       const toJson = raw ? rawItemJson : plainItemJson
-      for (const item of items) text += `${toJson(item)}\n`
+      for (const item of items) chunks.add(`${toJson(item)}\n`)
     } else if (format === 'json') {
       const toJson = raw ? rawItemJson : plainItemJson
-      for (let i = 0; i < items.length; i++) text += `${this.state.items + i > 0 ? ',\n' : ''}  ${toJson(items[i])}`
+      for (let i = 0; i < items.length; i++) chunks.add(`${this.state.items + i > 0 ? ',\n' : ''}  ${toJson(items[i])}`)
     } else if (format === 'csv') {
-      for (const item of items) text += csvRow(this.o.columns!, item)
+      for (const item of items) chunks.add(csvRow(this.o.columns!, item))
     } else {
-      for (let i = 0; i < items.length; i += TABLE_ROWS) text += renderItemsTable(items.slice(i, i + TABLE_ROWS), keyNames)
+      for (let i = 0; i < items.length; i += TABLE_ROWS) chunks.add(renderItemsTable(items.slice(i, i + TABLE_ROWS), keyNames))
     }
-    await this.write(text)
+    await this.writeBuffers(chunks.done())
     this.state.items += items.length
   }
 
@@ -240,6 +253,26 @@ export class ScanOutput {
     await this.fh?.close().catch(() => {})
     this.fh = undefined
     if (this.spool) await rm(this.spool, { force: true })
+  }
+}
+
+const CHUNK_CHARS = 32 * 1024
+
+/** Text collected as buffers of about 32 K characters each. */
+class ChunkedText {
+  private text = ''
+  private readonly buffers: Buffer[] = []
+  add(s: string): void {
+    this.text += s
+    if (this.text.length >= CHUNK_CHARS) {
+      this.buffers.push(Buffer.from(this.text))
+      this.text = ''
+    }
+  }
+  done(): Buffer[] {
+    if (this.text) this.buffers.push(Buffer.from(this.text))
+    this.text = ''
+    return this.buffers
   }
 }
 

@@ -1,10 +1,11 @@
-import { DynamoDBClient, ScanCommand, type ScanCommandInput, type ScanCommandOutput } from '@aws-sdk/client-dynamodb'
+import { DynamoDBClient, type ScanCommandInput, type ScanCommandOutput } from '@aws-sdk/client-dynamodb'
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
 import { TokenBucket } from '../data/rate-limit.js'
 import type { Item } from '../data/values.js'
 import { UserInputError } from '../errors.js'
+import { rawItemsScan } from './raw-scan.js'
 
 /** DynamoDB's own ceiling for TotalSegments. */
 export const MAX_SEGMENTS = 1_000_000
@@ -154,8 +155,9 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
           ReturnConsumedCapacity: bucket ? 'TOTAL' : undefined,
         }
         let out: ScanCommandOutput
+        const scan = rawItemsScan(input)
         try {
-          out = await call(conn, 'Scan', () => conn.dynamodb.send(new ScanCommand(input), { abortSignal: abort.signal }), table)
+          out = await call(conn, 'Scan', () => conn.dynamodb.send(scan.command, { abortSignal: abort.signal }), table)
         } catch (err) {
           if (abort.signal.aborted) return
           throw err
@@ -166,7 +168,7 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
         queue.push({
           segment,
           seq: seq++,
-          items: out.Items ?? [],
+          items: scan.items() ?? out.Items ?? [],
           count: out.Count ?? 0,
           scannedCount: out.ScannedCount ?? 0,
           lastEvaluatedKey: startKey,
