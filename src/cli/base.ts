@@ -5,6 +5,7 @@ import { withPrefix } from '../connection/names.js'
 import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.js'
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, startLocalEngine, type LocalEngine } from '../local/engine.js'
 import { confirmAction } from './confirm.js'
+import { acknowledgeSignal } from './relaunch.js'
 import { createProgress, type Progress } from './progress.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DynxCommand)['baseFlags'] & T['flags']>
@@ -121,7 +122,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   private installSignalHandlers(): void {
     if (this.signalsInstalled) return
     this.signalsInstalled = true
-    const onSignal = () => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      acknowledgeSignal(signal)
       if (this.interrupt && !this.interrupt.signal.aborted) {
         this.progress.stop()
         process.stderr.write('Interrupted; finishing the page in hand and saving progress (press Ctrl-C again to quit at once).\n')

@@ -15,8 +15,8 @@ const BULK = 3000
 const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' }
 
 /** Starts the CLI as a background process (for killing it halfway). */
-function startCli(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+function startCli(args: string[], options: { detached?: boolean } = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((ok) => child.on('exit', (code, signal) => ok({ code, signal, stderr })))
@@ -65,6 +65,10 @@ describe('dynx scan (CLI, dynalite)', () => {
     expect(existsSync(`${out}.partial`)).toBe(true)
     const savedItems = itemsIn(ckpt)
     expect(savedItems).toBeLessThan(total)
+    // scan runs in a relaunched child (tighter heap); killing the launcher must stop it too.
+    const saved = readFileSync(ckpt, 'utf8')
+    await sleep(1500)
+    expect(readFileSync(ckpt, 'utf8')).toBe(saved)
 
     const second = await runCli(args, { env })
     expect(second.stderr).toBe('')
@@ -94,6 +98,19 @@ describe('dynx scan (CLI, dynalite)', () => {
     const items = JSON.parse(readFileSync(out, 'utf8')) as { pk: string }[]
     expect(items).toHaveLength(total)
     expect(new Set(items.map((i) => i.pk)).size).toBe(total)
+  })
+
+  it('a terminal Ctrl-C (SIGINT to the whole process group) stops it once, gracefully', async () => {
+    const dir = tempDir()
+    const out = join(dir, 'items.jsonl')
+    const ckpt = join(dir, 'scan.ckpt')
+    const first = startCli(['scan', table, '--endpoint', endpoint, '--segments', '2', '--page-size', '50', '--output', out, '--checkpoint', ckpt, '--max-rcu', '20'], { detached: true })
+    await waitFor(() => itemsIn(ckpt) >= 100)
+    process.kill(-first.child.pid!, 'SIGINT')
+    const stopped = await first.exited
+    expect(stopped.code).toBe(130)
+    expect(stopped.stderr.match(/Interrupted; finishing/g)).toHaveLength(1)
+    expect(stopped.stderr).not.toMatch(/^Interrupted\.$/m) // no second, hard interrupt
   })
 
   it('streams jsonl to stdout when it is not a terminal, and --json gives a summary', async () => {
