@@ -1,4 +1,6 @@
 import type { TableDescription } from '@aws-sdk/client-dynamodb'
+import { existsSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 
 import type { Connection } from '../connection/clients.js'
@@ -103,6 +105,13 @@ export async function prepareScan(conn: Connection, req: ScanRequest): Promise<P
   return { options, description: d, keyNames: keyNamesOf(d, req.index), columns: projection?.columns, estimatedItems: Math.round(estimated * share) }
 }
 
+/** The output's folder must exist and the path must not be a folder, checked before any read. */
+function assertWritableTarget(file: string): void {
+  const dir = dirname(resolve(file))
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserInputError(`The folder of --output ${file} does not exist.`, `Create ${dir} first, or write somewhere else.`)
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UserInputError(`--output ${file} is a folder.`, 'Give a file name, e.g. --output users.jsonl.')
+}
+
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i)
 
 /** "3-7" or "5" -> [3, 7]; the bounds are checked against --segments later. */
@@ -151,6 +160,7 @@ export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Pr
   ScanOutput.validate(o)
   if (o.checkpoint && !o.output) throw new UserInputError('--checkpoint needs --output FILE.', 'A resumed scan appends to the file it was writing (and cuts any unrecorded tail), which standard output cannot do.')
   if (o.checkpoint && o.limit !== undefined) throw new UserInputError('--limit cannot be combined with --checkpoint.', 'A limited scan is short by design; drop --checkpoint, or drop --limit to export everything resumably.')
+  if (o.output) assertWritableTarget(o.output)
   if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) throw new UserInputError(`--limit must be a whole number of at least 1, got ${o.limit}.`, 'For example --limit 100.')
   // A small --limit should not read 1 MB pages from every segment.
   const req: ScanRequest = o.limit !== undefined && o.pageLimit === undefined && !o.filter ? { ...o, pageLimit: Math.min(o.limit, 1000) } : o

@@ -159,6 +159,14 @@ describe('dynx scan (CLI, dynalite)', () => {
       expect(readdirSync(dir)).toEqual([])
     })
 
+    it('an --output folder that does not exist', async () => {
+      const dir = tempDir()
+      const r = await runCli(['scan', table, '--endpoint', endpoint, '--output', join(dir, 'nope', 'o.jsonl')], { env })
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(/The folder of --output .* does not exist/)
+      expect(readdirSync(dir)).toEqual([])
+    })
+
     it('a missing table', async () => {
       const dir = tempDir()
       const r = await runCli(['scan', 'no_such_table', '--endpoint', endpoint, '--output', join(dir, 'o.jsonl')], { env })
