@@ -122,8 +122,12 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   private installSignalHandlers(): void {
     if (this.signalsInstalled) return
     this.signalsInstalled = true
+    let firstAt = 0
     const onSignal = (signal: NodeJS.Signals) => {
       acknowledgeSignal(signal)
+      // A copy of the same signal right after the first (a launcher passing it on late) is not a second Ctrl-C.
+      if (this.interrupt?.signal.aborted && performance.now() - firstAt < 500) return
+      firstAt = performance.now()
       if (this.interrupt && !this.interrupt.signal.aborted) {
         this.progress.stop()
         process.stderr.write('Interrupted; finishing the page in hand and saving progress (press Ctrl-C again to quit at once).\n')

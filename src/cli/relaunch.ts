@@ -12,7 +12,7 @@ const STREAMING_COMMANDS = new Set(['scan'])
 const RELAUNCHED = 'DYNX_RELAUNCHED'
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** How long the launcher waits for the child to say it got a signal before passing it on. */
-const SIGNAL_ACK_MS = 150
+const SIGNAL_ACK_MS = 300
 
 export function shouldRelaunch(args: string[], env: NodeJS.ProcessEnv = process.env, execArgv: string[] = process.execArgv): boolean {
   if (env[RELAUNCHED] || env.DYNX_NO_RELAUNCH) return false
@@ -30,15 +30,17 @@ export function relaunchWithTightHeap(script: string, args: string[]): void {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, [RELAUNCHED]: '1' },
   })
-  const acked = new Set<string>()
+  const ackedAt = new Map<string, number>()
   child.on('message', (m: { signal?: string }) => {
-    if (m?.signal) acked.add(m.signal)
+    if (m?.signal) ackedAt.set(m.signal, performance.now())
   })
   for (const sig of SIGNALS) {
     process.on(sig, () => {
-      acked.delete(sig)
+      const at = performance.now()
       setTimeout(() => {
-        if (!acked.has(sig) && child.exitCode === null && child.signalCode === null) child.kill(sig)
+        // An acknowledgement close to this signal (before or after it) means the child got it too.
+        const acked = (ackedAt.get(sig) ?? -Infinity) >= at - SIGNAL_ACK_MS
+        if (!acked && child.exitCode === null && child.signalCode === null) child.kill(sig)
       }, SIGNAL_ACK_MS).unref()
     })
   }

@@ -35,19 +35,34 @@ export class TokenBucket {
     this.last = now
   }
 
-  /** Resolves when the bucket holds at least `units` (default: out of debt). */
+  private turn: Promise<void> = Promise.resolve()
+
+  /**
+   * Waits until the bucket holds `units` (capped at one second's worth; 0 means "out of debt"),
+   * then takes them. Callers are served one at a time, so sixteen workers waking together do not
+   * all pass on the same credit; settle the estimate with `charge(actual - units)` afterwards.
+   */
   async acquire(units = 0, signal?: AbortSignal): Promise<void> {
+    const mine = this.turn.then(() => this.waitFor(units, signal))
+    this.turn = mine.catch(() => {})
+    await mine
+  }
+
+  private async waitFor(units: number, signal?: AbortSignal): Promise<void> {
     const need = Math.min(units, this.perSecond)
     for (;;) {
       this.refill()
-      if (this.tokens >= need && this.tokens > 0) return
-      const waitMs = ((need - this.tokens) / this.perSecond) * 1000
+      if (this.tokens >= need && this.tokens > 0) {
+        this.tokens -= units
+        return
+      }
+      const waitMs = ((Math.max(need, 1e-3) - this.tokens) / this.perSecond) * 1000
       await this.clock.sleep(Math.max(5, waitMs), signal)
       if (signal?.aborted) return
     }
   }
 
-  /** Charges what a request consumed; the bucket may go into debt. */
+  /** Charges (or, negative, refunds) units; the bucket may go into debt. */
   charge(units: number): void {
     this.refill()
     this.tokens -= units

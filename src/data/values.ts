@@ -116,7 +116,11 @@ function reviveValue(v: unknown, path: string): AttributeValue {
 function reviveItem(o: unknown, path: string): Item {
   if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${path || 'item'}: expected an object of attributes`)
   const item: Item = {}
-  for (const [k, v] of Object.entries(o)) item[k] = reviveValue(v, path ? `${path}.${k}` : k)
+  for (const [k, v] of Object.entries(o)) {
+    const value = reviveValue(v, path ? `${path}.${k}` : k)
+    if (k === '__proto__') Object.defineProperty(item, k, { value, enumerable: true, writable: true, configurable: true })
+    else item[k] = value
+  }
   return item
 }
 

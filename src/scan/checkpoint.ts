@@ -28,7 +28,7 @@ interface CheckpointFile<S> {
 export class ScanCheckpoint<S extends object = Record<string, unknown>> {
   private data: CheckpointFile<S>
   private expected = new Map<number, number>()
-  private pending = new Map<number, Map<number, { page: ScanPage }>>()
+  private pending = new Map<number, Map<number, { page: ScanPage; state?: S }>>()
 
   private constructor(
     readonly file: string,
@@ -62,6 +62,16 @@ export class ScanCheckpoint<S extends object = Record<string, unknown>> {
     return new ScanCheckpoint(file, data, true)
   }
 
+  /** The segment count an existing checkpoint file was made with (undefined if none or unreadable). */
+  static savedSegments(file: string): number | undefined {
+    try {
+      const n = (JSON.parse(readFileSync(file, 'utf8')) as { segments?: unknown }).segments
+      return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined
+    } catch {
+      return undefined
+    }
+  }
+
   get state(): S {
     return this.data.state
   }
@@ -87,12 +97,13 @@ export class ScanCheckpoint<S extends object = Record<string, unknown>> {
     if (page.seq !== want) {
       let m = this.pending.get(seg)
       if (!m) this.pending.set(seg, (m = new Map()))
-      m.set(page.seq, { page })
-      if (state) this.data.state = state
+      // Its state waits with it: recorded now, the output's length would claim a page whose position is not saved.
+      m.set(page.seq, { page, state })
       return false
     }
     let current: ScanPage | undefined = page
     let seq = want
+    let latest = state
     while (current) {
       if (current.lastEvaluatedKey) this.data.next[String(seg)] = rawItemJson(current.lastEvaluatedKey)
       else {
@@ -101,11 +112,14 @@ export class ScanCheckpoint<S extends object = Record<string, unknown>> {
       }
       seq++
       const m = this.pending.get(seg)
-      current = m?.get(seq)?.page
+      const next = m?.get(seq)
       m?.delete(seq)
+      current = next?.page
+      latest ??= next?.state
     }
+    // This commit's state is the newest: it already counts the held-back pages applied with it.
+    if (latest) this.data.state = latest
     this.expected.set(seg, seq)
-    if (state) this.data.state = state
     return true
   }
 

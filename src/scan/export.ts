@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 
 import type { Connection } from '../connection/clients.js'
-import type { Item } from '../data/values.js'
+import { rawItemJson, type Item } from '../data/values.js'
 import { UserInputError } from '../errors.js'
 import { describeTableRaw } from '../tables/describe.js'
 import { ScanCheckpoint } from './checkpoint.js'
@@ -163,15 +163,23 @@ export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Pr
   if (o.output) assertWritableTarget(o.output)
   if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) throw new UserInputError(`--limit must be a whole number of at least 1, got ${o.limit}.`, 'For example --limit 100.')
   // A small --limit should not read 1 MB pages from every segment.
-  const req: ScanRequest = o.limit !== undefined && o.pageLimit === undefined && !o.filter ? { ...o, pageLimit: Math.min(o.limit, 1000) } : o
+  let req: ScanRequest = o.limit !== undefined && o.pageLimit === undefined && !o.filter ? { ...o, pageLimit: Math.min(o.limit, 1000) } : o
+  // A resumed run keeps the interrupted run's default segment count, even if the table's size estimate moved since.
+  const savedSegments = o.checkpoint && o.segments === undefined ? ScanCheckpoint.savedSegments(o.checkpoint) : undefined
+  if (savedSegments) req = { ...req, segments: savedSegments }
   const prepared = await prepareScan(conn, req)
   const { options } = prepared
   const started = performance.now()
 
-  const fingerprint = { table: o.table, index: o.index ?? null, filter: o.filter ?? null, names: o.names ?? null, attributes: o.attributes ?? null, segmentRange: o.segmentRange ?? null, format: o.format, raw: !!o.raw, output: o.output }
+  const fingerprint = { table: o.table, index: o.index ?? null, filter: o.filter ?? null, names: o.names ?? null, values: o.values ? rawItemJson(o.values) : null, attributes: o.attributes ?? null, segmentRange: o.segmentRange ?? null, format: o.format, raw: !!o.raw, output: o.output }
   const checkpoint = o.checkpoint ? ScanCheckpoint.open<OutputState>(o.checkpoint, 'scan', options.segments, fingerprint, { bytes: 0, items: 0 }) : undefined
   const resumeFrom = checkpoint?.resumed ? checkpoint.position() : undefined
   const wanted = options.segmentList?.length ?? options.segments
+  if (checkpoint && resumeFrom && o.output && resumeFrom.finished.length >= wanted && !existsSync(`${o.output}.partial`) && existsSync(o.output)) {
+    // Stopped between renaming the finished file into place and deleting the checkpoint: already done.
+    checkpoint.remove()
+    return { table: o.table, index: o.index, segments: options.segments, segmentsScanned: 0, items: checkpoint.state.items, scanned: 0, consumedCapacity: 0, format: o.format, output: o.output, complete: true, resumed: true, checkpoint: o.checkpoint, seconds: 0 }
+  }
   let output: ScanOutput | undefined
   const pages = parallelScan(conn, {
     ...options,

@@ -128,6 +128,9 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
     signalConsumer()
   })
 
+  // What a page costs, estimated from the pages so far: reserved before each request so that
+  // concurrent workers share the budget instead of all spending the same credit.
+  let pageCost = options.pageLimit ? Math.min(128, Math.max(1, options.pageLimit / 2)) : 128
   let nextSegment = 0
   const worker = async () => {
     while (nextSegment < todo.length && !abort.signal.aborted) {
@@ -137,7 +140,8 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
       do {
         await takePermit()
         if (abort.signal.aborted) return
-        if (bucket) await bucket.acquire(0, abort.signal)
+        const reserved = bucket ? pageCost : 0
+        if (bucket) await bucket.acquire(reserved, abort.signal)
         if (abort.signal.aborted) return
         const input: ScanCommandInput = {
           TableName: table,
@@ -159,11 +163,15 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
         try {
           out = await call(conn, 'Scan', () => conn.dynamodb.send(scan.command, { abortSignal: abort.signal }), table)
         } catch (err) {
+          bucket?.charge(-reserved)
           if (abort.signal.aborted) return
           throw err
         }
         const consumed = out.ConsumedCapacity?.CapacityUnits ?? 0
-        bucket?.charge(consumed)
+        if (bucket) {
+          bucket.charge(consumed - reserved)
+          pageCost = Math.max(0.5, pageCost * 0.7 + consumed * 0.3)
+        }
         startKey = out.LastEvaluatedKey
         queue.push({
           segment,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -153,6 +153,30 @@ describe.each(ENGINES)('parallel scan on %s', (_engine, endpoint) => {
     for (const name of ['big', 'ss', 'map', 'status', 'size', '"dotted.name"'.replace(/"/g, '')]) expect(header).toContain(name)
     expect(lines).toHaveLength(5)
     expect(lines.find((l) => l.startsWith('special-numbers'))).toContain(DIGITS_38)
+  })
+
+  it('resumes with the interrupted run\'s segment count, refuses other --values, and accepts a run stopped right after the rename', async () => {
+    const out = join(dir, 'resume.jsonl')
+    const ckpt = join(dir, 'resume.ckpt')
+    const abort = new AbortController()
+    const values = { ':k': { S: 'a' } }
+    const base = { table, format: 'jsonl' as const, output: out, checkpoint: ckpt, filter: 'kind = :k', values, pageLimit: 100 }
+    const first = await scanToOutput(conn, { ...base, segments: 3, signal: abort.signal, onProgress: (p) => p.pages >= 3 && abort.abort() })
+    expect(first.complete).toBe(false)
+    const saved = readFileSync(ckpt, 'utf8')
+    await expect(scanToOutput(conn, { ...base, values: { ':k': { S: 'b' } } })).rejects.toThrow(/values/)
+    // No --segments: the default (1 for this small table) would not match; the checkpoint's 3 is used.
+    const second = await scanToOutput(conn, base)
+    expect(second).toMatchObject({ complete: true, segments: 3, resumed: true })
+    const keys = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { pk: string }).pk)
+    const want = seeded.filter((i) => i.kind.S === 'a').length
+    expect(keys).toHaveLength(want)
+    expect(new Set(keys).size).toBe(want)
+    // As if killed after renaming FILE.partial into place but before deleting the checkpoint.
+    const done = JSON.parse(saved) as { finished: number[]; next: object; state: { items: number } }
+    writeFileSync(ckpt, JSON.stringify({ ...done, finished: [0, 1, 2], next: {}, state: { ...done.state, items: want } }))
+    await expect(scanToOutput(conn, base)).resolves.toMatchObject({ complete: true, items: want })
+    expect(existsSync(ckpt)).toBe(false)
   })
 
   it('a rate limit slows the scan to about that many read units per second', async () => {

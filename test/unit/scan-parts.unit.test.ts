@@ -79,6 +79,18 @@ describe('scan checkpoint', () => {
     expect(again.position()).toEqual({ segments: 2, finished: [1], next: { '0': { id: { S: 'k2' } } } })
   })
 
+  it('keeps the state of a page held back for order until that page is applied', () => {
+    const file = join(tempDir(), 'c.json')
+    const c = ScanCheckpoint.open(file, 'scan', 1, {}, { n: 0 })
+    c.commit(page(0, 1, 'k2'), { n: 1 }) // written first, out of order: its bytes must not be recorded yet
+    c.save()
+    expect(ScanCheckpoint.open(file, 'scan', 1, {}, { n: 0 }).state).toEqual({ n: 0 })
+    c.commit(page(0, 0, 'k1'), { n: 2 }) // both pages written now
+    c.save()
+    expect(ScanCheckpoint.open(file, 'scan', 1, {}, { n: 0 }).state).toEqual({ n: 2 })
+    expect(ScanCheckpoint.savedSegments(file)).toBe(1)
+  })
+
   it('refuses a checkpoint made for another scan, saying what differs', () => {
     const file = join(tempDir(), 'c.json')
     ScanCheckpoint.open(file, 'scan', 4, { table: 'a', filter: null }, {}).save()
@@ -118,6 +130,19 @@ describe('token bucket', () => {
     const before = now
     await bucket.acquire(100)
     expect(now - before).toBeGreaterThanOrEqual(1000)
+  })
+
+  it('serves concurrent requests one at a time, each taking its estimate, so they cannot all spend the same credit', async () => {
+    let now = 0
+    const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) }
+    const bucket = new TokenBucket(50, clock)
+    const done: number[] = []
+    await Promise.all([0, 1, 2].map(async (i) => {
+      await bucket.acquire(50)
+      done[i] = now
+    }))
+    // 150 units at 50/s with 50 of credit: the last one waits about 2 s (all three passed at t=0 before).
+    expect(Math.max(...done)).toBeGreaterThanOrEqual(1990)
   })
 
   it('rejects a rate of 0', () => {

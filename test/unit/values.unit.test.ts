@@ -67,6 +67,12 @@ describe('raw (DynamoDB JSON) items', () => {
     expect(back.bin.B).toBeInstanceOf(Uint8Array)
   })
 
+  it('keeps an attribute called __proto__ when reading DynamoDB JSON back', () => {
+    const item = parseRawItem('{"id":{"S":"1"},"__proto__":{"S":"x"}}')
+    expect(Object.keys(item)).toEqual(['id', '__proto__'])
+    expect(rawItemJson(item)).toBe('{"id":{"S":"1"},"__proto__":{"S":"x"}}')
+  })
+
   it('rejects lines that are not AttributeValue maps, naming the attribute', () => {
     expect(() => parseRawItem('{"a": "plain"}')).toThrow(/a: expected an AttributeValue/)
     expect(() => parseRawItem('{"a": {"S": "x", "N": "1"}}')).toThrow(/a: expected exactly one of/)
