@@ -27,6 +27,9 @@ export function jsonNumber(n: string): string {
 
 const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
 
+/** Binary as the SDK wants it (a plain Uint8Array, not a Buffer), from base64 text. */
+export const binaryFromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
+
 // JSON.rawJSON (Node >= 21) lets JSON.stringify print a number's digits verbatim; building a plain
 // tree and stringifying it once is about twice as fast as concatenating JSON text by hand.
 const rawJSON = (JSON as unknown as { rawJSON: (text: string) => unknown }).rawJSON
@@ -100,9 +103,9 @@ function reviveValue(v: unknown, path: string): AttributeValue {
       return o as unknown as AttributeValue
     case 'B':
       if (typeof o.B !== 'string') throw new Error(`${path}.B: expected base64 text`)
-      return { B: new Uint8Array(Buffer.from(o.B, 'base64')) }
+      return { B: binaryFromBase64(o.B) }
     case 'BS':
-      return { BS: (o.BS as string[]).map((b) => new Uint8Array(Buffer.from(b, 'base64'))) }
+      return { BS: (o.BS as string[]).map(binaryFromBase64) }
     case 'L':
       if (!Array.isArray(o.L)) throw new Error(`${path}.L: expected an array`)
       return { L: o.L.map((x, i) => reviveValue(x, `${path}[${i}]`)) }

@@ -1,4 +1,4 @@
-import type { TableDescription } from '@aws-sdk/client-dynamodb'
+import type { KeySchemaElement, TableDescription } from '@aws-sdk/client-dynamodb'
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
@@ -44,10 +44,10 @@ export interface PreparedScan {
   estimatedItems: number
 }
 
-function keyNamesOf(d: TableDescription, index?: string): string[] {
+/** The table's key attributes, then the scanned index's (CSV and table columns put these first). */
+function keyNamesOf(d: TableDescription, index?: { KeySchema?: KeySchemaElement[] }): string[] {
   const names = (d.KeySchema ?? []).map((k) => k.AttributeName!)
-  const idx = [...(d.GlobalSecondaryIndexes ?? []), ...(d.LocalSecondaryIndexes ?? [])].find((i) => i.IndexName === index)
-  for (const k of idx?.KeySchema ?? []) if (!names.includes(k.AttributeName!)) names.push(k.AttributeName!)
+  for (const k of index?.KeySchema ?? []) if (!names.includes(k.AttributeName!)) names.push(k.AttributeName!)
   return names
 }
 
@@ -59,8 +59,10 @@ export async function prepareScan(conn: Connection, req: ScanRequest): Promise<P
   }
   if (req.values && !req.filter) throw new UserInputError('--values is only used by --filter.', 'Add a --filter that uses the :placeholders, or leave out --values.')
   const projection = req.attributes?.length ? buildProjection(req.attributes) : undefined
-  if (req.segments !== undefined) validateScanOptions({ segments: req.segments, concurrency: req.concurrency, pageLimit: req.pageLimit, maxRcu: req.maxRcu })
   if (req.segmentRange && req.segments === undefined) throw new UserInputError('--segment-range needs --segments.', 'Give the total, e.g. --segments 16 --segment-range 0-3, the same on every machine.')
+  const segmentList = req.segmentRange ? range(req.segmentRange[0], req.segmentRange[1]) : undefined
+  // Checked before any call; a default segment count (computed below) is always valid.
+  validateScanOptions({ segments: req.segments ?? 1, segmentList, concurrency: req.concurrency, pageLimit: req.pageLimit, maxRcu: req.maxRcu })
 
   const d = await describeTableRaw(conn, req.table)
   const gsi = (d.GlobalSecondaryIndexes ?? []).find((i) => i.IndexName === req.index)
@@ -83,7 +85,6 @@ export async function prepareScan(conn: Connection, req: ScanRequest): Promise<P
 
   const sizeBytes = (gsi?.IndexSizeBytes ?? lsi?.IndexSizeBytes ?? d.TableSizeBytes) || 0
   const segments = req.segments ?? defaultSegmentCount(sizeBytes)
-  const segmentList = req.segmentRange ? range(req.segmentRange[0], req.segmentRange[1]) : undefined
   const options: ParallelScanOptions = {
     table: req.table,
     index: req.index,
@@ -99,10 +100,9 @@ export async function prepareScan(conn: Connection, req: ScanRequest): Promise<P
     maxRcu,
     signal: req.signal,
   }
-  validateScanOptions(options)
   const estimated = (gsi?.ItemCount ?? lsi?.ItemCount ?? d.ItemCount) || 0
   const share = segmentList ? segmentList.length / segments : 1
-  return { options, description: d, keyNames: keyNamesOf(d, req.index), columns: projection?.columns, estimatedItems: Math.round(estimated * share) }
+  return { options, description: d, keyNames: keyNamesOf(d, gsi ?? lsi), columns: projection?.columns, estimatedItems: Math.round(estimated * share) }
 }
 
 /** The output's folder must exist and the path must not be a folder, checked before any read. */
@@ -175,10 +175,11 @@ export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Pr
   const checkpoint = o.checkpoint ? ScanCheckpoint.open<OutputState>(o.checkpoint, 'scan', options.segments, fingerprint, { bytes: 0, items: 0 }) : undefined
   const resumeFrom = checkpoint?.resumed ? checkpoint.position() : undefined
   const wanted = options.segmentList?.length ?? options.segments
+  const result: ScanResult = { table: o.table, index: o.index, segments: options.segments, segmentsScanned: 0, items: 0, scanned: 0, consumedCapacity: 0, format: o.format, output: o.output, complete: false, resumed: !!resumeFrom, checkpoint: o.checkpoint, seconds: 0 }
   if (checkpoint && resumeFrom && o.output && resumeFrom.finished.length >= wanted && !existsSync(`${o.output}.partial`) && existsSync(o.output)) {
     // Stopped between renaming the finished file into place and deleting the checkpoint: already done.
     checkpoint.remove()
-    return { table: o.table, index: o.index, segments: options.segments, segmentsScanned: 0, items: checkpoint.state.items, scanned: 0, consumedCapacity: 0, format: o.format, output: o.output, complete: true, resumed: true, checkpoint: o.checkpoint, seconds: 0 }
+    return { ...result, items: checkpoint.state.items, complete: true }
   }
   let output: ScanOutput | undefined
   const pages = parallelScan(conn, {
@@ -202,7 +203,6 @@ export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Pr
   }
   o.onStart?.({ segments: options.segments, segmentsToScan: wanted - (resumeFrom?.finished.filter((s) => !options.segmentList || options.segmentList.includes(s)).length ?? 0), resumed: !!checkpoint?.resumed, estimatedItems: prepared.estimatedItems, partialPath: output.partialPath })
 
-  const result: ScanResult = { table: o.table, index: o.index, segments: options.segments, segmentsScanned: 0, items: output.items, scanned: 0, consumedCapacity: 0, format: o.format, output: o.output, complete: false, resumed: !!checkpoint?.resumed, checkpoint: o.checkpoint, seconds: 0 }
   let finished = false
   try {
     for (let next = first; !next.done; next = await pages.next()) {

@@ -42,6 +42,7 @@ export function csvField(text: string): string {
 }
 
 const csvRow = (columns: string[], item: Item) => `${columns.map((c) => csvField(plainCell(item[c]))).join(',')}\n`
+const csvHeader = (columns: string[]) => `${columns.map(csvField).join(',')}\n`
 
 function clip(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ')
@@ -133,7 +134,7 @@ export class ScanOutput {
     }
     if (!resume) {
       if (this.o.format === 'json') await this.write('[\n')
-      if (this.o.format === 'csv' && this.o.columns) await this.write(csvRow(this.o.columns, Object.fromEntries(this.o.columns.map((c) => [c, { S: c }]))))
+      if (this.o.format === 'csv' && this.o.columns) await this.write(csvHeader(this.o.columns))
     }
   }
 
@@ -234,18 +235,18 @@ export class ScanOutput {
 
   private async writeCsvFromSpool(spoolPath: string): Promise<void> {
     const columns = this.state.columns ?? []
-    if (columns.length) await this.write(csvRow(columns, Object.fromEntries(columns.map((c) => [c, { S: c }]))))
+    if (columns.length) await this.write(csvHeader(columns))
     const lines = createInterface({ input: createReadStream(spoolPath), crlfDelay: Infinity })
-    let batch = ''
+    let chunks = new ChunkedText()
     for await (const line of lines) {
       if (!line) continue
-      batch += csvRow(columns, parseRawItem(line))
-      if (batch.length > 1 << 20) {
-        await this.write(batch)
-        batch = ''
+      chunks.add(csvRow(columns, parseRawItem(line)))
+      if (chunks.full) {
+        await this.writeBuffers(chunks.done())
+        chunks = new ChunkedText()
       }
     }
-    await this.write(batch)
+    await this.writeBuffers(chunks.done())
   }
 
   /** Stops without finishing: FILE.partial stays (a checkpoint can continue it); a temp spool goes. */
@@ -269,6 +270,11 @@ class ChunkedText {
       this.text = ''
     }
   }
+  /** About a megabyte collected: time to write it out. */
+  get full(): boolean {
+    return this.buffers.length >= 32
+  }
+
   done(): Buffer[] {
     if (this.text) this.buffers.push(Buffer.from(this.text))
     this.text = ''

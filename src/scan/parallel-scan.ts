@@ -115,22 +115,37 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
     while (permits === 0 && !abort.signal.aborted) await new Promise<void>((r) => permitWaiters.push(r))
     permits--
   }
-  const givePermit = () => {
-    permits++
+  const wakePermitWaiters = () => {
     const waiters = permitWaiters
     permitWaiters = []
     for (const w of waiters) w()
   }
+  const givePermit = () => {
+    permits++
+    wakePermitWaiters()
+  }
   abort.signal.addEventListener('abort', () => {
-    const waiters = permitWaiters
-    permitWaiters = []
-    for (const w of waiters) w()
+    wakePermitWaiters()
     signalConsumer()
   })
 
   // What a page costs, estimated from the pages so far: reserved before each request so that
   // concurrent workers share the budget instead of all spending the same credit.
   let pageCost = options.pageLimit ? Math.min(128, Math.max(1, options.pageLimit / 2)) : 128
+  // The same for every page; each request adds its segment and start key.
+  const request: ScanCommandInput = {
+    TableName: table,
+    IndexName: options.index,
+    TotalSegments: segments,
+    FilterExpression: options.filter,
+    ExpressionAttributeNames: options.names && Object.keys(options.names).length ? options.names : undefined,
+    ExpressionAttributeValues: options.values && Object.keys(options.values).length ? options.values : undefined,
+    ProjectionExpression: options.projection,
+    ConsistentRead: options.consistentRead || undefined,
+    Limit: options.pageLimit,
+    Select: options.select,
+    ReturnConsumedCapacity: bucket ? 'TOTAL' : undefined,
+  }
   let nextSegment = 0
   const worker = async () => {
     while (nextSegment < todo.length && !abort.signal.aborted) {
@@ -143,23 +158,8 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
         const reserved = bucket ? pageCost : 0
         if (bucket) await bucket.acquire(reserved, abort.signal)
         if (abort.signal.aborted) return
-        const input: ScanCommandInput = {
-          TableName: table,
-          IndexName: options.index,
-          Segment: segment,
-          TotalSegments: segments,
-          ExclusiveStartKey: startKey,
-          FilterExpression: options.filter,
-          ExpressionAttributeNames: options.names && Object.keys(options.names).length ? options.names : undefined,
-          ExpressionAttributeValues: options.values && Object.keys(options.values).length ? options.values : undefined,
-          ProjectionExpression: options.projection,
-          ConsistentRead: options.consistentRead || undefined,
-          Limit: options.pageLimit,
-          Select: options.select,
-          ReturnConsumedCapacity: bucket ? 'TOTAL' : undefined,
-        }
         let out: ScanCommandOutput
-        const scan = rawItemsScan(input)
+        const scan = rawItemsScan({ ...request, Segment: segment, ExclusiveStartKey: startKey })
         try {
           out = await call(conn, 'Scan', () => conn.dynamodb.send(scan.command, { abortSignal: abort.signal }), table)
         } catch (err) {

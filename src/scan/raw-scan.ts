@@ -2,7 +2,7 @@ import { ScanCommand, type ScanCommandInput, type ScanCommandOutput } from '@aws
 import type { DeserializeHandler, DeserializeHandlerArguments, HttpResponse } from '@smithy/types'
 import { Readable } from 'node:stream'
 
-import type { Item } from '../data/values.js'
+import { binaryFromBase64, type Item } from '../data/values.js'
 
 /**
  * A Scan whose items skip the SDK's generic deserializer. DynamoDB's JSON already is the
@@ -42,8 +42,8 @@ function reviveBinary(item: Record<string, unknown>): void {
 }
 
 function reviveValue(v: Record<string, unknown>): void {
-  if (typeof v.B === 'string') v.B = new Uint8Array(Buffer.from(v.B, 'base64'))
-  else if (Array.isArray(v.BS)) v.BS = (v.BS as string[]).map((b) => new Uint8Array(Buffer.from(b, 'base64')))
+  if (typeof v.B === 'string') v.B = binaryFromBase64(v.B)
+  else if (Array.isArray(v.BS)) v.BS = (v.BS as string[]).map(binaryFromBase64)
   else if (v.M) reviveBinary(v.M as Record<string, unknown>)
   else if (Array.isArray(v.L)) for (const x of v.L as Record<string, unknown>[]) reviveValue(x)
 }
