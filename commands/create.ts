@@ -39,7 +39,7 @@ The source may be in another region, account or engine (--source-region/--source
     const target = await this.connect()
     const result = f.spec
       ? await createTable(target, await loadTableSpec(f.spec, this.args.table, table), options)
-      : await cloneTable(await this.connectSource({ region: f['source-region'], profile: f['source-profile'], endpoint: f['source-endpoint'] }), this.table(f.from ?? ''), target, table, {
+      : await cloneTable(await this.connectSide('source'), this.table(f.from ?? ''), target, table, {
           ...options,
           // A customer KMS key belongs to one account and region: reuse it only when nothing points elsewhere.
           sameRegion: !f['source-profile'] && !f['source-endpoint'] && (!f['source-region'] || f['source-region'] === f.region),

@@ -15,11 +15,28 @@ const CONNECTION = 'Connection'
 
 /** Flags for a second connection (the source of a clone or copy), e.g. --source-region. */
 export function sourceConnectionFlags() {
+  return sideConnectionFlags('source')
+}
+
+/** Flags for the target side of a copy or verify, e.g. --target-endpoint. */
+export function targetConnectionFlags() {
+  return sideConnectionFlags('target')
+}
+
+function sideConnectionFlags<S extends 'source' | 'target'>(side: S) {
+  const group = side.toUpperCase()
   return {
-    'source-region': Flags.string({ summary: 'Region of the source table (default: --region).', helpGroup: 'SOURCE' }),
-    'source-profile': Flags.string({ summary: 'AWS profile for the source (default: --profile).', helpGroup: 'SOURCE' }),
-    'source-endpoint': Flags.string({ summary: 'Endpoint of the source (default: --endpoint).', helpGroup: 'SOURCE' }),
-  }
+    [`${side}-region`]: Flags.string({ summary: `Region of the ${side} table (default: --region).`, helpGroup: group }),
+    [`${side}-profile`]: Flags.string({ summary: `AWS profile for the ${side} (default: --profile).`, helpGroup: group }),
+    [`${side}-endpoint`]: Flags.string({ summary: `Endpoint of the ${side} (default: --endpoint).`, helpGroup: group }),
+  } as Record<`${S}-region` | `${S}-profile` | `${S}-endpoint`, Interfaces.OptionFlag<string | undefined>>
+}
+
+/** What --source-* or --target-* flags override of the main connection. */
+export interface SideConnection {
+  region?: string
+  profile?: string
+  endpoint?: string
 }
 
 // AWS errors whose cause is the request the user made, not the tool.
@@ -90,15 +107,21 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     return conn
   }
 
-  /** A second connection whose unset parts default to the main one (for --source-* flags). */
-  protected async connectSource(source: { region?: string; profile?: string; endpoint?: string }): Promise<Connection> {
+  /**
+   * The connection of one side of a copy or clone: --source-* or --target-* flags, with unset
+   * parts taken from the main connection (the main one itself when none is given).
+   */
+  protected async connectSide(side: 'source' | 'target'): Promise<Connection> {
     const main = await this.connect()
-    if (!source.region && !source.profile && !source.endpoint) return main
+    const flags = this.flags as unknown as Record<string, string | undefined>
+    const over: SideConnection = { region: flags[`${side}-region`], profile: flags[`${side}-profile`], endpoint: flags[`${side}-endpoint`] }
+    if (!over.region && !over.profile && !over.endpoint) return main
     const f = this.flags
     const conn = createConnection({
-      region: source.region ?? f.region,
-      profile: source.profile ?? f.profile,
-      endpoint: source.endpoint ?? (f.local ? undefined : f.endpoint),
+      region: over.region ?? f.region,
+      profile: over.profile ?? f.profile,
+      // With --local, --source-region alone means that region of AWS, not the embedded engine.
+      endpoint: over.endpoint ?? (f.local ? undefined : f.endpoint),
       requestTimeoutMs: f.timeout * 1000,
     })
     this.connections.push(conn)

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
  * V8 collect sooner. A user's own heap flags (argv or NODE_OPTIONS) are left alone.
  */
 export const TIGHT_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=1024']
-const STREAMING_COMMANDS = new Set(['scan'])
+const STREAMING_COMMANDS = new Set(['scan', 'copy', 'verify'])
 const RELAUNCHED = 'DYNX_RELAUNCHED'
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** How long the launcher waits for the child to say it got a signal before passing it on. */

@@ -1,5 +1,8 @@
 import Table from 'cli-table3'
 
+import type { CopyProgress } from '../copy/copy-table.js'
+import type { CopyTablesResult } from '../copy/copy-tables.js'
+import type { CopyPlan } from '../copy/plan.js'
 import type { ApplyPlan, ApplyResult } from '../tables/apply.js'
 import { projectionText } from '../tables/convert.js'
 import type { CreateTableResult } from '../tables/create.js'
@@ -138,4 +141,37 @@ export function scanProgressText(p: { items: number; scanned: number; segmentsDo
   }
   parts.push(`segments ${p.segmentsDone}/${p.segmentsTotal}`)
   return parts.join(' · ')
+}
+
+/** "users: 12,345 items · 4,100/s · 37% of ~33,000 · ETA 0:05 · segments 3/8 · 2 retries · 1 dead-lettered" */
+export function copyProgressText(p: CopyProgress, estimatedItems: number): string {
+  const parts = [`${p.source}: ${scanProgressText({ items: p.written, scanned: p.read, segmentsDone: p.segmentsDone, segmentsTotal: p.segmentsTotal }, p.seconds, estimatedItems)}`]
+  if (p.retries) parts.push(`${p.retries} retries${p.throttles ? ` (${p.throttles} throttled, ${p.writers} writers)` : ''}`)
+  if (p.deadLettered) parts.push(`${p.deadLettered} dead-lettered`)
+  return parts.join(' · ')
+}
+
+export function renderCopyPlan(plan: CopyPlan, from: string, to: string): string {
+  const t = new Table({ head: ['Source', 'Target', 'Items (est.)', 'Target is', 'Differences'], ...plain })
+  for (const e of plan.entries) {
+    t.push([e.source, e.target, `~${e.estimatedItems.toLocaleString('en-US')}`, e.action === 'create' ? 'created (clone)' : e.targetHasItems ? 'existing, has items' : 'existing, empty', e.differences.join('; ') || '-'])
+  }
+  const lines = [`Copy plan (${from} -> ${to}):`, t.toString()]
+  for (const s of plan.skipped) lines.push(`skipped ${s.table}: ${s.reason}`)
+  return lines.join('\n')
+}
+
+export function renderCopySummary(r: CopyTablesResult): string {
+  const t = new Table({ head: ['Source', 'Target', 'Status', 'Read', 'Written', 'Dead-lettered', 'Transformed', 'Dropped', 'Retries', 'Seconds', 'Items/s'], ...plain })
+  const n = (v?: number) => (v ?? 0).toLocaleString('en-US')
+  for (const o of r.tables) {
+    t.push([o.source, `${o.target}${o.created ? ' (created)' : ''}`, o.status, n(o.read), n(o.written), n(o.deadLettered), n(o.transformed), n(o.dropped), n(o.retries), (o.seconds ?? 0).toFixed(1), n(o.itemsPerSecond)])
+  }
+  const lines = [t.toString()]
+  for (const o of r.tables) {
+    if (o.error) lines.push(`${o.source}: ${o.error}`)
+    for (const note of o.notes ?? []) lines.push(`${o.target}: ${note}`)
+    if (o.deadLetterFile) lines.push(`${o.source}: ${o.deadLettered} items could not be written; they are in ${o.deadLetterFile}`)
+  }
+  return lines.join('\n')
 }

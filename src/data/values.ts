@@ -127,6 +127,45 @@ function reviveItem(o: unknown, path: string): Item {
   return item
 }
 
+/**
+ * An item in DynamoDB's wire JSON: like Item, but binary (B, BS) is base64 text rather than
+ * Uint8Array, so JSON.stringify writes it exactly as DynamoDB sent it. What copy passes around.
+ */
+export type WireItem = Item
+
+/** Item (binary as Uint8Array) -> WireItem; values without binary are shared, not copied. */
+export function toWireItem(item: Item): WireItem {
+  let out: Item | undefined
+  for (const k in item) {
+    const v = item[k]
+    const w = toWireValue(v)
+    if (w !== v) {
+      out ??= { ...item }
+      out[k] = w
+    }
+  }
+  return out ?? item
+}
+
+function toWireValue(v: AttributeValue): AttributeValue {
+  if (v.B instanceof Uint8Array) return { B: base64(v.B) as unknown as Uint8Array }
+  if (v.BS) return { BS: v.BS.map((b) => (b instanceof Uint8Array ? base64(b) : b) as unknown as Uint8Array) }
+  if (v.M) {
+    const m = toWireItem(v.M)
+    return m === v.M ? v : { M: m }
+  }
+  if (v.L) {
+    const l = v.L.map(toWireValue)
+    return l.some((x, i) => x !== v.L![i]) ? { L: l } : v
+  }
+  return v
+}
+
+/** WireItem -> Item with binary as Uint8Array (what @aws-sdk/util-dynamodb expects). */
+export function fromWireItem(item: WireItem): Item {
+  return parseRawItem(JSON.stringify(item))
+}
+
 /** Parses one line of `--raw` output back into an item that writes identically. */
 export function parseRawItem(text: string): Item {
   return reviveItem(JSON.parse(text), '')

@@ -69,6 +69,11 @@ export interface ParallelScanOptions {
   maxRcu?: number
   onProgress?: (progress: ScanProgress) => void
   signal?: AbortSignal
+  /**
+   * Hand out items as DynamoDB's wire JSON: binary (B, BS) stays base64 text instead of
+   * Uint8Array, so an item can be written back or hashed with JSON.stringify (see WireItem).
+   */
+  wireItems?: boolean
 }
 
 type ScanTarget = Connection | DynamoDBClient
@@ -159,7 +164,7 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
         if (bucket) await bucket.acquire(reserved, abort.signal)
         if (abort.signal.aborted) return
         let out: ScanCommandOutput
-        const scan = rawItemsScan({ ...request, Segment: segment, ExclusiveStartKey: startKey })
+        const scan = rawItemsScan({ ...request, Segment: segment, ExclusiveStartKey: startKey }, options.wireItems)
         try {
           out = await call(conn, 'Scan', () => conn.dynamodb.send(scan.command, { abortSignal: abort.signal }), table)
         } catch (err) {

@@ -1,0 +1,130 @@
+import { Args, Flags } from '@oclif/core'
+import { existsSync, rmSync } from 'node:fs'
+
+import { DynxCommand, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
+import { copyProgressText, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
+import { copyTables, writeBudgets, type CopyTablesResult } from '../src/copy/copy-tables.js'
+import { defaultCheckpointPath } from '../src/copy/copy-table.js'
+import { planCopy, type CopyPlan, type CopyRequest } from '../src/copy/plan.js'
+import { loadTransform } from '../src/copy/transform.js'
+import { DynxError, InterruptedError, UserInputError } from '../src/errors.js'
+
+const SPEED = 'SPEED'
+
+export default class Copy extends DynxCommand<typeof Copy> {
+  static override summary = 'Copy a table (or every table with a prefix) to another name, environment, region or account.'
+  static override description = `Reads SOURCE with a parallel scan and writes every item to TARGET with BatchWriteItem, exact
+(numbers, sets, binary as stored). A missing TARGET is created as a clone of SOURCE (keys, indexes,
+billing, stream, TTL, tags, PITR). Progress is checkpointed per segment after the target has
+acknowledged each page; re-running the same command continues after a crash or Ctrl-C.
+Items that cannot be written go to a dead-letter JSONL file and make the command exit 1.
+
+Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing written),
+3 --verify found differences, 130 interrupted (progress saved).`
+  static override examples = [
+    '<%= config.bin %> copy staging_users users',
+    '<%= config.bin %> copy --from-prefix staging_ --to-prefix prod_ --dry-run',
+    '<%= config.bin %> copy --from-prefix staging_ --to-prefix prod_ --tables users,orders --parallel-tables 2 --yes',
+    '<%= config.bin %> copy users users --source-region eu-west-1 --target-region us-east-1 --wcu-percent 50',
+    '<%= config.bin %> copy users users_v2 --transform ./migrate.mjs --verify',
+  ]
+  static override args = {
+    source: Args.string({ description: 'Source table (the global --prefix is prepended).' }),
+    target: Args.string({ description: 'Target table (the global --prefix is prepended).' }),
+  }
+  static override flags = {
+    ...sourceConnectionFlags(),
+    ...targetConnectionFlags(),
+    'from-prefix': Flags.string({ summary: 'Copy every table whose name starts with this (may be "")...', helpGroup: 'ENVIRONMENTS' }),
+    'to-prefix': Flags.string({ summary: '...to the same name with this prefix instead (may be "").', helpGroup: 'ENVIRONMENTS' }),
+    tables: Flags.string({ summary: 'Only these tables of --from-prefix (names without the prefix, comma separated).', helpGroup: 'ENVIRONMENTS' }),
+    'parallel-tables': Flags.integer({ summary: 'Tables copied at once (default 1).', min: 1, helpGroup: 'ENVIRONMENTS' }),
+    'dry-run': Flags.boolean({ summary: 'Print the plan (tables, estimated items, create or existing, differences) and stop.' }),
+    create: Flags.boolean({ summary: 'Create a missing target by cloning the source (--no-create refuses instead).', default: true, allowNo: true }),
+    transform: Flags.string({ summary: 'ES module whose default export maps an item to an item, an array of items, or null (drop).' }),
+    verify: Flags.boolean({ summary: 'Compare source and target (counts and checksums) after the copy; exit 3 if they differ.' }),
+    segments: Flags.integer({ summary: 'Parallel scan segments of the source (default 4).', helpGroup: SPEED }),
+    writers: Flags.integer({ summary: 'BatchWriteItem calls in flight per table (default 16; halved while throttled).', helpGroup: SPEED }),
+    'page-size': Flags.integer({ summary: 'Items read per Scan request (default: 1 MB pages).', helpGroup: SPEED }),
+    'max-rcu': Flags.integer({ summary: 'Read at most N capacity units per second from each source.', helpGroup: SPEED }),
+    'max-wcu': Flags.integer({ summary: 'Write at most N capacity units per second to each target (GSI writes included).', helpGroup: SPEED, exclusive: ['wcu-percent'] }),
+    'wcu-percent': Flags.integer({ summary: 'Write at most P% of each target\'s provisioned write capacity.', helpGroup: SPEED }),
+    checkpoint: Flags.string({ summary: 'Checkpoint file (single table; default ~/.dynx/checkpoints/SOURCE--TARGET-*.json).' }),
+    restart: Flags.boolean({ summary: 'Ignore and delete an existing checkpoint: copy from the start.' }),
+    'dead-letter': Flags.string({ summary: 'Where items that cannot be written go (single table; default ~/.dynx/dead-letter/).' }),
+    progress: Flags.boolean({ summary: 'Show progress on stderr even when it is not a terminal (or under --json).' }),
+  }
+
+  public async run(): Promise<{ plan: CopyPlan; dryRun: boolean } & Partial<CopyTablesResult>> {
+    const f = this.flags
+    const request = this.request()
+    const [source, target] = [await this.connectSide('source'), await this.connectSide('target')]
+    const transform = f.transform ? await loadTransform(f.transform) : undefined
+    if (f.verify && transform) throw new UserInputError('--verify compares items as copied, but --transform changes them on purpose.', 'Drop --verify, or check the transformed table another way.')
+    const plan = await planCopy(source, target, request, { create: f.create, sameConnection: source === target })
+    const budgets = { maxWcu: f['max-wcu'], wcuPercent: f['wcu-percent'] }
+    writeBudgets(plan, budgets)
+    const checkpointOf = (e: CopyPlan['entries'][number]) => f.checkpoint ?? defaultCheckpointPath(source, e.source, target, e.target)
+    if (f.restart) for (const e of plan.entries) rmSync(checkpointOf(e), { force: true })
+    const planText = renderCopyPlan(plan, source.label, target.label)
+    if (f['dry-run']) {
+      if (!this.jsonEnabled()) this.log(planText)
+      return { plan, dryRun: true }
+    }
+    if (!this.jsonEnabled() && plan.entries.length > 1) process.stderr.write(`${planText}\n`)
+    // A target holding items is overwritten where keys match; a resumed copy already was agreed to.
+    const overwrite = plan.entries.filter((e) => e.targetHasItems && !existsSync(checkpointOf(e)))
+    if (overwrite.length) await this.confirm(`${overwrite.map((e) => e.target).join(', ')} already ${overwrite.length > 1 ? 'hold' : 'holds'} items; items with the same keys will be overwritten.`, overwrite.length === 1 ? overwrite[0].target : 'yes')
+
+    const signal = this.interruptSignal()
+    const show = f.progress || (!this.jsonEnabled() && process.stderr.isTTY)
+    const latest = new Map<string, string>()
+    let shownAt = 0
+    const result = await copyTables(source, target, plan, {
+      ...budgets,
+      segments: f.segments,
+      writeConcurrency: f.writers,
+      pageLimit: f['page-size'],
+      maxRcu: f['max-rcu'],
+      transform,
+      transformId: f.transform,
+      checkpoint: f.checkpoint,
+      deadLetter: f['dead-letter'],
+      parallelTables: f['parallel-tables'],
+      sameRegion: source === target || (!f['source-profile'] && !f['source-endpoint'] && (!f['source-region'] || f['source-region'] === (f['target-region'] ?? f.region))),
+      signal,
+      onCreate: (e, message) => show && this.progress.update(`${e.target}: ${message}`),
+      onTableStart: (e, s) => {
+        if (!this.jsonEnabled() && s.checkpoint) this.progress.info(`${e.source} -> ${e.target}: ${s.resumed ? 'resuming' : 'checkpoint'} ${s.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to copy)`)
+      },
+      onProgress: (p) => {
+        latest.set(p.source, copyProgressText(p, plan.entries.find((e) => e.source === p.source)?.estimatedItems ?? 0))
+        if (!show || performance.now() - shownAt < 250) return
+        shownAt = performance.now()
+        this.progress.update([...latest.values()].join(' | '))
+      },
+    })
+    this.progress.stop()
+    if (!this.jsonEnabled()) this.log(renderCopySummary(result))
+    if (!result.complete && signal.aborted) throw new InterruptedError(`Interrupted after writing ${result.written} items.`, 'Progress is saved; run the same command again to continue.')
+    if (result.failedTables || result.deadLettered) {
+      const what = [result.failedTables ? `${result.failedTables} table(s) failed` : '', result.deadLettered ? `${result.deadLettered} items could not be written (see the dead-letter file above)` : ''].filter(Boolean)
+      if (this.jsonEnabled()) process.exitCode = 1
+      else throw new DynxError(`Copy finished with problems: ${what.join('; ')}.`, 'Fix the cause and re-run; a failed table continues from its checkpoint.')
+    }
+    return { plan, dryRun: false, ...result }
+  }
+
+  private request(): CopyRequest {
+    const { args, flags: f } = this
+    const prefixed = f['from-prefix'] !== undefined || f['to-prefix'] !== undefined
+    if (prefixed && (args.source || args.target)) throw new UserInputError('Give SOURCE TARGET or --from-prefix/--to-prefix, not both.', 'To copy some tables of a prefix, use --tables users,orders.')
+    if (prefixed) {
+      if (f['from-prefix'] === undefined || f['to-prefix'] === undefined) throw new UserInputError('--from-prefix and --to-prefix go together.', 'Give both; either may be "" (no prefix).')
+      return { fromPrefix: f['from-prefix'], toPrefix: f['to-prefix'], ...(f.tables ? { only: f.tables.split(',').map((s) => s.trim()).filter(Boolean) } : {}) }
+    }
+    if (f.tables) throw new UserInputError('--tables picks tables of --from-prefix.', 'Add --from-prefix and --to-prefix, or give SOURCE TARGET.')
+    if (!args.source || !args.target) throw new UserInputError('Give SOURCE and TARGET tables, or --from-prefix and --to-prefix.', 'For example: dynx copy staging_users users');
+    return { tables: [{ source: this.table(args.source), target: this.table(args.target) }] }
+  }
+}

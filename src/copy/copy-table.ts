@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+
+import type { Connection } from '../connection/clients.js'
+import type { BackoffOptions } from '../data/batch-write.js'
+import type { WireItem } from '../data/values.js'
+import { UserInputError } from '../errors.js'
+import { ScanCheckpoint } from '../scan/checkpoint.js'
+import { parallelScan, validateScanOptions, type ScanPage } from '../scan/parallel-scan.js'
+import { DeadLetterFile, type DeadLetter } from './dead-letter.js'
+import type { TransformOutcome } from './transform.js'
+import { BatchWriter, type WriteStats } from './writer.js'
+
+export interface CopyProgress {
+  source: string
+  target: string
+  /** Items read from the source in this run. */
+  read: number
+  written: number
+  deadLettered: number
+  transformed: number
+  dropped: number
+  retries: number
+  throttles: number
+  /** Writers allowed at once (throttling lowers it). */
+  writers: number
+  segmentsDone: number
+  segmentsTotal: number
+  /** DynamoDB's estimate of the source's item count (about 6 hours old); 0 when unknown. */
+  estimatedItems: number
+  seconds: number
+}
+
+export interface CopyTableOptions {
+  /** TotalSegments of the source scan (default 4, or the checkpoint's). */
+  segments?: number
+  /** Scan pages fetched at once (default min(segments, 8)). */
+  scanConcurrency?: number
+  /** BatchWriteItem calls at once (default 16). */
+  writeConcurrency?: number
+  /** Retry timing for unprocessed items and throttling (default 50 ms doubling to 5 s, 15 attempts). */
+  backoff?: BackoffOptions
+  pageLimit?: number
+  maxRcu?: number
+  maxWcu?: number
+  /** From loadTransform: each source item becomes zero, one or several target items. */
+  transform?: (item: WireItem) => Promise<TransformOutcome>
+  /** What identifies the transform in the checkpoint (its resolved path). */
+  transformId?: string
+  /** Checkpoint file; default under ~/.dynx/checkpoints (see defaultCheckpointPath); false for none. */
+  checkpoint?: string | false
+  /** Dead-letter JSONL file, created only if an item fails (default under ~/.dynx/dead-letter). */
+  deadLetter?: string
+  signal?: AbortSignal
+  onProgress?: (p: CopyProgress) => void
+  /** Called once the checkpoint is opened, before the first read. */
+  onStart?: (s: { checkpoint?: string; resumed: boolean; segments: number; segmentsToScan: number }) => void
+}
+
+export interface CopyTableResult {
+  source: string
+  target: string
+  /** False when interrupted: the checkpoint holds the position. */
+  complete: boolean
+  resumed: boolean
+  segments: number
+  read: number
+  written: number
+  deadLettered: number
+  transformed: number
+  dropped: number
+  retries: number
+  throttles: number
+  consumedRead: number
+  consumedWrite: number
+  seconds: number
+  itemsPerSecond: number
+  checkpoint?: string
+  deadLetterFile?: string
+}
+
+function dynxHome(): string {
+  return process.env.DYNX_HOME || join(homedir(), '.dynx')
+}
+
+const fileSafe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_')
+const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')
+
+/** ~/.dynx/checkpoints/SOURCE--TARGET-HASH.json; the hash tells apart the same names on other endpoints. */
+export function defaultCheckpointPath(source: Connection, sourceTable: string, target: Connection, targetTable: string): string {
+  const where = createHash('sha256').update(`${source.label}\n${target.label}`).digest('hex').slice(0, 8)
+  return join(dynxHome(), 'checkpoints', `${fileSafe(sourceTable)}--${fileSafe(targetTable)}-${where}.json`)
+}
+
+export function defaultDeadLetterPath(sourceTable: string, targetTable: string): string {
+  return join(dynxHome(), 'dead-letter', `${fileSafe(sourceTable)}--${fileSafe(targetTable)}-${stamp()}.jsonl`)
+}
+
+export const DEFAULT_COPY_SEGMENTS = 4
+
+/**
+ * Copies every item of `sourceTable` into the existing `targetTable` (which may be on another
+ * connection): a parallel scan of wire items feeding a BatchWriter, pages in flight bounded so
+ * memory stays flat whatever the table's size. A page counts as copied only when every item of it
+ * is written or dead-lettered; only then may the checkpoint move past it, so a crash or kill at
+ * any moment loses nothing and a re-run re-copies at most the pages that were in flight.
+ */
+export async function copyTable(source: Connection, sourceTable: string, target: Connection, targetTable: string, options: CopyTableOptions = {}): Promise<CopyTableResult> {
+  const started = performance.now()
+  if (source === target && sourceTable === targetTable) throw new UserInputError(`Source and target are the same table "${sourceTable}".`, 'Give a different target name, or a different --target-endpoint/--target-region.')
+  const checkpointFile = options.checkpoint === false ? undefined : (options.checkpoint ?? defaultCheckpointPath(source, sourceTable, target, targetTable))
+  const segments = options.segments ?? (checkpointFile ? ScanCheckpoint.savedSegments(checkpointFile) : undefined) ?? DEFAULT_COPY_SEGMENTS
+  validateScanOptions({ segments, concurrency: options.scanConcurrency, pageLimit: options.pageLimit, maxRcu: options.maxRcu })
+  if (options.maxWcu !== undefined && !(options.maxWcu > 0)) throw new UserInputError(`--max-wcu must be above 0, got ${options.maxWcu}.`, 'Give write capacity units per second, e.g. --max-wcu 200.')
+  const writeConcurrency = options.writeConcurrency ?? 16
+  if (!Number.isInteger(writeConcurrency) || writeConcurrency < 1) throw new UserInputError(`--writers must be a whole number of at least 1, got ${writeConcurrency}.`, 'Leave it out for 16 BatchWriteItem calls at once.')
+
+  const fingerprint = { source: sourceTable, target: targetTable, from: source.label, to: target.label, transform: options.transformId ?? null }
+  const checkpoint = checkpointFile ? ScanCheckpoint.open(checkpointFile, 'copy', segments, fingerprint, {}) : undefined
+  const position = checkpoint?.resumed ? checkpoint.position() : undefined
+  const segmentsToScan = segments - (position?.finished.length ?? 0)
+  options.onStart?.({ checkpoint: checkpointFile, resumed: Boolean(checkpoint?.resumed), segments, segmentsToScan })
+
+  const abort = new AbortController()
+  const onOuterAbort = () => abort.abort()
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true })
+  if (options.signal?.aborted) abort.abort()
+
+  const writer = new BatchWriter(target, targetTable, { ...options.backoff, concurrency: writeConcurrency, maxWcu: options.maxWcu, signal: abort.signal })
+  const deadLetter = new DeadLetterFile(options.deadLetter ?? defaultDeadLetterPath(sourceTable, targetTable))
+  const counts = { read: 0, transformed: 0, dropped: 0, consumedRead: 0, segmentsDone: position?.finished.length ?? 0 }
+  const progress = (): CopyProgress => ({
+    source: sourceTable,
+    target: targetTable,
+    read: counts.read,
+    written: writer.stats.written,
+    deadLettered: deadLetter.count,
+    transformed: counts.transformed,
+    dropped: counts.dropped,
+    retries: writer.stats.retries,
+    throttles: writer.stats.throttles,
+    writers: writer.stats.concurrency,
+    segmentsDone: counts.segmentsDone,
+    segmentsTotal: segments,
+    estimatedItems: 0,
+    seconds: (performance.now() - started) / 1000,
+  })
+
+  // Pages handed to the writer and not yet fully acknowledged. Enough items to keep every writer
+  // busy twice over, and at least one page; the scan's own permits bound what waits behind them.
+  const maxInFlightItems = writeConcurrency * 25 * 2
+  let inFlightItems = 0
+  let inFlight = new Set<Promise<void>>()
+  let failure: unknown
+  let lastSave = 0
+  const saveCheckpoint = (force = false) => {
+    if (!checkpoint) return
+    const now = performance.now()
+    if (!force && now - lastSave < 1000) return
+    lastSave = now
+    checkpoint.save()
+  }
+
+  const copyPage = async (page: ScanPage): Promise<void> => {
+    let items = page.items
+    const failed: DeadLetter[] = []
+    if (options.transform) {
+      items = []
+      for (const item of page.items) {
+        const out = await options.transform(item)
+        if ('error' in out) failed.push({ table: targetTable, source: sourceTable, reason: out.error, item })
+        else if (out.dropped) counts.dropped++
+        else {
+          counts.transformed++
+          items.push(...out.items)
+        }
+      }
+    }
+    const failures = await writer.write(items)
+    for (const f of failures) failed.push({ table: targetTable, source: sourceTable, reason: f.reason, item: f.item })
+    deadLetter.add(failed)
+    checkpoint?.commit(page)
+    if (!page.lastEvaluatedKey) counts.segmentsDone++
+    saveCheckpoint()
+  }
+
+  let complete = false
+  try {
+    const pages = parallelScan(source, {
+      table: sourceTable,
+      segments,
+      concurrency: options.scanConcurrency ?? Math.min(segments, 8),
+      pageLimit: options.pageLimit,
+      maxRcu: options.maxRcu,
+      resumeFrom: position,
+      wireItems: true,
+      signal: abort.signal,
+    })
+    for await (const page of pages) {
+      if (failure) break
+      counts.read += page.items.length
+      counts.consumedRead += page.consumedCapacity
+      inFlightItems += page.items.length
+      const p: Promise<void> = copyPage(page).then(
+        () => {
+          inFlightItems -= page.items.length
+          inFlight.delete(p)
+        },
+        (err: unknown) => {
+          inFlightItems -= page.items.length
+          inFlight.delete(p)
+          if (!abort.signal.aborted) failure ??= err
+          abort.abort()
+        },
+      )
+      inFlight.add(p)
+      options.onProgress?.(progress())
+      while (inFlightItems >= maxInFlightItems && inFlight.size && !failure) await Promise.race(inFlight)
+    }
+    await Promise.allSettled(inFlight)
+    inFlight = new Set()
+    if (failure) throw failure
+    complete = !abort.signal.aborted
+  } catch (err) {
+    // Interrupted reads surface as abort errors; anything else is a real failure.
+    if (!abort.signal.aborted || failure) throw failure ?? err
+  } finally {
+    abort.abort()
+    await Promise.allSettled(inFlight)
+    options.signal?.removeEventListener('abort', onOuterAbort)
+    if (complete) checkpoint?.remove()
+    else saveCheckpoint(true)
+  }
+  options.onProgress?.(progress())
+  const seconds = (performance.now() - started) / 1000
+  return {
+    source: sourceTable,
+    target: targetTable,
+    complete,
+    resumed: Boolean(checkpoint?.resumed),
+    segments,
+    read: counts.read,
+    written: writer.stats.written,
+    deadLettered: deadLetter.count,
+    transformed: counts.transformed,
+    dropped: counts.dropped,
+    retries: writer.stats.retries,
+    throttles: writer.stats.throttles,
+    consumedRead: counts.consumedRead,
+    consumedWrite: writer.stats.consumedCapacity,
+    seconds,
+    itemsPerSecond: seconds > 0 ? Math.round(writer.stats.written / seconds) : 0,
+    checkpoint: complete ? undefined : checkpointFile,
+    ...(deadLetter.count ? { deadLetterFile: deadLetter.path } : {}),
+  }
+}
+
+export type { WriteStats }

@@ -1,0 +1,114 @@
+import pLimit from 'p-limit'
+
+import type { Connection } from '../connection/clients.js'
+import { UserInputError } from '../errors.js'
+import { cloneTable } from '../tables/create.js'
+import { copyTable, type CopyProgress, type CopyTableOptions, type CopyTableResult } from './copy-table.js'
+import type { CopyPlan, CopyPlanEntry } from './plan.js'
+
+export interface TableCopyOutcome extends Partial<CopyTableResult> {
+  source: string
+  target: string
+  /** The target was cloned from the source by this run. */
+  created: boolean
+  status: 'copied' | 'interrupted' | 'failed' | 'not started'
+  /** Why it failed, when it did. */
+  error?: string
+  /** Notes from cloning the target (settings the engine could not take, ...). */
+  notes?: string[]
+}
+
+export interface CopyTablesOptions extends Omit<CopyTableOptions, 'onProgress' | 'onStart' | 'checkpoint' | 'deadLetter'> {
+  /** Write at most P% of each target's provisioned write capacity (instead of maxWcu). */
+  wcuPercent?: number
+  /** Tables copied at once (default 1). */
+  parallelTables?: number
+  /** A checkpoint file; only for a single-table plan (others use the default path per table). */
+  checkpoint?: string | false
+  deadLetter?: string
+  /** The source's KMS key may be reused for created targets (same account and region). */
+  sameRegion?: boolean
+  onProgress?: (p: CopyProgress) => void
+  onTableStart?: (entry: CopyPlanEntry, s: { checkpoint?: string; resumed: boolean; segments: number; segmentsToScan: number }) => void
+  onCreate?: (entry: CopyPlanEntry, message: string) => void
+}
+
+export interface CopyTablesResult {
+  tables: TableCopyOutcome[]
+  complete: boolean
+  written: number
+  deadLettered: number
+  failedTables: number
+  seconds: number
+}
+
+/** Each table's write budget: --max-wcu as given, or --wcu-percent of its provisioned capacity. */
+export function writeBudgets(plan: CopyPlan, options: Pick<CopyTablesOptions, 'maxWcu' | 'wcuPercent'>): Map<CopyPlanEntry, number | undefined> {
+  const pct = options.wcuPercent
+  if (pct !== undefined && options.maxWcu !== undefined) throw new UserInputError('Give --max-wcu or --wcu-percent, not both.', 'Keep the one that states the budget you mean.')
+  if (pct !== undefined && !(pct > 0 && pct <= 100)) throw new UserInputError(`--wcu-percent must be above 0 and at most 100, got ${pct}.`, 'For example --wcu-percent 50 writes at half the provisioned write capacity.')
+  const onDemand = pct === undefined ? [] : plan.entries.filter((e) => !e.writeCapacity)
+  if (onDemand.length) {
+    throw new UserInputError(
+      `${onDemand.map((e) => e.target).join(', ')} ${onDemand.length > 1 ? 'are' : 'is'} on-demand, so there is no provisioned write capacity to take a percent of.`,
+      'Give an absolute budget instead, e.g. --max-wcu 500.',
+    )
+  }
+  return new Map(plan.entries.map((e) => [e, pct === undefined ? options.maxWcu : Math.max(1, ((e.writeCapacity ?? 0) * pct) / 100)]))
+}
+
+/**
+ * Runs a checked plan: creates missing targets (cloned from their sources), then copies each
+ * table, `parallelTables` at a time. One table failing does not abandon the others; its error is
+ * in its outcome, and an interruption stops every table at a saved position.
+ */
+export async function copyTables(source: Connection, target: Connection, plan: CopyPlan, options: CopyTablesOptions = {}): Promise<CopyTablesResult> {
+  const started = performance.now()
+  if (plan.entries.length > 1 && (options.checkpoint || options.deadLetter)) {
+    throw new UserInputError('--checkpoint and --dead-letter name one file, so they work with a single-table copy only.', 'Leave them out: each table of a prefix copy gets its own files under ~/.dynx/ (printed as it starts).')
+  }
+  const maxWcu = writeBudgets(plan, options)
+  const limit = pLimit(Math.max(1, options.parallelTables ?? 1))
+  const outcomes = await Promise.all(
+    plan.entries.map((entry) =>
+      limit(async (): Promise<TableCopyOutcome> => {
+        const base = { source: entry.source, target: entry.target, created: false }
+        if (options.signal?.aborted) return { ...base, status: 'not started' }
+        let notes: string[] | undefined
+        try {
+          if (entry.action === 'create') {
+            const made = await cloneTable(source, entry.source, target, entry.target, {
+              wait: true,
+              ifNotExists: true,
+              sameRegion: options.sameRegion,
+              waitOptions: { signal: options.signal },
+              onProgress: (p) => options.onCreate?.(entry, p.message),
+            })
+            base.created = made.created
+            notes = [...made.notes, ...made.settings.filter((s) => s.status !== 'applied').map((s) => s.detail)]
+          }
+          const result = await copyTable(source, entry.source, target, entry.target, {
+            ...options,
+            maxWcu: maxWcu.get(entry),
+            onStart: (s) => options.onTableStart?.(entry, s),
+            onProgress: options.onProgress,
+          })
+          return { ...base, ...result, status: result.complete ? 'copied' : 'interrupted', ...(notes?.length ? { notes } : {}) }
+        } catch (err) {
+          if (options.signal?.aborted) return { ...base, status: 'interrupted' }
+          // Bad input found while starting (a checkpoint of another copy) stops everything, as planning would.
+          if (err instanceof UserInputError && plan.entries.length === 1) throw err
+          return { ...base, status: 'failed', error: (err as Error).message, ...(notes?.length ? { notes } : {}) }
+        }
+      }),
+    ),
+  )
+  return {
+    tables: outcomes,
+    complete: outcomes.every((o) => o.status === 'copied'),
+    written: outcomes.reduce((n, o) => n + (o.written ?? 0), 0),
+    deadLettered: outcomes.reduce((n, o) => n + (o.deadLettered ?? 0), 0),
+    failedTables: outcomes.filter((o) => o.status === 'failed').length,
+    seconds: (performance.now() - started) / 1000,
+  }
+}

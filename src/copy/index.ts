@@ -1,0 +1,6 @@
+export * from './copy-table.js'
+export * from './copy-tables.js'
+export * from './dead-letter.js'
+export * from './plan.js'
+export * from './transform.js'
+export * from './writer.js'

@@ -1,0 +1,104 @@
+import { BatchWriteItemCommand, DynamoDBClient, ScanCommand, type WriteRequest } from '@aws-sdk/client-dynamodb'
+import { mockClient } from 'aws-sdk-client-mock'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { createConnection } from '../../src/connection/clients.js'
+import { copyTable } from '../../src/copy/copy-table.js'
+import { BatchWriter } from '../../src/copy/writer.js'
+import type { Item } from '../../src/data/values.js'
+import { tempDir } from '../helpers.js'
+
+// Faked responses: no local engine throttles or leaves items unprocessed (dynalite and DynamoDB
+// Local ignore provisioned capacity), as a busy table on AWS does under a bulk copy.
+const conn = createConnection({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+const fast = { baseMs: 1, capMs: 4 }
+const item = (i: number, bad = false): Item => ({ id: { S: `k${i}` }, n: { N: String(i) }, ...(bad ? { bad: { BOOL: true } } : {}) })
+const throttle = () => Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ProvisionedThroughputExceededException', $metadata: {} })
+const invalid = () => Object.assign(new Error('One or more parameter values were invalid: Type mismatch for key id'), { name: 'ValidationException', $metadata: {} })
+
+/**
+ * A table on a bad day: a call throws throttling errors at random (~30%), a batch holding a "bad"
+ * item is rejected whole (as DynamoDB does for a key of the wrong type), and otherwise half of the
+ * batch comes back as UnprocessedItems. Returns the ids that were really stored, with repeats.
+ */
+function stormyTable(mock: ReturnType<typeof mockClient>, random: () => number) {
+  const stored: string[] = []
+  mock.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, WriteRequest[]> }) => {
+    const [table, requests] = Object.entries(input.RequestItems)[0]
+    if (random() < 0.3) throw throttle()
+    if (requests.some((r) => r.PutRequest?.Item?.bad)) throw invalid()
+    const keep = Math.floor(requests.length / 2)
+    for (const r of requests.slice(0, requests.length - keep)) stored.push(r.PutRequest!.Item!.id.S!)
+    return { UnprocessedItems: keep ? { [table]: requests.slice(requests.length - keep) } : {}, ConsumedCapacity: [{ TableName: table, CapacityUnits: requests.length - keep }] }
+  })
+  return stored
+}
+
+function seeded(seed: number) {
+  let s = seed
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32)
+}
+
+describe('BatchWriter under throttling and unprocessed items (stands for a throttled AWS table)', () => {
+  let mock: ReturnType<typeof mockClient>
+  afterEach(() => mock.restore())
+
+  it('writes every item exactly once; bad items are isolated and reported once each', async () => {
+    mock = mockClient(DynamoDBClient)
+    const stored = stormyTable(mock, seeded(7))
+    const items = Array.from({ length: 500 }, (_, i) => item(i, i % 97 === 5))
+    const writer = new BatchWriter(conn, 't', { ...fast, concurrency: 8, maxAttempts: 200 })
+    const failures = await writer.write(items)
+    const bad = items.filter((x) => x.bad).map((x) => x.id.S)
+    expect(failures.map((f) => f.item.id.S).sort()).toEqual([...bad].sort())
+    expect(failures.every((f) => f.reason.startsWith('ValidationException'))).toBe(true)
+    expect([...stored].sort()).toEqual(items.filter((x) => !x.bad).map((x) => x.id.S).sort())
+    expect(writer.stats).toMatchObject({ written: 500 - bad.length, failed: bad.length })
+    expect(writer.stats.retries).toBeGreaterThan(20)
+    // Throttling lowered the writers at some point.
+    expect(writer.stats.throttles).toBeGreaterThan(0)
+  })
+
+  it('a batch that stays throttled ends in the failures after maxAttempts, never dropped', async () => {
+    mock = mockClient(DynamoDBClient)
+    mock.on(BatchWriteItemCommand).rejects(throttle())
+    const writer = new BatchWriter(conn, 't', { ...fast, maxAttempts: 3 })
+    const failures = await writer.write([item(1), item(2)])
+    expect(failures.map((f) => f.item.id.S)).toEqual(['k1', 'k2'])
+    expect(failures[0].reason).toBe('still unprocessed or throttled after 3 attempts')
+    expect(mock.commandCalls(BatchWriteItemCommand)).toHaveLength(3)
+  })
+
+  it('an error that is not about an item (table deleted) fails the write instead of dead-lettering everything', async () => {
+    mock = mockClient(DynamoDBClient)
+    mock.on(BatchWriteItemCommand).rejects(Object.assign(new Error('no table'), { name: 'ResourceNotFoundException', $metadata: {} }))
+    await expect(new BatchWriter(conn, 'gone', fast).write([item(1)])).rejects.toThrow(/Table "gone" does not exist/)
+  })
+})
+
+describe('copyTable through a throttling storm (faked scan and writes)', () => {
+  it('every item arrives and each bad item is in the dead-letter file exactly once', async () => {
+    const mock = mockClient(DynamoDBClient)
+    const items = Array.from({ length: 700 }, (_, i) => item(i, i % 50 === 3))
+    // One segment in three pages.
+    mock
+      .on(ScanCommand)
+      .resolvesOnce({ Items: items.slice(0, 250), Count: 250, ScannedCount: 250, LastEvaluatedKey: items[249] })
+      .resolvesOnce({ Items: items.slice(250, 500), Count: 250, ScannedCount: 250, LastEvaluatedKey: items[499] })
+      .resolvesOnce({ Items: items.slice(500), Count: 200, ScannedCount: 200 })
+    const stored = stormyTable(mock, seeded(11))
+    const dir = tempDir()
+    const deadLetter = join(dir, 'dead.jsonl')
+    const result = await copyTable(conn, 'src', conn, 'dst', { segments: 1, checkpoint: join(dir, 'c.json'), deadLetter, backoff: { ...fast, maxAttempts: 200 } })
+    mock.restore()
+    const bad = items.filter((x) => x.bad).map((x) => x.id.S!)
+    expect(result).toMatchObject({ complete: true, read: 700, written: 700 - bad.length, deadLettered: bad.length })
+    expect([...stored].sort()).toEqual(items.filter((x) => !x.bad).map((x) => x.id.S).sort())
+    const lines = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { item: Item; reason: string; table: string; source: string })
+    expect(lines.map((l) => l.item.id.S).sort()).toEqual([...bad].sort())
+    expect(lines[0]).toMatchObject({ table: 'dst', source: 'src', item: { bad: { BOOL: true } } })
+    expect(lines[0].reason).toMatch(/^ValidationException: .*Type mismatch/)
+  })
+})
