@@ -19,6 +19,23 @@ const exactNumber = (text: string): number | NumberValue => {
 }
 
 /**
+ * A number set holding both JS numbers and NumberValues (only some members need all 38 digits)
+ * is made all NumberValue: @aws-sdk/util-dynamodb picks one conversion from a set's first member.
+ */
+function evenNumberSets(value: unknown): unknown {
+  if (value instanceof Set) {
+    const members = [...value] as unknown[]
+    return members.some((m) => m instanceof NumberValue) && members.some((m) => typeof m === 'number') ? new Set(members.map((m) => (typeof m === 'number' ? NumberValue.from(String(m)) : m))) : value
+  }
+  if (Array.isArray(value)) return value.map(evenNumberSets)
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !(value instanceof NumberValue)) {
+    const o = value as Record<string, unknown>
+    for (const k of Object.keys(o)) o[k] = evenNumberSets(o[k])
+  }
+  return value
+}
+
+/**
  * Loads a transform module (its default export, or an export named `transform`) and returns a
  * function from a wire item to the wire items to write. Bad files are input errors, found before
  * any item is read.
@@ -54,7 +71,7 @@ export async function loadTransform(file: string): Promise<(item: WireItem) => P
     for (const x of list) {
       if (x === null || typeof x !== 'object' || Array.isArray(x)) return { error: `transform returned ${Array.isArray(x) ? 'an array inside the array' : typeof x} instead of an item` }
       try {
-        items.push(toWireItem(marshall(x, { removeUndefinedValues: true, convertClassInstanceToMap: true })))
+        items.push(toWireItem(marshall(evenNumberSets(x) as PlainItem, { removeUndefinedValues: true, convertClassInstanceToMap: true })))
       } catch (err) {
         return { error: `transform returned an item that cannot be stored: ${(err as Error).message}` }
       }
