@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+
+import { batchWriteItems } from '../../src/data/batch-write.js'
+import { createTable } from '../../src/tables/create.js'
+import { findTable } from '../../src/tables/describe.js'
+import type { EngineEndpoints } from '../setup/engines.js'
+import { BIN, connect, REPO, runCli, tempDir, uniqueName } from '../helpers.js'
+import { allItems, seedScanTable } from '../scan-fixtures.js'
+
+const engines = inject('engines') as EngineEndpoints
+const endpoint = engines.dynalite
+const BULK = 3000
+
+describe('dynx copy (CLI, dynalite)', () => {
+  const conn = connect(endpoint)
+  const source = uniqueName('clicopy')
+  const home = tempDir('dynx-home-')
+  const env = { DYNX_HOME: home }
+  const copy = (...args: string[]) => runCli(['copy', ...args, '--endpoint', endpoint], { env })
+  let total = 0
+  beforeAll(async () => {
+    total = (await seedScanTable(conn, source, BULK)).length
+  })
+  afterAll(() => conn.destroy())
+
+  it('killed with SIGKILL halfway, a re-run continues from the default checkpoint and verify then passes', async () => {
+    const target = uniqueName('clicopy_dst')
+    // A write budget makes the copy slow enough to kill in the middle.
+    const args = [BIN, 'copy', source, target, '--endpoint', endpoint, '--segments', '4', '--page-size', '100', '--max-wcu', '600']
+    const child = spawn(process.execPath, args, { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', DYNX_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<NodeJS.Signals | null>((ok) => child.on('exit', (_code, signal) => ok(signal)))
+    const checkpoints = join(home, 'checkpoints')
+    const saved = () => (existsSync(checkpoints) ? readdirSync(checkpoints).filter((f) => f.includes(target) && f.endsWith('.json')) : [])
+    const until = Date.now() + 60_000
+    // Wait until a position beyond the start is on disk.
+    while (!(saved().length && Object.keys((JSON.parse(readFileSync(join(checkpoints, saved()[0]), 'utf8')) as { next: object }).next).length)) {
+      if (Date.now() > until) throw new Error(`no checkpoint in time; stderr: ${stderr}`)
+      await sleep(50)
+    }
+    child.kill('SIGKILL')
+    expect(await exited).toBe('SIGKILL')
+    expect(stderr).toContain(`checkpoint ${join(checkpoints, saved()[0])}`)
+    const partial = (await allItems(conn, target)).length
+    expect(partial).toBeLessThan(total)
+
+    const second = await runCli(args.slice(1), { env })
+    expect(second.code).toBe(0)
+    expect(second.stderr).toContain('resuming')
+    expect(second.stdout).toMatch(/copied/)
+    expect(saved()).toEqual([]) // a finished copy's checkpoint is removed
+    const verify = await runCli(['verify', source, target, '--endpoint', endpoint, '--json'], { env })
+    expect(verify.code).toBe(0)
+    expect(JSON.parse(verify.stdout)).toMatchObject({ equal: true, source: { items: total }, target: { items: total } })
+  })
+
+  it('--json reports per-table counts; --dry-run prints the plan and writes nothing', async () => {
+    const target = uniqueName('clicopy_json')
+    const dry = await copy(source, target, '--dry-run')
+    expect(dry.code).toBe(0)
+    expect(dry.stdout).toContain(`${source}`)
+    expect(dry.stdout).toContain('created (clone)')
+    expect(await findTable(conn, target)).toBeUndefined()
+
+    const run = await copy(source, target, '--json', '--segments', '2')
+    expect(run.code).toBe(0)
+    const result = JSON.parse(run.stdout) as { tables: { written: number; status: string; created: boolean; seconds: number }[]; written: number }
+    expect(result.written).toBe(total)
+    expect(result.tables[0]).toMatchObject({ status: 'copied', created: true, written: total })
+    expect(result.tables[0].seconds).toBeGreaterThan(0)
+
+    // Now the target holds items: overwriting needs --yes when nobody can type a confirmation.
+    const again = await copy(source, target)
+    expect(again.code).toBe(2)
+    expect(again.stderr).toContain(`${target} already holds items`)
+    expect(again.stderr).toContain('--yes')
+    expect((await copy(source, target, '--yes')).code).toBe(0)
+  })
+
+  it('exits 1 with the count when items are dead-lettered, and the file holds them', async () => {
+    const small = uniqueName('clicopy_bad')
+    const target = uniqueName('clicopy_badt')
+    await createTable(conn, { name: small, hashKey: { name: 'pk', type: 'S' } }, { wait: true })
+    await batchWriteItems(conn, small, Array.from({ length: 20 }, (_, i) => ({ pk: { S: `p${i}` }, v: { N: String(i) } })))
+    const fn = join(home, 'fail-some.mjs')
+    writeFileSync(fn, `export default (item) => { if (item.v % 5 === 0) throw new Error('v is ' + item.v); return item }`)
+    const deadLetter = join(home, 'dead.jsonl')
+    const run = await copy(small, target, '--transform', fn, '--dead-letter', deadLetter)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('4 items could not be written')
+    expect(run.stdout).toContain(deadLetter)
+    expect(readFileSync(deadLetter, 'utf8').trim().split('\n')).toHaveLength(4)
+    expect((await allItems(conn, target)).length).toBe(16)
+  })
+
+  it('bad input exits 2 and writes nothing', async () => {
+    const fresh = uniqueName('clicopy_none')
+    const cases: [string[], RegExp][] = [
+      [[source, source], /same table/],
+      [[uniqueName('missing'), fresh], /does not exist/],
+      [['--from-prefix', uniqueName('noprefix'), '--to-prefix', 'x_'], /No table .* starts with/],
+      [[source, fresh, '--transform', join(home, 'nope.mjs')], /transform file .* does not exist/],
+      [[source, fresh, '--no-create'], /--no-create/],
+      [[source], /Give SOURCE and TARGET/],
+      [[source, fresh, '--wcu-percent', '50'], /on-demand|provisioned/],
+    ]
+    const noFn = join(home, 'nofn.mjs')
+    writeFileSync(noFn, 'export const x = 1\n')
+    cases.push([[source, fresh, '--transform', noFn], /exports no function/])
+    for (const [args, message] of cases) {
+      const r = await copy(...args)
+      expect({ args, code: r.code }).toEqual({ args, code: 2 })
+      expect(r.stderr).toMatch(message)
+    }
+    // Key schemas that differ.
+    const other = uniqueName('clicopy_keys')
+    await createTable(conn, { name: other, hashKey: { name: 'id', type: 'N' } }, { wait: true })
+    const mismatch = await copy(source, other, '--yes')
+    expect(mismatch.code).toBe(2)
+    expect(mismatch.stderr).toContain('key schemas differ')
+    expect(await findTable(conn, fresh)).toBeUndefined()
+    expect(await allItems(conn, other)).toEqual([])
+  })
+})
