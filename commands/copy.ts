@@ -3,11 +3,12 @@ import { existsSync, rmSync } from 'node:fs'
 
 import { DynxCommand, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
 import { copyProgressText, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
+import { renderVerifyResult } from '../src/cli/verify-render.js'
 import { copyTables, writeBudgets, type CopyTablesResult } from '../src/copy/copy-tables.js'
 import { defaultCheckpointPath } from '../src/copy/copy-table.js'
 import { planCopy, type CopyPlan, type CopyRequest } from '../src/copy/plan.js'
 import { loadTransform } from '../src/copy/transform.js'
-import { DynxError, InterruptedError, UserInputError } from '../src/errors.js'
+import { DynxError, ExitCode, InterruptedError, UserInputError } from '../src/errors.js'
 
 const SPEED = 'SPEED'
 
@@ -91,6 +92,8 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
       checkpoint: f.checkpoint,
       deadLetter: f['dead-letter'],
       parallelTables: f['parallel-tables'],
+      verify: f.verify,
+      onVerify: (e) => show && this.progress.update(`${e.source} -> ${e.target}: verifying`),
       sameRegion: source === target || (!f['source-profile'] && !f['source-endpoint'] && (!f['source-region'] || f['source-region'] === (f['target-region'] ?? f.region))),
       signal,
       onCreate: (e, message) => show && this.progress.update(`${e.target}: ${message}`),
@@ -105,13 +108,17 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
       },
     })
     this.progress.stop()
-    if (!this.jsonEnabled()) this.log(renderCopySummary(result))
+    if (!this.jsonEnabled()) {
+      this.log(renderCopySummary(result))
+      for (const o of result.tables) if (o.verify) this.log(`verify ${o.source} -> ${o.target}: ${renderVerifyResult(o.verify)}`)
+    }
     if (!result.complete && signal.aborted) throw new InterruptedError(`Interrupted after writing ${result.written} items.`, 'Progress is saved; run the same command again to continue.')
     if (result.failedTables || result.deadLettered) {
       const what = [result.failedTables ? `${result.failedTables} table(s) failed` : '', result.deadLettered ? `${result.deadLettered} items could not be written (see the dead-letter file above)` : ''].filter(Boolean)
       if (this.jsonEnabled()) process.exitCode = 1
       else throw new DynxError(`Copy finished with problems: ${what.join('; ')}.`, 'Fix the cause and re-run; a failed table continues from its checkpoint.')
     }
+    if (result.differentTables) process.exitCode = ExitCode.drift
     return { plan, dryRun: false, ...result }
   }
 

@@ -3,6 +3,7 @@
  * Nothing here prints; progress comes through onProgress callbacks and results are typed.
  */
 export * from './connection/index.js'
+export * from './copy/index.js'
 export * from './data/batch-write.js'
 export * from './errors.js'
 export * from './local/engine.js'
@@ -10,3 +11,4 @@ export * from './tables/index.js'
 export * from './data/rate-limit.js'
 export * from './data/values.js'
 export * from './scan/index.js'
+export * from './verify/index.js'

@@ -162,10 +162,12 @@ export function renderCopyPlan(plan: CopyPlan, from: string, to: string): string
 }
 
 export function renderCopySummary(r: CopyTablesResult): string {
-  const t = new Table({ head: ['Source', 'Target', 'Status', 'Read', 'Written', 'Dead-lettered', 'Transformed', 'Dropped', 'Retries', 'Seconds', 'Items/s'], ...plain })
   const n = (v?: number) => (v ?? 0).toLocaleString('en-US')
+  // Transform columns only when a transform ran.
+  const tx = r.tables.some((o) => o.transformed || o.dropped)
+  const t = new Table({ head: ['Source', 'Target', 'Status', 'Read', 'Written', ...(tx ? ['Transformed', 'Dropped'] : []), 'Dead-lettered', 'Retries', 'Seconds', 'Items/s'], ...plain })
   for (const o of r.tables) {
-    t.push([o.source, `${o.target}${o.created ? ' (created)' : ''}`, o.status, n(o.read), n(o.written), n(o.deadLettered), n(o.transformed), n(o.dropped), n(o.retries), (o.seconds ?? 0).toFixed(1), n(o.itemsPerSecond)])
+    t.push([o.source, `${o.target}${o.created ? ' (created)' : ''}`, o.status, n(o.read), n(o.written), ...(tx ? [n(o.transformed), n(o.dropped)] : []), n(o.deadLettered), n(o.retries), (o.seconds ?? 0).toFixed(1), n(o.itemsPerSecond)])
   }
   const lines = [t.toString()]
   for (const o of r.tables) {

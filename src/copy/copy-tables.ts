@@ -4,6 +4,7 @@ import type { Connection } from '../connection/clients.js'
 import { UserInputError } from '../errors.js'
 import { cloneTable } from '../tables/create.js'
 import { copyTable, type CopyProgress, type CopyTableOptions, type CopyTableResult } from './copy-table.js'
+import { verifyTables, type VerifyResult } from '../verify/verify.js'
 import type { CopyPlan, CopyPlanEntry } from './plan.js'
 
 export interface TableCopyOutcome extends Partial<CopyTableResult> {
@@ -16,11 +17,16 @@ export interface TableCopyOutcome extends Partial<CopyTableResult> {
   error?: string
   /** Notes from cloning the target (settings the engine could not take, ...). */
   notes?: string[]
+  /** With `verify`: the comparison of source and target after the copy. */
+  verify?: VerifyResult
 }
 
 export interface CopyTablesOptions extends Omit<CopyTableOptions, 'onProgress' | 'onStart' | 'checkpoint' | 'deadLetter'> {
   /** Write at most P% of each target's provisioned write capacity (instead of maxWcu). */
   wcuPercent?: number
+  /** After each table's copy, compare source and target (verifyTables with the same segments). */
+  verify?: boolean
+  onVerify?: (entry: CopyPlanEntry) => void
   /** Tables copied at once (default 1). */
   parallelTables?: number
   /** A checkpoint file; only for a single-table plan (others use the default path per table). */
@@ -39,6 +45,8 @@ export interface CopyTablesResult {
   written: number
   deadLettered: number
   failedTables: number
+  /** Tables that --verify found different from their source. */
+  differentTables: number
   seconds: number
 }
 
@@ -93,7 +101,13 @@ export async function copyTables(source: Connection, target: Connection, plan: C
             onStart: (s) => options.onTableStart?.(entry, s),
             onProgress: options.onProgress,
           })
-          return { ...base, ...result, status: result.complete ? 'copied' : 'interrupted', ...(notes?.length ? { notes } : {}) }
+          let verify: VerifyResult | undefined
+          if (options.verify && result.complete) {
+            options.onVerify?.(entry)
+            verify = await verifyTables(source, entry.source, target, entry.target, { segments: result.segments, maxRcu: options.maxRcu, signal: options.signal })
+          }
+          const status = result.complete && (!verify || verify.complete) ? 'copied' : 'interrupted'
+          return { ...base, ...result, status, ...(notes?.length ? { notes } : {}), ...(verify ? { verify } : {}) }
         } catch (err) {
           if (options.signal?.aborted) return { ...base, status: 'interrupted' }
           // Bad input found while starting (a checkpoint of another copy) stops everything, as planning would.
@@ -109,6 +123,7 @@ export async function copyTables(source: Connection, target: Connection, plan: C
     written: outcomes.reduce((n, o) => n + (o.written ?? 0), 0),
     deadLettered: outcomes.reduce((n, o) => n + (o.deadLettered ?? 0), 0),
     failedTables: outcomes.filter((o) => o.status === 'failed').length,
+    differentTables: outcomes.filter((o) => o.verify && o.verify.complete && !o.verify.equal).length,
     seconds: (performance.now() - started) / 1000,
   }
 }

@@ -67,11 +67,11 @@ describe('dynx copy (CLI, dynalite)', () => {
     expect(dry.stdout).toContain('created (clone)')
     expect(await findTable(conn, target)).toBeUndefined()
 
-    const run = await copy(source, target, '--json', '--segments', '2')
+    const run = await copy(source, target, '--json', '--segments', '2', '--verify')
     expect(run.code).toBe(0)
     const result = JSON.parse(run.stdout) as { tables: { written: number; status: string; created: boolean; seconds: number }[]; written: number }
     expect(result.written).toBe(total)
-    expect(result.tables[0]).toMatchObject({ status: 'copied', created: true, written: total })
+    expect(result.tables[0]).toMatchObject({ status: 'copied', created: true, written: total, verify: { equal: true, source: { items: total }, target: { items: total } } })
     expect(result.tables[0].seconds).toBeGreaterThan(0)
 
     // Now the target holds items: overwriting needs --yes when nobody can type a confirmation.
@@ -80,6 +80,13 @@ describe('dynx copy (CLI, dynalite)', () => {
     expect(again.stderr).toContain(`${target} already holds items`)
     expect(again.stderr).toContain('--yes')
     expect((await copy(source, target, '--yes')).code).toBe(0)
+
+    // An extra item in the target: --verify after the copy finds it and exits 3, naming the key.
+    await batchWriteItems(conn, target, [{ pk: { S: 'only-in-target' } }])
+    const drift = await copy(source, target, '--yes', '--verify')
+    expect(drift.code).toBe(3)
+    expect(drift.stdout).toContain('extra')
+    expect(drift.stdout).toContain('{"pk":"only-in-target"}')
   })
 
   it('exits 1 with the count when items are dead-lettered, and the file holds them', async () => {

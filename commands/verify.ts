@@ -1,0 +1,72 @@
+import { Args, Flags } from '@oclif/core'
+
+import { DynxCommand, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
+import { createProgress } from '../src/cli/progress.js'
+import { renderVerifyResult, verifyProgressText } from '../src/cli/verify-render.js'
+import { rawItemJson } from '../src/data/values.js'
+import { ExitCode, InterruptedError } from '../src/errors.js'
+import { verifyTables, type VerifyResult } from '../src/verify/verify.js'
+
+export default class Verify extends DynxCommand<typeof Verify> {
+  static override summary = 'Check that two tables hold the same items, and name the keys that differ.'
+  static override description = `Scans SOURCE and TARGET at once (--segments each) and compares their item counts and an
+order-independent checksum of every item's canonical form: attribute and set order, number
+spelling ("1.50" = "1.5") and binary encoding do not matter, all 38 digits do. When they differ,
+both tables are read a second time to list the differing keys: missing (only in SOURCE), extra
+(only in TARGET) and changed, all counted, the first --max-diffs printed. The tables may be on
+different accounts, regions or engines (--source-*/--target-* flags). Items written while it
+runs can show up as differences.
+
+Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas, same table twice),
+3 different (the report is printed first; with --json the full result), 130 interrupted.`
+  static override examples = [
+    '<%= config.bin %> verify staging_users users',
+    '<%= config.bin %> verify users users --source-region eu-west-1 --target-region us-east-1 --segments 16',
+    '<%= config.bin %> verify users users_copy --max-diffs 100 --json > report.json   # exit 3 when different',
+  ]
+  static override args = {
+    source: Args.string({ description: 'Source table (the global --prefix is prepended).', required: true }),
+    target: Args.string({ description: 'Target table (the global --prefix is prepended).', required: true }),
+  }
+  static override flags = {
+    segments: Flags.integer({ summary: 'Parallel scan segments per table. Default: one per 2 GB of the larger table, at least 4.' }),
+    'max-diffs': Flags.integer({ summary: 'Differing keys to list (all are counted).', default: 20 }),
+    'max-rcu': Flags.integer({ summary: 'Read at most N capacity units per second from each table.' }),
+    progress: Flags.boolean({ summary: 'Show progress on stderr even when it is not a terminal (or under --json).' }),
+    ...sourceConnectionFlags(),
+    ...targetConnectionFlags(),
+  }
+
+  public async run(): Promise<VerifyResult> {
+    const f = this.flags
+    const source = await this.connectSide('source')
+    const target = await this.connectSide('target')
+    const signal = this.interruptSignal()
+    const progress = createProgress({ quiet: !(f.progress || (!this.jsonEnabled() && process.stderr.isTTY)), verbose: true })
+    const every = process.stderr.isTTY ? 250 : 5000
+    const started = performance.now()
+    let lastShown = 0
+    let result: VerifyResult
+    try {
+      result = await verifyTables(source, this.table(this.args.source), target, this.table(this.args.target), {
+        segments: f.segments,
+        maxDiffs: f['max-diffs'],
+        maxRcu: f['max-rcu'],
+        signal,
+        onProgress: (p) => {
+          const now = performance.now()
+          if (now - lastShown < every) return
+          lastShown = now
+          progress.update(verifyProgressText(p, (now - started) / 1000))
+        },
+      })
+    } finally {
+      progress.stop()
+    }
+    if (!result.complete) throw new InterruptedError('Interrupted before the comparison was finished.', 'Run it again to verify from the start.')
+    if (!this.jsonEnabled()) this.log(renderVerifyResult(result))
+    if (!result.equal) process.exitCode = ExitCode.drift
+    // Keys as DynamoDB JSON under --json (binary as base64), like `scan --raw`.
+    return { ...result, diffs: result.diffs.map((d) => ({ kind: d.kind, key: JSON.parse(rawItemJson(d.key)) })) }
+  }
+}

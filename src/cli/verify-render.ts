@@ -1,0 +1,32 @@
+import { plainItemJson } from '../data/values.js'
+import type { VerifyProgress, VerifyResult } from '../verify/verify.js'
+
+const count = (n: number) => n.toLocaleString('en-US')
+
+/** One progress line: the phase, then items read per side (and percent of DynamoDB's estimate). */
+export function verifyProgressText(p: VerifyProgress, seconds: number): string {
+  const side = (label: string, s: VerifyProgress['source']) => {
+    const pct = s.estimatedItems > 0 && p.phase === 'checksum' ? ` (${Math.min(99, Math.floor((s.items / s.estimatedItems) * 100))}%)` : ''
+    return `${label} ${count(s.items)}${pct}`
+  }
+  const rate = seconds > 0 ? Math.round((p.source.items + p.target.items) / seconds) : 0
+  const segments = `segments ${p.source.segmentsDone + p.target.segmentsDone}/${p.source.segmentsTotal + p.target.segmentsTotal}`
+  return [`${p.phase === 'checksum' ? 'checksumming' : 'finding differing keys'}`, side('source', p.source), side('target', p.target), `${count(rate)} items/s`, segments].join(' · ')
+}
+
+/** "equal: …" or the counts and one line per differing key (kind, then the key as plain JSON). */
+export function renderVerifyResult(r: VerifyResult): string {
+  const took = `${r.segments} segments, ${r.seconds.toFixed(1)} s`
+  if (r.equal) return `equal: ${count(r.source.items)} items, checksum ${r.source.checksum} (${took})`
+  const d = r.differences
+  const total = d.missing + d.extra + d.changed
+  const lines = [
+    `different: ${r.source.table} has ${count(r.source.items)} items (checksum ${r.source.checksum}), ${r.target.table} has ${count(r.target.items)} (checksum ${r.target.checksum}) (${took})`,
+    `${count(d.missing)} missing from the target, ${count(d.extra)} extra in the target, ${count(d.changed)} changed`,
+  ]
+  const width = Math.max(0, ...r.diffs.map((x) => x.kind.length))
+  for (const x of r.diffs) lines.push(`${x.kind.padEnd(width)}  ${plainItemJson(x.key)}`)
+  if (r.truncated) lines.push(`… and ${count(total - r.diffs.length)} more (show more with --max-diffs N)`)
+  if (total === 0) lines.push('The checksums differed but the second read found no differing key: the tables changed while being verified. Run it again.')
+  return lines.join('\n')
+}
