@@ -1,12 +1,11 @@
 import { Args, Flags } from '@oclif/core'
-import { existsSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 
 import { DynxCommand, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
 import { copyProgressText, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
 import { renderVerifyResult } from '../src/cli/verify-render.js'
 import { copyTables, writeBudgets, type CopyTablesResult } from '../src/copy/copy-tables.js'
-import { defaultCheckpointPath } from '../src/copy/copy-table.js'
-import { planCopy, type CopyPlan, type CopyRequest } from '../src/copy/plan.js'
+import { copyRequestFrom, planCopy, type CopyPlan } from '../src/copy/plan.js'
 import { loadTransform } from '../src/copy/transform.js'
 import { DynxError, ExitCode, InterruptedError, UserInputError } from '../src/errors.js'
 
@@ -57,29 +56,29 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
   }
 
   public async run(): Promise<{ plan: CopyPlan; dryRun: boolean } & Partial<CopyTablesResult>> {
-    const f = this.flags
-    const request = this.request()
+    const { args, flags: f } = this
+    const request = copyRequestFrom({ ...args, fromPrefix: f['from-prefix'], toPrefix: f['to-prefix'], tables: f.tables })
+    if ('tables' in request) request.tables = request.tables.map((t) => ({ source: this.table(t.source), target: this.table(t.target) }))
     const [source, target] = [await this.connectSide('source'), await this.connectSide('target')]
     const transform = f.transform ? await loadTransform(f.transform) : undefined
     if (f.verify && transform) throw new UserInputError('--verify compares items as copied, but --transform changes them on purpose.', 'Drop --verify, or check the transformed table another way.')
-    const plan = await planCopy(source, target, request, { create: f.create, sameConnection: source === target })
+    const plan = await planCopy(source, target, request, { create: f.create, sameConnection: source === target, checkpoint: f.checkpoint })
     const budgets = { maxWcu: f['max-wcu'], wcuPercent: f['wcu-percent'] }
     writeBudgets(plan, budgets)
-    const checkpointOf = (e: CopyPlan['entries'][number]) => f.checkpoint ?? defaultCheckpointPath(source, e.source, target, e.target)
-    if (f.restart) for (const e of plan.entries) rmSync(checkpointOf(e), { force: true })
     const planText = renderCopyPlan(plan, source.label, target.label)
     if (f['dry-run']) {
       if (!this.jsonEnabled()) this.log(planText)
       return { plan, dryRun: true }
     }
     if (!this.jsonEnabled() && plan.entries.length > 1) process.stderr.write(`${planText}\n`)
-    // A target holding items is overwritten where keys match; a resumed copy already was agreed to.
-    const overwrite = plan.entries.filter((e) => e.targetHasItems && !existsSync(checkpointOf(e)))
+    if (f.restart) for (const e of plan.entries) rmSync(e.checkpoint, { force: true })
+    // A target holding items is overwritten where keys match; a resumed copy was agreed to before.
+    const overwrite = plan.entries.filter((e) => e.targetHasItems && (f.restart || !e.resumes))
     if (overwrite.length) await this.confirm(`${overwrite.map((e) => e.target).join(', ')} already ${overwrite.length > 1 ? 'hold' : 'holds'} items; items with the same keys will be overwritten.`, overwrite.length === 1 ? overwrite[0].target : 'yes')
 
     const signal = this.interruptSignal()
     const show = f.progress || (!this.jsonEnabled() && process.stderr.isTTY)
-    const latest = new Map<string, string>()
+    const lines = new Map<string, string>()
     let shownAt = 0
     const result = await copyTables(source, target, plan, {
       ...budgets,
@@ -89,22 +88,19 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
       maxRcu: f['max-rcu'],
       transform,
       transformId: f.transform,
-      checkpoint: f.checkpoint,
       deadLetter: f['dead-letter'],
       parallelTables: f['parallel-tables'],
       verify: f.verify,
-      onVerify: (e) => show && this.progress.update(`${e.source} -> ${e.target}: verifying`),
       sameRegion: source === target || (!f['source-profile'] && !f['source-endpoint'] && (!f['source-region'] || f['source-region'] === (f['target-region'] ?? f.region))),
       signal,
       onCreate: (e, message) => show && this.progress.update(`${e.target}: ${message}`),
-      onTableStart: (e, s) => {
-        if (!this.jsonEnabled() && s.checkpoint) this.progress.info(`${e.source} -> ${e.target}: ${s.resumed ? 'resuming' : 'checkpoint'} ${s.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to copy)`)
-      },
+      onVerify: (e) => show && this.progress.update(`${e.source} -> ${e.target}: verifying`),
+      onTableStart: (e, s) => !this.jsonEnabled() && s.checkpoint && this.progress.info(`${e.source} -> ${e.target}: ${s.resumed ? 'resuming' : 'checkpoint'} ${s.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to copy)`),
       onProgress: (p) => {
-        latest.set(p.source, copyProgressText(p, plan.entries.find((e) => e.source === p.source)?.estimatedItems ?? 0))
+        lines.set(p.source, copyProgressText(p, plan.entries.find((e) => e.source === p.source)?.estimatedItems ?? 0))
         if (!show || performance.now() - shownAt < 250) return
         shownAt = performance.now()
-        this.progress.update([...latest.values()].join(' | '))
+        this.progress.update([...lines.values()].join(' | '))
       },
     })
     this.progress.stop()
@@ -115,23 +111,10 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     if (!result.complete && signal.aborted) throw new InterruptedError(`Interrupted after writing ${result.written} items.`, 'Progress is saved; run the same command again to continue.')
     if (result.failedTables || result.deadLettered) {
       const what = [result.failedTables ? `${result.failedTables} table(s) failed` : '', result.deadLettered ? `${result.deadLettered} items could not be written (see the dead-letter file above)` : ''].filter(Boolean)
-      if (this.jsonEnabled()) process.exitCode = 1
+      if (this.jsonEnabled()) process.exitCode = ExitCode.failure
       else throw new DynxError(`Copy finished with problems: ${what.join('; ')}.`, 'Fix the cause and re-run; a failed table continues from its checkpoint.')
     }
     if (result.differentTables) process.exitCode = ExitCode.drift
     return { plan, dryRun: false, ...result }
-  }
-
-  private request(): CopyRequest {
-    const { args, flags: f } = this
-    const prefixed = f['from-prefix'] !== undefined || f['to-prefix'] !== undefined
-    if (prefixed && (args.source || args.target)) throw new UserInputError('Give SOURCE TARGET or --from-prefix/--to-prefix, not both.', 'To copy some tables of a prefix, use --tables users,orders.')
-    if (prefixed) {
-      if (f['from-prefix'] === undefined || f['to-prefix'] === undefined) throw new UserInputError('--from-prefix and --to-prefix go together.', 'Give both; either may be "" (no prefix).')
-      return { fromPrefix: f['from-prefix'], toPrefix: f['to-prefix'], ...(f.tables ? { only: f.tables.split(',').map((s) => s.trim()).filter(Boolean) } : {}) }
-    }
-    if (f.tables) throw new UserInputError('--tables picks tables of --from-prefix.', 'Add --from-prefix and --to-prefix, or give SOURCE TARGET.')
-    if (!args.source || !args.target) throw new UserInputError('Give SOURCE and TARGET tables, or --from-prefix and --to-prefix.', 'For example: dynx copy staging_users users');
-    return { tables: [{ source: this.table(args.source), target: this.table(args.target) }] }
   }
 }

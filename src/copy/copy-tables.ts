@@ -29,8 +29,9 @@ export interface CopyTablesOptions extends Omit<CopyTableOptions, 'onProgress' |
   onVerify?: (entry: CopyPlanEntry) => void
   /** Tables copied at once (default 1). */
   parallelTables?: number
-  /** A checkpoint file; only for a single-table plan (others use the default path per table). */
-  checkpoint?: string | false
+  /** No checkpoints at all (each plan entry names its checkpoint file otherwise). */
+  checkpoint?: false
+  /** A dead-letter file; only for a single-table plan (others get one each under ~/.dynx/dead-letter). */
   deadLetter?: string
   /** The source's KMS key may be reused for created targets (same account and region). */
   sameRegion?: boolean
@@ -72,8 +73,8 @@ export function writeBudgets(plan: CopyPlan, options: Pick<CopyTablesOptions, 'm
  */
 export async function copyTables(source: Connection, target: Connection, plan: CopyPlan, options: CopyTablesOptions = {}): Promise<CopyTablesResult> {
   const started = performance.now()
-  if (plan.entries.length > 1 && (options.checkpoint || options.deadLetter)) {
-    throw new UserInputError('--checkpoint and --dead-letter name one file, so they work with a single-table copy only.', 'Leave them out: each table of a prefix copy gets its own files under ~/.dynx/ (printed as it starts).')
+  if (plan.entries.length > 1 && options.deadLetter) {
+    throw new UserInputError('--dead-letter names one file, so it works with a single-table copy only.', 'Leave it out: each table of a prefix copy gets its own dead-letter file under ~/.dynx/dead-letter (created only when an item fails).')
   }
   const maxWcu = writeBudgets(plan, options)
   const limit = pLimit(Math.max(1, options.parallelTables ?? 1))
@@ -97,6 +98,7 @@ export async function copyTables(source: Connection, target: Connection, plan: C
           }
           const result = await copyTable(source, entry.source, target, entry.target, {
             ...options,
+            checkpoint: options.checkpoint ?? entry.checkpoint,
             maxWcu: maxWcu.get(entry),
             onStart: (s) => options.onTableStart?.(entry, s),
             onProgress: options.onProgress,

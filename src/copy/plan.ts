@@ -1,4 +1,5 @@
 import { ScanCommand, type AttributeDefinition, type KeySchemaElement, type TableDescription } from '@aws-sdk/client-dynamodb'
+import { existsSync } from 'node:fs'
 import pLimit from 'p-limit'
 
 import { call } from '../connection/call.js'
@@ -6,6 +7,7 @@ import type { Connection } from '../connection/clients.js'
 import { assertValidTableName, withoutPrefix } from '../connection/names.js'
 import { SchemaMismatchError, TableNotFoundError, UserInputError } from '../errors.js'
 import { describeTableRaw, findTable, listTableNames } from '../tables/describe.js'
+import { defaultCheckpointPath } from './copy-table.js'
 
 export interface CopyPlanEntry {
   source: string
@@ -21,6 +23,9 @@ export interface CopyPlanEntry {
   differences: string[]
   /** The target's provisioned write capacity (a created target gets the source's); undefined when on-demand. */
   writeCapacity?: number
+  /** This copy's checkpoint file, and whether it exists (an interrupted copy that a run continues). */
+  checkpoint: string
+  resumes: boolean
 }
 
 export interface CopyPlan {
@@ -38,6 +43,24 @@ export interface PlanOptions {
   create?: boolean
   /** True when source and target are the same connection (same endpoint, region and account). */
   sameConnection?: boolean
+  /** The checkpoint file of a single-table copy (default: defaultCheckpointPath). */
+  checkpoint?: string
+}
+
+export type CopyFlags = { source?: string; target?: string; fromPrefix?: string; toPrefix?: string; tables?: string }
+
+/** SOURCE TARGET, or --from-prefix/--to-prefix [--tables], as a CopyRequest; mixing them is bad input. */
+export function copyRequestFrom(f: CopyFlags): CopyRequest {
+  const prefixed = f.fromPrefix !== undefined || f.toPrefix !== undefined
+  if (prefixed && (f.source || f.target)) throw new UserInputError('Give SOURCE TARGET or --from-prefix/--to-prefix, not both.', 'To copy some tables of a prefix, use --tables users,orders.')
+  if (prefixed) {
+    if (f.fromPrefix === undefined || f.toPrefix === undefined) throw new UserInputError('--from-prefix and --to-prefix go together.', 'Give both; either may be "" (no prefix).')
+    const only = f.tables?.split(',').map((s) => s.trim()).filter(Boolean)
+    return { fromPrefix: f.fromPrefix, toPrefix: f.toPrefix, ...(only ? { only } : {}) }
+  }
+  if (f.tables) throw new UserInputError('--tables picks tables of --from-prefix.', 'Add --from-prefix and --to-prefix, or give SOURCE TARGET.')
+  if (!f.source || !f.target) throw new UserInputError('Give SOURCE and TARGET tables, or --from-prefix and --to-prefix.', 'For example: dynx copy staging_users users')
+  return { tables: [{ source: f.source, target: f.target }] }
 }
 
 const keyText = (d: TableDescription): string => {
@@ -114,12 +137,16 @@ export async function planCopy(source: Connection, target: Connection, request: 
     }
   }
 
+  if (options.checkpoint && pairs.length > 1) {
+    throw new UserInputError('--checkpoint names one file, so it works with a single-table copy only.', 'Leave it out: each table of a prefix copy gets its own checkpoint under ~/.dynx/checkpoints (printed as it starts).')
+  }
   const limit = pLimit(8)
   const entries = await Promise.all(
     pairs.map((p) =>
       limit(async (): Promise<CopyPlanEntry> => {
         const [s, t] = await Promise.all([describeTableRaw(source, p.source), findTable(target, p.target)])
-        const base = { ...p, estimatedItems: s.ItemCount ?? 0, sourceSizeBytes: s.TableSizeBytes ?? 0 }
+        const checkpoint = options.checkpoint ?? defaultCheckpointPath(source, p.source, target, p.target)
+        const base = { ...p, estimatedItems: s.ItemCount ?? 0, sourceSizeBytes: s.TableSizeBytes ?? 0, checkpoint, resumes: existsSync(checkpoint) }
         if (!t) {
           if (options.create === false) {
             throw new UserInputError(`The target table "${p.target}" does not exist on ${target.label}, and --no-create was given.`, `Create it first (\`dynx create ${p.target} --from ${p.source}\`), or leave out --no-create to clone it from the source.`)

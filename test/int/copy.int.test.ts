@@ -55,9 +55,9 @@ describe.each(ENGINES)('copy on %s', (engine, endpoint) => {
 
   it('copies a table item for item (38 digits, sets, binary, nesting) into a clone with its GSI and LSI', async () => {
     const target = uniqueName('copydst')
-    const plan = await planCopy(conn, conn, { tables: [{ source, target }] }, { sameConnection: true })
-    expect(plan.entries).toMatchObject([{ source, target, action: 'create', targetHasItems: false }])
-    const result = await copyTables(conn, conn, plan, { segments: 4, deadLetter: join(dir, 'dl.jsonl'), checkpoint: join(dir, 'one.json') })
+    const plan = await planCopy(conn, conn, { tables: [{ source, target }] }, { sameConnection: true, checkpoint: join(dir, 'one.json') })
+    expect(plan.entries).toMatchObject([{ source, target, action: 'create', targetHasItems: false, checkpoint: join(dir, 'one.json'), resumes: false }])
+    const result = await copyTables(conn, conn, plan, { segments: 4, deadLetter: join(dir, 'dl.jsonl') })
     expect(result).toMatchObject({ complete: true, written: seeded.length, deadLettered: 0, failedTables: 0 })
     expect(result.tables[0]).toMatchObject({ status: 'copied', created: true, read: seeded.length })
     expect(await sorted(conn, target)).toEqual(await sorted(conn, source))
