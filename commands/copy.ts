@@ -62,7 +62,7 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     const [source, target] = [await this.connectSide('source'), await this.connectSide('target')]
     const transform = f.transform ? await loadTransform(f.transform) : undefined
     if (f.verify && transform) throw new UserInputError('--verify compares items as copied, but --transform changes them on purpose.', 'Drop --verify, or check the transformed table another way.')
-    const plan = await planCopy(source, target, request, { create: f.create, sameConnection: source === target, checkpoint: f.checkpoint })
+    const plan = await planCopy(source, target, request, { create: f.create, checkpoint: f.checkpoint })
     const budgets = { maxWcu: f['max-wcu'], wcuPercent: f['wcu-percent'] }
     writeBudgets(plan, budgets)
     const planText = renderCopyPlan(plan, source.label, target.label)
@@ -71,10 +71,10 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
       return { plan, dryRun: true }
     }
     if (!this.jsonEnabled() && plan.entries.length > 1) process.stderr.write(`${planText}\n`)
-    if (f.restart) for (const e of plan.entries) rmSync(e.checkpoint, { force: true })
     // A target holding items is overwritten where keys match; a resumed copy was agreed to before.
     const overwrite = plan.entries.filter((e) => e.targetHasItems && (f.restart || !e.resumes))
     if (overwrite.length) await this.confirm(`${overwrite.map((e) => e.target).join(', ')} already ${overwrite.length > 1 ? 'hold' : 'holds'} items; items with the same keys will be overwritten.`, overwrite.length === 1 ? overwrite[0].target : 'yes')
+    if (f.restart) for (const e of plan.entries) rmSync(e.checkpoint, { force: true })
 
     const signal = this.interruptSignal()
     const show = f.progress || (!this.jsonEnabled() && process.stderr.isTTY)
@@ -112,7 +112,7 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     if (result.failedTables || result.deadLettered) {
       const what = [result.failedTables ? `${result.failedTables} table(s) failed` : '', result.deadLettered ? `${result.deadLettered} items could not be written (see the dead-letter file above)` : ''].filter(Boolean)
       if (this.jsonEnabled()) process.exitCode = ExitCode.failure
-      else throw new DynxError(`Copy finished with problems: ${what.join('; ')}.`, 'Fix the cause and re-run; a failed table continues from its checkpoint.')
+      else throw new DynxError(`Copy finished with problems: ${what.join('; ')}.`, result.failedTables ? 'Fix the cause and re-run: a failed table continues from its checkpoint.' : 'Each line of the dead-letter file says why; fix the items (or the target) and write them again.')
     }
     if (result.differentTables) process.exitCode = ExitCode.drift
     return { plan, dryRun: false, ...result }

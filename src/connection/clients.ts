@@ -188,3 +188,17 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     },
   }
 }
+
+/** Where a connection points (endpoint, region, profile), for telling two connections apart; no secrets. */
+export async function connectionIdentity(conn: Connection): Promise<string> {
+  const d = await conn.describe()
+  return `${d.endpoint}|${d.region}|${d.profile ?? ''}`
+}
+
+/**
+ * Whether two tables are the same one: the same ARN (account, region, name) behind the same
+ * endpoint. Two connections built from different flags can still reach one table.
+ */
+export function isSameTable(a: Connection, aArn: string | undefined, b: Connection, bArn: string | undefined): boolean {
+  return Boolean(aArn) && aArn === bArn && a.endpoint === b.endpoint
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 
-import type { Connection } from '../connection/clients.js'
+import { connectionIdentity, type Connection } from '../connection/clients.js'
 import type { BackoffOptions } from '../data/batch-write.js'
 import type { WireItem } from '../data/values.js'
 import { UserInputError } from '../errors.js'
@@ -87,9 +87,12 @@ function dynxHome(): string {
 const fileSafe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_')
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')
 
-/** ~/.dynx/checkpoints/SOURCE--TARGET-HASH.json; the hash tells apart the same names on other endpoints. */
-export function defaultCheckpointPath(source: Connection, sourceTable: string, target: Connection, targetTable: string): string {
-  const where = createHash('sha256').update(`${source.label}\n${target.label}`).digest('hex').slice(0, 8)
+/**
+ * ~/.dynx/checkpoints/SOURCE--TARGET-HASH.json; the hash of both connections' identities
+ * (connectionIdentity: endpoint, region, profile) tells apart the same names elsewhere.
+ */
+export function defaultCheckpointPath(sourceId: string, sourceTable: string, targetId: string, targetTable: string): string {
+  const where = createHash('sha256').update(`${sourceId}\n${targetId}`).digest('hex').slice(0, 8)
   return join(dynxHome(), 'checkpoints', `${fileSafe(sourceTable)}--${fileSafe(targetTable)}-${where}.json`)
 }
 
@@ -98,6 +101,21 @@ export function defaultDeadLetterPath(sourceTable: string, targetTable: string):
 }
 
 export const DEFAULT_COPY_SEGMENTS = 4
+export const DEFAULT_WRITERS = 16
+
+/** What a copy's checkpoint keeps besides positions: where its dead letters go and how many there are. */
+interface CopyState {
+  deadLetterFile: string
+  deadLettered: number
+}
+
+/** Checks the numbers of a copy before anything is created or read. */
+export function validateCopyOptions(o: Pick<CopyTableOptions, 'segments' | 'scanConcurrency' | 'pageLimit' | 'maxRcu' | 'maxWcu' | 'writeConcurrency'>): void {
+  validateScanOptions({ segments: o.segments ?? DEFAULT_COPY_SEGMENTS, concurrency: o.scanConcurrency, pageLimit: o.pageLimit, maxRcu: o.maxRcu })
+  if (o.maxWcu !== undefined && !(o.maxWcu > 0)) throw new UserInputError(`--max-wcu must be above 0, got ${o.maxWcu}.`, 'Give write capacity units per second, e.g. --max-wcu 200.')
+  const w = o.writeConcurrency ?? DEFAULT_WRITERS
+  if (!Number.isInteger(w) || w < 1) throw new UserInputError(`--writers must be a whole number of at least 1, got ${w}.`, `Leave it out for ${DEFAULT_WRITERS} BatchWriteItem calls at once.`)
+}
 
 /**
  * Copies every item of `sourceTable` into the existing `targetTable` (which may be on another
@@ -108,17 +126,18 @@ export const DEFAULT_COPY_SEGMENTS = 4
  */
 export async function copyTable(source: Connection, sourceTable: string, target: Connection, targetTable: string, options: CopyTableOptions = {}): Promise<CopyTableResult> {
   const started = performance.now()
-  if (source === target && sourceTable === targetTable) throw new UserInputError(`Source and target are the same table "${sourceTable}".`, 'Give a different target name, or a different --target-endpoint/--target-region.')
-  const checkpointFile = options.checkpoint === false ? undefined : (options.checkpoint ?? defaultCheckpointPath(source, sourceTable, target, targetTable))
+  const [sourceId, targetId] = await Promise.all([connectionIdentity(source), connectionIdentity(target)])
+  if (sourceId === targetId && sourceTable === targetTable) throw new UserInputError(`Source and target are the same table "${sourceTable}".`, 'Give a different target name, or a different --target-endpoint/--target-region.')
+  const checkpointFile = options.checkpoint === false ? undefined : (options.checkpoint ?? defaultCheckpointPath(sourceId, sourceTable, targetId, targetTable))
   const segments = options.segments ?? (checkpointFile ? ScanCheckpoint.savedSegments(checkpointFile) : undefined) ?? DEFAULT_COPY_SEGMENTS
-  validateScanOptions({ segments, concurrency: options.scanConcurrency, pageLimit: options.pageLimit, maxRcu: options.maxRcu })
-  if (options.maxWcu !== undefined && !(options.maxWcu > 0)) throw new UserInputError(`--max-wcu must be above 0, got ${options.maxWcu}.`, 'Give write capacity units per second, e.g. --max-wcu 200.')
-  const writeConcurrency = options.writeConcurrency ?? 16
-  if (!Number.isInteger(writeConcurrency) || writeConcurrency < 1) throw new UserInputError(`--writers must be a whole number of at least 1, got ${writeConcurrency}.`, 'Leave it out for 16 BatchWriteItem calls at once.')
+  validateCopyOptions({ ...options, segments })
+  const writeConcurrency = options.writeConcurrency ?? DEFAULT_WRITERS
 
-  const fingerprint = { source: sourceTable, target: targetTable, from: source.label, to: target.label, transform: options.transformId ?? null }
-  const checkpoint = checkpointFile ? ScanCheckpoint.open(checkpointFile, 'copy', segments, fingerprint, {}) : undefined
+  const fingerprint = { source: sourceTable, target: targetTable, from: sourceId, to: targetId, transform: options.transformId ?? null }
+  const checkpoint = checkpointFile ? ScanCheckpoint.open<CopyState>(checkpointFile, 'copy', segments, fingerprint, { deadLetterFile: options.deadLetter ?? defaultDeadLetterPath(sourceTable, targetTable), deadLettered: 0 }) : undefined
   const position = checkpoint?.resumed ? checkpoint.position() : undefined
+  // A resumed copy appends to the dead-letter file of the run it continues, and counts what it held.
+  const earlierDeadLetters = checkpoint?.resumed ? checkpoint.state.deadLettered : 0
   const segmentsToScan = segments - (position?.finished.length ?? 0)
   options.onStart?.({ checkpoint: checkpointFile, resumed: Boolean(checkpoint?.resumed), segments, segmentsToScan })
 
@@ -128,14 +147,14 @@ export async function copyTable(source: Connection, sourceTable: string, target:
   if (options.signal?.aborted) abort.abort()
 
   const writer = new BatchWriter(target, targetTable, { ...options.backoff, concurrency: writeConcurrency, maxWcu: options.maxWcu, signal: abort.signal })
-  const deadLetter = new DeadLetterFile(options.deadLetter ?? defaultDeadLetterPath(sourceTable, targetTable))
+  const deadLetter = new DeadLetterFile(checkpoint?.state.deadLetterFile ?? options.deadLetter ?? defaultDeadLetterPath(sourceTable, targetTable))
   const counts = { read: 0, transformed: 0, dropped: 0, consumedRead: 0, segmentsDone: position?.finished.length ?? 0 }
   const progress = (): CopyProgress => ({
     source: sourceTable,
     target: targetTable,
     read: counts.read,
     written: writer.stats.written,
-    deadLettered: deadLetter.count,
+    deadLettered: earlierDeadLetters + deadLetter.count,
     transformed: counts.transformed,
     dropped: counts.dropped,
     retries: writer.stats.retries,
@@ -147,8 +166,9 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     seconds: (performance.now() - started) / 1000,
   })
 
-  // Pages handed to the writer and not yet fully acknowledged. Enough items to keep every writer
-  // busy twice over, and at least one page; the scan's own permits bound what waits behind them.
+  // Pages handed to the writer and not yet fully acknowledged: two pages at least (so writers never
+  // wait for the tail of one page), more small ones up to enough items to keep every writer busy
+  // twice over. The scan's own permits bound what waits behind them.
   const maxInFlightItems = writeConcurrency * 25 * 2
   let inFlightItems = 0
   let inFlight = new Set<Promise<void>>()
@@ -180,7 +200,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     const failures = await writer.write(items)
     for (const f of failures) failed.push({ table: targetTable, source: sourceTable, reason: f.reason, item: f.item })
     deadLetter.add(failed)
-    checkpoint?.commit(page)
+    checkpoint?.commit(page, (state) => ({ ...state, deadLettered: state.deadLettered + failed.length }))
     if (!page.lastEvaluatedKey) counts.segmentsDone++
     saveCheckpoint()
   }
@@ -216,7 +236,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
       )
       inFlight.add(p)
       options.onProgress?.(progress())
-      while (inFlightItems >= maxInFlightItems && inFlight.size && !failure) await Promise.race(inFlight)
+      while (inFlightItems >= maxInFlightItems && inFlight.size >= 2 && !failure) await Promise.race(inFlight)
     }
     await Promise.allSettled(inFlight)
     inFlight = new Set()
@@ -242,7 +262,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     segments,
     read: counts.read,
     written: writer.stats.written,
-    deadLettered: deadLetter.count,
+    deadLettered: earlierDeadLetters + deadLetter.count,
     transformed: counts.transformed,
     dropped: counts.dropped,
     retries: writer.stats.retries,
@@ -252,7 +272,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     seconds,
     itemsPerSecond: seconds > 0 ? Math.round(writer.stats.written / seconds) : 0,
     checkpoint: complete ? undefined : checkpointFile,
-    ...(deadLetter.count ? { deadLetterFile: deadLetter.path } : {}),
+    ...(earlierDeadLetters + deadLetter.count ? { deadLetterFile: deadLetter.path } : {}),
   }
 }
 

@@ -3,7 +3,7 @@ import pLimit from 'p-limit'
 import type { Connection } from '../connection/clients.js'
 import { UserInputError } from '../errors.js'
 import { cloneTable } from '../tables/create.js'
-import { copyTable, type CopyProgress, type CopyTableOptions, type CopyTableResult } from './copy-table.js'
+import { copyTable, validateCopyOptions, type CopyProgress, type CopyTableOptions, type CopyTableResult } from './copy-table.js'
 import { verifyTables, type VerifyResult } from '../verify/verify.js'
 import type { CopyPlan, CopyPlanEntry } from './plan.js'
 
@@ -77,6 +77,8 @@ export async function copyTables(source: Connection, target: Connection, plan: C
     throw new UserInputError('--dead-letter names one file, so it works with a single-table copy only.', 'Leave it out: each table of a prefix copy gets its own dead-letter file under ~/.dynx/dead-letter (created only when an item fails).')
   }
   const maxWcu = writeBudgets(plan, options)
+  // Checked before the first target is created.
+  validateCopyOptions(options)
   const limit = pLimit(Math.max(1, options.parallelTables ?? 1))
   const outcomes = await Promise.all(
     plan.entries.map((entry) =>

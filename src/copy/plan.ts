@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import pLimit from 'p-limit'
 
 import { call } from '../connection/call.js'
-import type { Connection } from '../connection/clients.js'
+import { connectionIdentity, isSameTable, type Connection } from '../connection/clients.js'
 import { assertValidTableName, withoutPrefix } from '../connection/names.js'
 import { SchemaMismatchError, TableNotFoundError, UserInputError } from '../errors.js'
 import { describeTableRaw, findTable, listTableNames } from '../tables/describe.js'
@@ -41,8 +41,6 @@ export type CopyRequest =
 export interface PlanOptions {
   /** Clone a missing target from its source (default); false refuses instead. */
   create?: boolean
-  /** True when source and target are the same connection (same endpoint, region and account). */
-  sameConnection?: boolean
   /** The checkpoint file of a single-table copy (default: defaultCheckpointPath). */
   checkpoint?: string
 }
@@ -101,12 +99,15 @@ export async function tableHasItems(conn: Connection, table: string): Promise<bo
  */
 export async function planCopy(source: Connection, target: Connection, request: CopyRequest, options: PlanOptions = {}): Promise<CopyPlan> {
   const skipped: CopyPlan['skipped'] = []
+  const [sourceId, targetId] = await Promise.all([connectionIdentity(source), connectionIdentity(target)])
+  // Same endpoint, region and profile: one environment, where names alone tell tables apart.
+  const sameConnection = source === target || sourceId === targetId
   let pairs: { source: string; target: string }[]
   if ('tables' in request) {
     pairs = request.tables
   } else {
     const { fromPrefix, toPrefix } = request
-    if (options.sameConnection && fromPrefix === toPrefix) {
+    if (sameConnection && fromPrefix === toPrefix) {
       throw new UserInputError(`--from-prefix and --to-prefix are both "${fromPrefix}" on the same endpoint, so every table would be copied onto itself.`, 'Give a different --to-prefix, or a --target-endpoint/--target-region.')
     }
     const names = await listTableNames(source, fromPrefix)
@@ -114,7 +115,7 @@ export async function planCopy(source: Connection, target: Connection, request: 
     for (const name of names) {
       const rest = withoutPrefix(name, fromPrefix) ?? name
       // With an empty or shorter source prefix the target environment's own tables match too.
-      if (options.sameConnection && toPrefix.startsWith(fromPrefix) && name.startsWith(toPrefix)) {
+      if (sameConnection && toPrefix.startsWith(fromPrefix) && name.startsWith(toPrefix)) {
         skipped.push({ table: name, reason: `already carries the target prefix "${toPrefix}"` })
         continue
       }
@@ -132,7 +133,7 @@ export async function planCopy(source: Connection, target: Connection, request: 
   }
   for (const p of pairs) {
     assertValidTableName(p.target, 'target table name')
-    if (options.sameConnection && p.source === p.target) {
+    if (sameConnection && p.source === p.target) {
       throw new UserInputError(`Source and target are the same table "${p.source}".`, 'Give a different target name, or a --target-endpoint/--target-region for another environment.')
     }
   }
@@ -145,13 +146,16 @@ export async function planCopy(source: Connection, target: Connection, request: 
     pairs.map((p) =>
       limit(async (): Promise<CopyPlanEntry> => {
         const [s, t] = await Promise.all([describeTableRaw(source, p.source), findTable(target, p.target)])
-        const checkpoint = options.checkpoint ?? defaultCheckpointPath(source, p.source, target, p.target)
+        const checkpoint = options.checkpoint ?? defaultCheckpointPath(sourceId, p.source, targetId, p.target)
         const base = { ...p, estimatedItems: s.ItemCount ?? 0, sourceSizeBytes: s.TableSizeBytes ?? 0, checkpoint, resumes: existsSync(checkpoint) }
         if (!t) {
           if (options.create === false) {
             throw new UserInputError(`The target table "${p.target}" does not exist on ${target.label}, and --no-create was given.`, `Create it first (\`dynx create ${p.target} --from ${p.source}\`), or leave out --no-create to clone it from the source.`)
           }
           return { ...base, action: 'create', targetHasItems: false, differences: [], writeCapacity: provisionedWrite(s) }
+        }
+        if (isSameTable(source, s.TableArn, target, t.TableArn)) {
+          throw new UserInputError(`Source and target are the same table (${s.TableArn}).`, 'Give a different target name, or point --target-* at another account, region or endpoint.')
         }
         if (keyText(s) !== keyText(t)) {
           throw new SchemaMismatchError(

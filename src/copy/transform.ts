@@ -12,10 +12,11 @@ export type TransformFunction = (item: PlainItem) => PlainItem | PlainItem[] | n
 
 export type TransformOutcome = { items: WireItem[]; dropped: boolean } | { error: string }
 
-// A JS number only where it holds the digits exactly; 38-digit numbers arrive as NumberValue.
+// A JS number only where it holds the digits exactly and marshall takes it back (integers up to
+// 2^53, fractions that print the same); the rest, such as 38-digit numbers, arrive as NumberValue.
 const exactNumber = (text: string): number | NumberValue => {
   const n = Number(text)
-  return Number.isFinite(n) && String(n) === text ? n : NumberValue.from(text)
+  return (Number.isSafeInteger(n) || (Number.isFinite(n) && !Number.isInteger(n))) && String(n) === text ? n : NumberValue.from(text)
 }
 
 /**
@@ -71,7 +72,7 @@ export async function loadTransform(file: string): Promise<(item: WireItem) => P
     for (const x of list) {
       if (x === null || typeof x !== 'object' || Array.isArray(x)) return { error: `transform returned ${Array.isArray(x) ? 'an array inside the array' : typeof x} instead of an item` }
       try {
-        items.push(toWireItem(marshall(evenNumberSets(x) as PlainItem, { removeUndefinedValues: true, convertClassInstanceToMap: true })))
+        items.push(toWireItem(marshall(evenNumberSets(x) as PlainItem, { removeUndefinedValues: true })))
       } catch (err) {
         return { error: `transform returned an item that cannot be stored: ${(err as Error).message}` }
       }

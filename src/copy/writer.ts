@@ -95,9 +95,11 @@ export class BatchWriter {
   /** One batch until every item is written or failed. */
   private async writeChunk(chunk: WireItem[], failures: WriteFailure[]): Promise<void> {
     let pending = chunk
-    for (let attempt = 0; pending.length; attempt++) {
-      if (attempt >= this.maxAttempts) {
-        this.fail(pending, `still unprocessed or throttled after ${this.maxAttempts} attempts`, failures)
+    // Attempts in a row that wrote nothing: a slow but moving table is not given up on.
+    let stalled = 0
+    for (let attempt = 0; pending.length; attempt++, stalled++) {
+      if (stalled >= this.maxAttempts) {
+        this.fail(pending, `still unprocessed or throttled after ${this.maxAttempts} attempts in a row`, failures)
         return
       }
       if (attempt > 0) {
@@ -136,6 +138,7 @@ export class BatchWriter {
       if (consumed > 0 && done > 0) this.unitsPerItem = this.unitsPerItem * 0.8 + (consumed / done) * 0.2
       if (left.length) this.throttled()
       else this.succeeded()
+      if (done > 0) stalled = -1
       pending = left
     }
   }

@@ -5,6 +5,12 @@ import { parseRawItem, rawItemJson, type Item } from '../data/values.js'
 import { UserInputError } from '../errors.js'
 import type { ScanPage, ScanPosition } from './parallel-scan.js'
 
+/** A page committed ahead of its turn: its position, and the state (or state update) that goes with it. */
+interface HeldPage<S> {
+  page: Pick<ScanPage, 'segment' | 'seq' | 'lastEvaluatedKey'>
+  state?: S | ((previous: S) => S)
+}
+
 interface CheckpointFile<S> {
   version: 1
   kind: string
@@ -28,7 +34,7 @@ interface CheckpointFile<S> {
 export class ScanCheckpoint<S extends object = Record<string, unknown>> {
   private data: CheckpointFile<S>
   private expected = new Map<number, number>()
-  private pending = new Map<number, Map<number, { page: ScanPage; state?: S }>>()
+  private pending = new Map<number, Map<number, HeldPage<S>>>()
 
   private constructor(
     readonly file: string,
@@ -88,36 +94,40 @@ export class ScanCheckpoint<S extends object = Record<string, unknown>> {
   }
 
   /**
-   * Records that `page` has been written out, with the consumer's state after it. Returns true
-   * when the saved position moved (the page was next in its segment's order).
+   * Records that `page` has been written out, with the consumer's state after it: either the whole
+   * state (the newest wins) or an update applied when the page's turn comes in its segment's order
+   * (so a count in the state never includes a page whose position is not saved). Returns true when
+   * the saved position moved (the page was next in its segment's order).
    */
-  commit(page: ScanPage, state?: S): boolean {
+  commit(page: ScanPage, state?: S | ((previous: S) => S)): boolean {
     const seg = page.segment
     const want = this.expected.get(seg) ?? 0
     if (page.seq !== want) {
       let m = this.pending.get(seg)
       if (!m) this.pending.set(seg, (m = new Map()))
-      // Its state waits with it: recorded now, the output's length would claim a page whose position is not saved.
-      m.set(page.seq, { page, state })
+      // Held back without its items (they may be many, and only the position matters now). Its
+      // state waits with it: recorded now, the output's length would claim an unsaved page.
+      m.set(page.seq, { page: { segment: seg, seq: page.seq, lastEvaluatedKey: page.lastEvaluatedKey }, state })
       return false
     }
-    let current: ScanPage | undefined = page
+    let current: HeldPage<S> | undefined = { page, state }
     let seq = want
-    let latest = state
+    let latest: S | undefined
     while (current) {
-      if (current.lastEvaluatedKey) this.data.next[String(seg)] = rawItemJson(current.lastEvaluatedKey)
+      const key = current.page.lastEvaluatedKey
+      if (key) this.data.next[String(seg)] = rawItemJson(key)
       else {
         delete this.data.next[String(seg)]
         if (!this.data.finished.includes(seg)) this.data.finished.push(seg)
       }
+      if (typeof current.state === 'function') this.data.state = current.state(this.data.state)
+      // This commit's state is the newest: it already counts the held-back pages applied with it.
+      else latest ??= current.state
       seq++
       const m = this.pending.get(seg)
-      const next = m?.get(seq)
+      current = m?.get(seq)
       m?.delete(seq)
-      current = next?.page
-      latest ??= next?.state
     }
-    // This commit's state is the newest: it already counts the held-back pages applied with it.
     if (latest) this.data.state = latest
     this.expected.set(seg, seq)
     return true

@@ -1,7 +1,7 @@
 import type { TableDescription } from '@aws-sdk/client-dynamodb'
 import { hash } from 'node:crypto'
 
-import type { Connection } from '../connection/clients.js'
+import { isSameTable, type Connection } from '../connection/clients.js'
 import { binaryFromBase64, type Item } from '../data/values.js'
 import { SchemaMismatchError, UserInputError } from '../errors.js'
 import { defaultSegmentCount, parallelScan, validateScanOptions, type ScanProgress } from '../scan/parallel-scan.js'
@@ -170,6 +170,10 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
   validateScanOptions({ segments: options.segments ?? 1, concurrency: options.concurrency, maxRcu: options.maxRcu })
 
   const [sd, td] = await Promise.all([describeTableRaw(source, sourceTable), describeTableRaw(target, targetTable)])
+  // Two connections made from different flags can still reach the same table.
+  if (isSameTable(source, sd.TableArn, target, td.TableArn)) {
+    throw new UserInputError(`Source and target are the same table (${sd.TableArn} on ${source.label}).`, 'Name two different tables, or point --target-* at another account, region or endpoint.')
+  }
   const sourceKeys = keySchemaOf(sd)
   const targetKeys = keySchemaOf(td)
   if (schemaText(sourceKeys) !== schemaText(targetKeys)) {

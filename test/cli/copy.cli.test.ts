@@ -115,6 +115,11 @@ describe('dynx copy (CLI, dynalite)', () => {
       [[source, fresh, '--no-create'], /--no-create/],
       [[source], /Give SOURCE and TARGET/],
       [[source, fresh, '--wcu-percent', '50'], /on-demand|provisioned/],
+      // Checked before the target is created.
+      [[source, fresh, '--segments', '0'], /--segments must be/],
+      [[source, fresh, '--writers', '0'], /--writers must be/],
+      // The same table through a second connection made from other flags.
+      [[source, source, '--target-endpoint', endpoint], /same table/],
     ]
     const noFn = join(home, 'nofn.mjs')
     writeFileSync(noFn, 'export const x = 1\n')

@@ -65,6 +65,11 @@ describe('dynx verify (CLI, dynalite)', () => {
     expect(JSON.parse(twice.stdout)).toMatchObject({ error: { name: 'UserInputError', exitCode: 2 } })
     expect(twice.stdout).toContain('the same table')
 
+    // The same endpoint given again as --target-endpoint is a second connection to the same table.
+    const alias = await verify(source, source, '--target-endpoint', engines.dynalite)
+    expect(alias.code).toBe(2)
+    expect(alias.stderr).toContain('the same table')
+
     // The same name on another engine (--target-endpoint) is another table: here one that does not exist.
     const elsewhere = await verify(source, source, '--target-endpoint', engines.dynamodbLocal)
     expect(elsewhere.code).toBe(2)

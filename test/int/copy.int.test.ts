@@ -55,7 +55,7 @@ describe.each(ENGINES)('copy on %s', (engine, endpoint) => {
 
   it('copies a table item for item (38 digits, sets, binary, nesting) into a clone with its GSI and LSI', async () => {
     const target = uniqueName('copydst')
-    const plan = await planCopy(conn, conn, { tables: [{ source, target }] }, { sameConnection: true, checkpoint: join(dir, 'one.json') })
+    const plan = await planCopy(conn, conn, { tables: [{ source, target }] }, { checkpoint: join(dir, 'one.json') })
     expect(plan.entries).toMatchObject([{ source, target, action: 'create', targetHasItems: false, checkpoint: join(dir, 'one.json'), resumes: false }])
     const result = await copyTables(conn, conn, plan, { segments: 4, deadLetter: join(dir, 'dl.jsonl') })
     expect(result).toMatchObject({ complete: true, written: seeded.length, deadLettered: 0, failedTables: 0 })
@@ -105,13 +105,13 @@ describe.each(ENGINES)('copy on %s', (engine, endpoint) => {
       await createTable(conn, { name: `${from}${name}`, hashKey: { name: 'pk', type: 'S' } }, { wait: true })
       if (n) await batchWriteItems(conn, `${from}${name}`, Array.from({ length: n }, (_, i) => bulkItem(i)))
     }
-    const plan = await planCopy(conn, conn, { fromPrefix: from, toPrefix: to }, { sameConnection: true })
+    const plan = await planCopy(conn, conn, { fromPrefix: from, toPrefix: to })
     expect(plan.entries.map((e) => `${e.source}>${e.target}`).sort()).toEqual(['events', 'orders', 'users'].map((n) => `${from}${n}>${to}${n}`))
     const result = await copyTables(conn, conn, plan, { parallelTables: 2, segments: 2 })
     expect(result).toMatchObject({ complete: true, written: 65, failedTables: 0 })
     for (const name of ['users', 'orders', 'events']) expect(await sorted(conn, `${to}${name}`)).toEqual(await sorted(conn, `${from}${name}`))
     // Only some tables, by their names without the prefix.
-    const some = await planCopy(conn, conn, { fromPrefix: from, toPrefix: `${env}_qa_`, only: ['orders'] }, { sameConnection: true })
+    const some = await planCopy(conn, conn, { fromPrefix: from, toPrefix: `${env}_qa_`, only: ['orders'] })
     expect(some.entries.map((e) => e.target)).toEqual([`${env}_qa_orders`])
   })
 
@@ -128,7 +128,7 @@ describe.each(ENGINES)('copy on %s', (engine, endpoint) => {
       }`,
     )
     const transform = await loadTransform(fn)
-    const plan = await planCopy(conn, conn, { tables: [{ source, target }] }, { sameConnection: true })
+    const plan = await planCopy(conn, conn, { tables: [{ source, target }] })
     const deadLetter = join(dir, 'tx-dead.jsonl')
     const result = await copyTables(conn, conn, plan, { transform, transformId: fn, deadLetter })
     const kinds = (k: string) => seeded.filter((i) => i.kind.S === k).length
@@ -159,7 +159,7 @@ describe.each(ENGINES)('copy on %s', (engine, endpoint) => {
     await createTable(conn, { name: small, hashKey: { name: 'pk', type: 'S' }, rangeKey: { name: 'n', type: 'S' } }, { wait: true })
     await batchWriteItems(conn, small, [...Array.from({ length: 30 }, (_, i) => ({ pk: { S: `p${i}` }, n: { S: String(i) } })), { pk: { S: 'bad' }, n: { S: 'not a number' } }])
     // Through planCopy the mismatch is refused up front...
-    await expect(planCopy(conn, conn, { tables: [{ source: small, target }] }, { sameConnection: true })).rejects.toBeInstanceOf(SchemaMismatchError)
+    await expect(planCopy(conn, conn, { tables: [{ source: small, target }] })).rejects.toBeInstanceOf(SchemaMismatchError)
     // ...copyTable on its own writes what it can and reports the rest.
     const deadLetter = join(dir, 'badkey.jsonl')
     const result = await copyTable(conn, small, conn, target, { deadLetter, checkpoint: false })
@@ -168,20 +168,52 @@ describe.each(ENGINES)('copy on %s', (engine, endpoint) => {
     expect(new Set(lines.map((l) => (JSON.parse(l) as { item: Item }).item.pk.S)).size).toBe(31)
   })
 
+  it('an interrupted copy with dead letters, resumed, reports them all in one file (none lost on resume)', async () => {
+    const small = uniqueName('copydlsrc')
+    const target = uniqueName('copydldst')
+    await createTable(conn, { name: small, hashKey: { name: 'pk', type: 'S' }, rangeKey: { name: 'n', type: 'S' } }, { wait: true })
+    await createTable(conn, { name: target, hashKey: { name: 'pk', type: 'S' }, rangeKey: { name: 'n', type: 'N' } }, { wait: true })
+    await batchWriteItems(conn, small, Array.from({ length: 40 }, (_, i) => ({ pk: { S: `p${i}` }, n: { S: `x${i}` } })))
+    const checkpoint = join(dir, 'dl-resume.json')
+    const deadLetter = join(dir, 'dl-resume.jsonl')
+    const stop = new AbortController()
+    // Every item fails (a transform that rejects all); the first run is stopped after 12 of them.
+    let calls = 0
+    const rejectAll = (abortAt: number) => async () => {
+      if (++calls === abortAt) stop.abort()
+      return { error: 'transform threw: not wanted' }
+    }
+    const first = await copyTable(conn, small, conn, target, { segments: 1, pageLimit: 5, checkpoint, deadLetter, signal: stop.signal, transform: rejectAll(12), transformId: 'reject' })
+    expect(first.complete).toBe(false)
+    expect(first.deadLettered).toBeGreaterThanOrEqual(10)
+    // The resumed run is given no --dead-letter: it continues the file the checkpoint names.
+    const second = await copyTable(conn, small, conn, target, { segments: 1, pageLimit: 5, checkpoint, transform: rejectAll(-1), transformId: 'reject' })
+    expect(second).toMatchObject({ complete: true, resumed: true, deadLettered: 40, deadLetterFile: deadLetter })
+    const keys = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { item: Item }).item.pk.S)
+    expect(new Set(keys).size).toBe(40)
+  })
+
   it('refuses bad input before writing: source missing, same table, --no-create with a missing target, empty prefix match', async () => {
     await expect(planCopy(conn, conn, { tables: [{ source: uniqueName('nope'), target: uniqueName('t') }] })).rejects.toBeInstanceOf(TableNotFoundError)
-    await expect(planCopy(conn, conn, { tables: [{ source, target: source }] }, { sameConnection: true })).rejects.toThrow(/same table/)
+    await expect(planCopy(conn, conn, { tables: [{ source, target: source }] })).rejects.toThrow(/same table/)
     await expect(planCopy(conn, conn, { tables: [{ source, target: uniqueName('t') }] }, { create: false })).rejects.toThrow(/does not exist.*--no-create/)
-    await expect(planCopy(conn, conn, { fromPrefix: uniqueName('none'), toPrefix: 'x_' }, { sameConnection: true })).rejects.toBeInstanceOf(UserInputError)
+    await expect(planCopy(conn, conn, { fromPrefix: uniqueName('none'), toPrefix: 'x_' })).rejects.toBeInstanceOf(UserInputError)
+    // Two connection objects built alike reach the same table: still the same table.
+    const twin = connect(endpoint)
+    try {
+      await expect(planCopy(conn, twin, { tables: [{ source, target: source }] })).rejects.toThrow(/same table/)
+    } finally {
+      twin.destroy()
+    }
   })
 
   it('sees a non-empty existing target and the differences that do not stop a copy', async () => {
     const target = uniqueName('copyexisting')
     await createTable(conn, { name: target, hashKey: { name: 'pk', type: 'S' }, rangeKey: { name: 'kind', type: 'S' } }, { wait: true })
-    const [entry] = (await planCopy(conn, conn, { tables: [{ source, target }] }, { sameConnection: true })).entries
+    const [entry] = (await planCopy(conn, conn, { tables: [{ source, target }] })).entries
     expect(entry).toMatchObject({ action: 'existing', targetHasItems: false, differences: ['target lacks GSI by-status', 'target lacks LSI by-n'] })
     await batchWriteItems(conn, target, [{ pk: { S: 'x' }, kind: { S: 'y' } }])
-    const [again] = (await planCopy(conn, conn, { tables: [{ source, target }] }, { sameConnection: true })).entries
+    const [again] = (await planCopy(conn, conn, { tables: [{ source, target }] })).entries
     expect(again.targetHasItems).toBe(true)
     await conn.dynamodb.send(new DeleteItemCommand({ TableName: target, Key: { pk: { S: 'x' }, kind: { S: 'y' } } }))
   })

@@ -29,6 +29,17 @@ describe('transform modules', () => {
     expect(plain.bin).toEqual(new Uint8Array([0, 1, 2]))
   })
 
+  it('integers past 2^53 that a float prints back unchanged still arrive exactly (NumberValue) and write back', async () => {
+    const identity = await loadTransform(module('identity2.mjs', 'export default (item) => item'))
+    const wire = { pk: { S: 'a' }, a: { N: '9007199254740994' }, b: { N: '100000000000000000000' }, ns: { NS: ['9007199254740994', '3'] } }
+    expect(await identity(wire as never)).toEqual({ items: [wire], dropped: false })
+  })
+
+  it('a Date returned by a transform is an error for that item, not an empty map', async () => {
+    const fn = await loadTransform(module('date.mjs', 'export default (item) => ({ ...item, when: new Date(0) })'))
+    expect(await fn({ pk: { S: 'a' } })).toMatchObject({ error: expect.stringMatching(/^transform returned an item that cannot be stored/) })
+  })
+
   it('null drops, an array fans out, a throw or a non-item is an error for that item only', async () => {
     const fn = await loadTransform(module('mixed.mjs', `export default (item) => item.pk === 'drop' ? null : item.pk === 'two' ? [item, { ...item, pk: 'two-b' }] : item.pk === 'boom' ? (() => { throw new Error('no') })() : item.pk === 'num' ? 42 : item`))
     expect(await fn({ pk: { S: 'drop' } })).toEqual({ items: [], dropped: true })

@@ -67,8 +67,20 @@ describe('BatchWriter under throttling and unprocessed items (stands for a throt
     const writer = new BatchWriter(conn, 't', { ...fast, maxAttempts: 3 })
     const failures = await writer.write([item(1), item(2)])
     expect(failures.map((f) => f.item.id.S)).toEqual(['k1', 'k2'])
-    expect(failures[0].reason).toBe('still unprocessed or throttled after 3 attempts')
+    expect(failures[0].reason).toBe('still unprocessed or throttled after 3 attempts in a row')
     expect(mock.commandCalls(BatchWriteItemCommand)).toHaveLength(3)
+  })
+
+  it('a table that writes a little on every call is not given up on (attempts count only without progress)', async () => {
+    mock = mockClient(DynamoDBClient)
+    // One item per call, the rest unprocessed: 25 calls for a batch, far more than maxAttempts.
+    mock.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, WriteRequest[]> }) => {
+      const [table, requests] = Object.entries(input.RequestItems)[0]
+      return { UnprocessedItems: requests.length > 1 ? { [table]: requests.slice(1) } : {} }
+    })
+    const writer = new BatchWriter(conn, 't', { ...fast, maxAttempts: 3 })
+    expect(await writer.write(Array.from({ length: 25 }, (_, i) => item(i)))).toEqual([])
+    expect(writer.stats.written).toBe(25)
   })
 
   it('an error that is not about an item (table deleted) fails the write instead of dead-lettering everything', async () => {
