@@ -7,31 +7,46 @@
 //     process), seed BENCH_ITEMS items of about 1 KB, then for each segment count the raw floor (a
 //     plain ScanCommand loop per segment that only counts items) vs the `dynx scan --format jsonl
 //     --output FILE` pipeline (scanToOutput), in this process over the same connection;
-//  3. peak RSS of a scan of BENCH_BIG_ITEMS items to a file: the real CLI as a child process vs
-//     the raw floor as a child process, against dynalite on disk.
+//     Then a copy of that table to a fresh target, BENCH_COPY_SEGMENTS segments: the raw floor (a
+//     plain ScanCommand loop per segment, each page written as plain BatchWriteItems of 25, no
+//     conversion) vs copyTable (`dynx copy`'s engine, default writers), in this process over the
+//     same connection; each target is counted (Select COUNT) and dropped after its run;
+//  3. peak RSS, dynalite on disk, each run its own process under report-rss.js: `dynx copy` (the
+//     real CLI) vs the raw copy floor, of BENCH_ITEMS items and of BENCH_BIG_ITEMS items; and a
+//     scan of BENCH_BIG_ITEMS items to a file, the CLI vs the raw scan floor. BENCH_SKIP_BIG skips
+//     everything of BENCH_BIG_ITEMS (the BENCH_ITEMS copy is still measured).
 //
 // Results go to stdout, progress to stderr. Shrink it with the environment:
-//   BENCH_ITEMS=100000  BENCH_BIG_ITEMS=1000000  BENCH_SEGMENTS=1,4,16
+//   BENCH_ITEMS=100000  BENCH_BIG_ITEMS=1000000  BENCH_SEGMENTS=1,4,16  BENCH_COPY_SEGMENTS=8
 //   BENCH_ENGINES=dynalite,dynamodb-local  BENCH_SKIP_BIG=1  BENCH_WRITE_ITEMS=4000
+// and BENCH_COPY_WRITERS=N to time copyTable with writeConcurrency N instead of its default.
+import { DeleteTableCommand, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, URL } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
 
-import { createConnection, scanToOutput } from '../dist/src/index.js'
+import { TIGHT_HEAP_FLAGS } from '../dist/src/cli/relaunch.js'
+import { copyTable, createConnection, createTable, scanToOutput } from '../dist/src/index.js'
 import { benchBatchWrite } from './batch-write.js'
 import { BENCH_CREDENTIALS } from './credentials.js'
 import { CLI, ENGINES, REPO, startDynalite, stopChild, track } from './engines.js'
 import { benchItem, seedTable } from './items.js'
+import { rawCopy } from './raw-copy.js'
 import { rawScanCount } from './raw-scan.js'
 
 const REPORT_RSS = new URL('./report-rss.js', import.meta.url).href
 const RAW_CHILD = fileURLToPath(new URL('./raw-scan-child.js', import.meta.url))
+const RAW_COPY_CHILD = fileURLToPath(new URL('./raw-copy-child.js', import.meta.url))
 const BIG_SEGMENTS = 16
 const TARGET_RATIO = 0.85
 const TARGET_RSS_MB = 200
+const TARGET_COPY_RATIO = 0.9
+/** Peak RSS of the big copy at most this many times the small copy's. */
+const TARGET_COPY_RSS_GROWTH = 1.3
 
 // ------------------------------------------------------------------ configuration
 
@@ -57,6 +72,9 @@ const config = {
     return n
   }),
   engines: list('BENCH_ENGINES', 'dynalite,dynamodb-local'),
+  copySegments: positiveInt('BENCH_COPY_SEGMENTS', 8),
+  // Unset: copyTable's default, as `dynx copy` runs without --writers.
+  copyWriters: process.env.BENCH_COPY_WRITERS ? positiveInt('BENCH_COPY_WRITERS') : undefined,
   skipBig: process.env.BENCH_SKIP_BIG === '1' || process.env.BENCH_SKIP_BIG === 'true',
   writeItems: positiveInt('BENCH_WRITE_ITEMS', 4000),
 }
@@ -151,6 +169,104 @@ async function dynxScan(conn, table, segments, expected, file) {
   return expected / seconds
 }
 
+// ------------------------------------------------------------------ copy items/s
+
+/** Items in `table`, by a parallel Select COUNT scan. */
+async function countItems(conn, table, segments = 8) {
+  const counts = await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let n = 0
+      let startKey
+      do {
+        const out = await conn.dynamodb.send(new ScanCommand({ TableName: table, Select: 'COUNT', Segment: segment, TotalSegments: segments, ExclusiveStartKey: startKey }))
+        n += out.Count ?? 0
+        startKey = out.LastEvaluatedKey
+      } while (startKey)
+      return n
+    }),
+  )
+  return counts.reduce((a, b) => a + b, 0)
+}
+
+let targets = 0
+const targetName = () => `bench_copy_${++targets}`
+
+/** A new empty table with the bench tables' key (`id`, a string). */
+async function freshTarget(conn) {
+  const name = targetName()
+  await createTable(conn, { name, hashKey: { name: 'id', type: 'S' } }, { wait: true })
+  return name
+}
+
+/** Deletes `table` and waits until it is gone, so no deletion runs under the next measured copy. */
+async function dropTable(conn, table) {
+  await conn.dynamodb.send(new DeleteTableCommand({ TableName: table }))
+  const deadline = Date.now() + 15 * 60_000
+  for (;;) {
+    try {
+      await conn.dynamodb.send(new DescribeTableCommand({ TableName: table }))
+    } catch (err) {
+      if (err.name === 'ResourceNotFoundException') return
+      throw err
+    }
+    if (Date.now() > deadline) throw new Error(`${table} still exists 15 minutes after DeleteTable`)
+    await sleep(250)
+  }
+}
+
+/** Checks that `table` holds `expected` items, then drops it. */
+async function checkAndDrop(label, conn, table, expected) {
+  const count = await countItems(conn, table)
+  await dropTable(conn, table)
+  if (count !== expected) throw new Error(`${label}: target ${table} holds ${count} items, expected ${expected}`)
+}
+
+/** Copies into a fresh target with `copy(target)` (timed), checks the target's count and drops it; returns items/s. */
+async function timedCopy(label, conn, expected, copy) {
+  const target = await freshTarget(conn)
+  const started = performance.now()
+  await copy(target)
+  const seconds = (performance.now() - started) / 1000
+  await checkAndDrop(label, conn, target, expected)
+  return expected / seconds
+}
+
+function rawCopyRun(conn, source, segments, expected) {
+  return timedCopy(`raw copy, ${segments} segments`, conn, expected, async (target) => {
+    const written = await rawCopy(conn.dynamodb, source, target, segments)
+    if (written !== expected) throw new Error(`raw copy, ${segments} segments: wrote ${written} of ${expected} items`)
+  })
+}
+
+function dynxCopyRun(conn, source, segments, expected, tmp, stats) {
+  const label = `dynx copy, ${segments} segments`
+  return timedCopy(label, conn, expected, async (target) => {
+    const deadLetter = join(tmp, `${target}.dead-letter.jsonl`)
+    const result = await copyTable(conn, source, conn, target, { segments, writeConcurrency: config.copyWriters, checkpoint: false, deadLetter })
+    if (!result.complete || result.written !== expected || result.deadLettered) {
+      throw new Error(`${label}: wrote ${result.written} of ${expected} items (complete: ${result.complete}, dead-lettered: ${result.deadLettered}${result.deadLetterFile ? ` in ${result.deadLetterFile}` : ''})`)
+    }
+    stats?.push({ retries: result.retries, throttles: result.throttles })
+  })
+}
+
+async function benchCopy(key, conn, source, tmp, results) {
+  const segments = config.copySegments
+  const n = config.items
+  log(`${key}: copy warm-up (${segments} segments, raw then dynx)`)
+  await rawCopyRun(conn, source, segments, n)
+  await dynxCopyRun(conn, source, segments, n, tmp)
+  log(`${key}: copy of ${n} items, ${segments} segments: raw, dynx, dynx, raw`)
+  const stats = []
+  const raw = [await rawCopyRun(conn, source, segments, n)]
+  const dynx = [await dynxCopyRun(conn, source, segments, n, tmp, stats)]
+  dynx.push(await dynxCopyRun(conn, source, segments, n, tmp, stats))
+  raw.push(await rawCopyRun(conn, source, segments, n))
+  const row = { engine: key, segments, writers: config.copyWriters ?? 'default', raw: Math.max(...raw), dynx: Math.max(...dynx), retries: Math.max(...stats.map((s) => s.retries)) }
+  log(`${key}: copy: raw ${raw.map(rate).join(' / ')} items/s, dynx ${dynx.map(rate).join(' / ')} items/s (retries ${stats.map((s) => s.retries).join(' / ')}), ratio ${(row.dynx / row.raw).toFixed(2)}`)
+  results.copy.push(row)
+}
+
 async function benchEngine(key, tmp, results) {
   const { label, start } = ENGINES[key]
   log(`${key}: starting ${label}`)
@@ -178,6 +294,8 @@ async function benchEngine(key, tmp, results) {
       log(`${key}: ${segments} segments: raw ${rate(row.raw)} items/s, dynx ${rate(row.dynx)} items/s, ratio ${(row.dynx / row.raw).toFixed(2)}`)
       results.scan.push(row)
     }
+
+    await benchCopy(key, conn, table, tmp, results)
   })
 }
 
@@ -201,33 +319,71 @@ async function runMeasured(label, args, env, rssFile) {
   return { stdout, seconds, maxRssKb }
 }
 
-async function benchBigScan(tmp) {
+/** Peak RSS of a copy of `source` (n items): the raw floor child, then `dynx copy` (the CLI, which clones the target). */
+async function benchCopyRss(engine, conn, env, tmp, source, n) {
+  const segments = config.copySegments
+  log(`copy RSS, ${n} items: raw floor child, ${segments} segments`)
+  const rawTarget = await freshTarget(conn)
+  // With the heap flags `dynx copy` relaunches itself with, so both sides collect garbage alike.
+  const raw = await runMeasured('raw copy child', [...TIGHT_HEAP_FLAGS, RAW_COPY_CHILD, engine.endpoint, source, rawTarget, String(segments)], env, join(tmp, `${rawTarget}.rss`))
+  const rawItems = JSON.parse(raw.stdout.trim().split('\n').pop()).items
+  if (rawItems !== n) throw new Error(`raw copy child wrote ${rawItems} of ${n} items`)
+  await checkAndDrop('raw copy child', conn, rawTarget, n)
+
+  const target = targetName()
+  log(`copy RSS, ${n} items: dynx copy ${source} ${target} --segments ${segments} --yes --json (child process)`)
+  // Checkpoints and dead-letter files under the temporary directory, not the user's ~/.dynx.
+  const dynxEnv = { ...env, DYNX_HOME: join(tmp, 'dynx-home') }
+  const dynx = await runMeasured('dynx copy', [CLI, 'copy', source, target, '--endpoint', engine.endpoint, '--segments', String(segments), '--yes', '--json'], dynxEnv, join(tmp, `${target}.rss`))
+  const result = JSON.parse(dynx.stdout)
+  if (!result.complete || result.written !== n || result.deadLettered) throw new Error(`dynx copy wrote ${result.written} of ${n} items (complete: ${result.complete}, dead-lettered: ${result.deadLettered})`)
+  await checkAndDrop('dynx copy', conn, target, n)
+  log(`copy RSS, ${n} items: raw ${mb(raw.maxRssKb).toFixed(1)} MB in ${raw.seconds.toFixed(1)} s, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB in ${dynx.seconds.toFixed(1)} s`)
+  return { items: n, segments, raw, dynx }
+}
+
+/** Everything measured as separate processes against dynalite on disk: copy RSS (BENCH_ITEMS, and BENCH_BIG_ITEMS), big scan RSS. */
+async function benchDisk(tmp) {
   const storePath = join(tmp, 'dynalite-store')
-  log(`big scan: starting dynalite on disk (${storePath})`)
+  log(`peak RSS: starting dynalite on disk (${storePath})`)
   return withEngine(() => startDynalite({ inMemory: false, storePath }), async (engine, conn) => {
-    const table = 'bench_big'
-    const seeding = await seed(conn, 'dynalite (disk)', table, config.bigItems)
-    const n = config.bigItems
     // Only what a CLI user would have: dummy credentials for a local endpoint, nothing else of AWS.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
     Object.assign(env, { AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' })
+    const out = { seeding: [], copy: [], big: undefined }
 
-    log(`big scan: raw floor child, ${BIG_SEGMENTS} segments`)
-    const raw = await runMeasured('raw scan child', [RAW_CHILD, engine.endpoint, table, String(BIG_SEGMENTS)], env, join(tmp, 'raw.rss'))
-    const rawItems = JSON.parse(raw.stdout.trim().split('\n').pop()).items
-    if (rawItems !== n) throw new Error(`raw scan child counted ${rawItems} of ${n} items`)
+    const small = 'bench_copy_source'
+    out.seeding.push(await seed(conn, 'dynalite (disk)', small, config.items))
+    out.copy.push(await benchCopyRss(engine, conn, env, tmp, small, config.items))
+    await dropTable(conn, small)
+    if (config.skipBig) return out
 
-    const file = join(tmp, 'big-scan.jsonl')
-    log(`big scan: dynx scan --segments ${BIG_SEGMENTS} --format jsonl --output FILE (child process)`)
-    const dynx = await runMeasured('dynx scan', [CLI, 'scan', table, '--endpoint', engine.endpoint, '--segments', String(BIG_SEGMENTS), '--format', 'jsonl', '--output', file], env, join(tmp, 'dynx.rss'))
-    const lines = await countLines(file)
-    if (lines !== n) throw new Error(`dynx scan wrote ${lines} lines to ${file}, expected ${n}`)
-    await rm(file, { force: true })
-    // For scale: what the CLI takes before it reads anything (node, oclif, the SDK loaded).
-    const idle = await runMeasured('dynx --version', [CLI, '--version'], env, join(tmp, 'idle.rss'))
-    log(`big scan: raw ${mb(raw.maxRssKb).toFixed(1)} MB, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB peak RSS (dynx --version: ${mb(idle.maxRssKb).toFixed(1)} MB)`)
-    return { items: n, segments: BIG_SEGMENTS, seeding, raw, dynx, idle }
+    const table = 'bench_big'
+    out.seeding.push(await seed(conn, 'dynalite (disk)', table, config.bigItems))
+    out.big = await benchBigScan(engine, env, tmp, table)
+    out.copy.push(await benchCopyRss(engine, conn, env, tmp, table, config.bigItems))
+    return out
   })
+}
+
+/** Peak RSS of a scan of `table` (BENCH_BIG_ITEMS items) to a file: the raw floor child, then the CLI. */
+async function benchBigScan(engine, env, tmp, table) {
+  const n = config.bigItems
+  log(`big scan: raw floor child, ${BIG_SEGMENTS} segments`)
+  const raw = await runMeasured('raw scan child', [RAW_CHILD, engine.endpoint, table, String(BIG_SEGMENTS)], env, join(tmp, 'raw.rss'))
+  const rawItems = JSON.parse(raw.stdout.trim().split('\n').pop()).items
+  if (rawItems !== n) throw new Error(`raw scan child counted ${rawItems} of ${n} items`)
+
+  const file = join(tmp, 'big-scan.jsonl')
+  log(`big scan: dynx scan --segments ${BIG_SEGMENTS} --format jsonl --output FILE (child process)`)
+  const dynx = await runMeasured('dynx scan', [CLI, 'scan', table, '--endpoint', engine.endpoint, '--segments', String(BIG_SEGMENTS), '--format', 'jsonl', '--output', file], env, join(tmp, 'dynx.rss'))
+  const lines = await countLines(file)
+  if (lines !== n) throw new Error(`dynx scan wrote ${lines} lines to ${file}, expected ${n}`)
+  await rm(file, { force: true })
+  // For scale: what the CLI takes before it reads anything (node, oclif, the SDK loaded).
+  const idle = await runMeasured('dynx --version', [CLI, '--version'], env, join(tmp, 'idle.rss'))
+  log(`big scan: raw ${mb(raw.maxRssKb).toFixed(1)} MB, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB peak RSS (dynx --version: ${mb(idle.maxRssKb).toFixed(1)} MB)`)
+  return { items: n, segments: BIG_SEGMENTS, raw, dynx, idle }
 }
 
 // ------------------------------------------------------------------ report
@@ -251,6 +407,27 @@ function report(results) {
     out(line(head))
     for (const r of rows) out(line(r))
   }
+  if (results.copy.length) {
+    out()
+    out(`copy of ${config.items} items to a new table, items/s (best of 2, order raw dynx dynx raw; target counted and dropped after each):`)
+    const head = ['engine', 'segments', 'raw SDK floor', 'dynx copyTable', 'ratio', 'writers', 'retries']
+    const rows = results.copy.map((r) => [r.engine, String(r.segments), rate(r.raw), rate(r.dynx), (r.dynx / r.raw).toFixed(2), String(r.writers), String(r.retries)])
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+    const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
+    out(line(head))
+    for (const r of rows) out(line(r))
+  }
+  if (results.copyRss.length) {
+    out()
+    out(`peak RSS, copy to a new table (${config.copySegments} segments, dynalite on disk, each its own process):`)
+    const small = results.copyRss[0]
+    for (const c of results.copyRss) {
+      const line = (label, run, extra = '') => out(`  ${label.padEnd(48)} ${mb(run.maxRssKb).toFixed(1).padStart(7)} MB ${`${run.seconds.toFixed(1)} s`.padStart(8)}${extra}`)
+      line(`raw SDK floor (same heap flags), ${c.items} items`, c.raw)
+      const growth = c === small ? '' : `, ${(c.dynx.maxRssKb / small.dynx.maxRssKb).toFixed(2)}x the ${small.items}-item copy`
+      line(`dynx copy --json, ${c.items} items`, c.dynx, `   ratio ${(c.dynx.maxRssKb / c.raw.maxRssKb).toFixed(2)}${growth}`)
+    }
+  }
   if (results.big) {
     const b = results.big
     out()
@@ -266,6 +443,17 @@ function report(results) {
   const few = config.items >= 100_000 ? '' : ` (only ${config.items} items; the target is for 100000)`
   if (at16) out(`  dynalite, 16 segments: dynx >= ${TARGET_RATIO}x the raw floor: ${(at16.dynx / at16.raw).toFixed(2)}x ${at16.dynx / at16.raw >= TARGET_RATIO ? 'met' : 'NOT met'}${few}`)
   else out('  dynalite, 16 segments: not measured in this run')
+  for (const r of results.copy) {
+    out(`  ${r.engine}, copy at ${r.segments} segments: dynx >= ${TARGET_COPY_RATIO}x the raw floor: ${(r.dynx / r.raw).toFixed(2)}x ${r.dynx / r.raw >= TARGET_COPY_RATIO ? 'met' : 'NOT met'}${few}`)
+  }
+  const [smallCopy, bigCopy] = results.copyRss
+  if (bigCopy) {
+    const peak = mb(bigCopy.dynx.maxRssKb)
+    const growth = bigCopy.dynx.maxRssKb / smallCopy.dynx.maxRssKb
+    const full = bigCopy.items >= 1_000_000 ? '' : ` (only ${bigCopy.items} items; the target is for 1000000)`
+    out(`  copy of 1M items peaks under ${TARGET_RSS_MB} MB RSS: ${peak.toFixed(1)} MB ${peak < TARGET_RSS_MB ? 'met' : 'NOT met'}${full}`)
+    out(`  copy of 1M items peaks within ${TARGET_COPY_RSS_GROWTH}x the ${smallCopy.items}-item copy: ${growth.toFixed(2)}x ${growth <= TARGET_COPY_RSS_GROWTH ? 'met' : 'NOT met'}${full}`)
+  } else out('  1M-item copy peak RSS: skipped (BENCH_SKIP_BIG)')
   if (results.big) {
     const peak = mb(results.big.dynx.maxRssKb)
     const full = results.big.items >= 1_000_000 ? '' : ` (only ${results.big.items} items; the target is for 1000000)`
@@ -278,20 +466,21 @@ function report(results) {
 const itemBytes = Math.round(Array.from({ length: 200 }, (_, i) => JSON.stringify(benchItem(i * 499)).length).reduce((a, b) => a + b) / 200)
 out(`dynx bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`)
 out(`  scan: ${config.items} items of about ${itemBytes} B (DynamoDB JSON) on ${config.engines.join(', ')}; segments ${config.segments.join(', ')}`)
-out(`  peak RSS: ${config.skipBig ? 'skipped' : `scan of ${config.bigItems} items, ${BIG_SEGMENTS} segments, dynalite on disk`}`)
+out(`  copy: ${config.items} items to a new table on ${config.engines.join(', ')}; ${config.copySegments} segments; dynx writers ${config.copyWriters ?? 'default'}`)
+out(`  peak RSS: copy of ${config.skipBig ? config.items : `${config.items} and ${config.bigItems}`} items (${config.copySegments} segments)${config.skipBig ? '' : `, scan of ${config.bigItems} items (${BIG_SEGMENTS} segments)`}; dynalite on disk`)
 out(`  batch write: ${config.writeItems} items`)
 
-const results = { write: undefined, seeding: [], scan: [], big: undefined }
+const results = { write: undefined, seeding: [], scan: [], copy: [], copyRss: [], big: undefined }
 const tmp = await mkdtemp(join(tmpdir(), 'dynx-bench-'))
 cleanups.push(() => rm(tmp, { recursive: true, force: true }))
 log(`temporary files in ${tmp}`)
 try {
   results.write = await benchBatchWrite(config.writeItems, log)
   for (const key of config.engines) await benchEngine(key, tmp, results)
-  if (!config.skipBig) {
-    results.big = await benchBigScan(tmp)
-    results.seeding.push(results.big.seeding)
-  }
+  const disk = await benchDisk(tmp)
+  results.seeding.push(...disk.seeding)
+  results.copyRss = disk.copy
+  results.big = disk.big
   report(results)
 } catch (err) {
   log(`failed: ${err.stack ?? err}`)
