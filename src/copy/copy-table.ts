@@ -10,26 +10,29 @@ import { ScanCheckpoint } from '../scan/checkpoint.js'
 import { parallelScan, validateScanOptions, type ScanPage } from '../scan/parallel-scan.js'
 import { DeadLetterFile, type DeadLetter } from './dead-letter.js'
 import type { TransformOutcome } from './transform.js'
-import { BatchWriter, type WriteStats } from './writer.js'
+import { BatchWriter } from './writer.js'
 
-export interface CopyProgress {
+/** What a copy has done so far; both its progress reports and its result carry these. */
+export interface CopyCounts {
   source: string
   target: string
   /** Items read from the source in this run. */
   read: number
   written: number
+  /** Items in the dead-letter file, those of the interrupted runs this one continues included. */
   deadLettered: number
   transformed: number
   dropped: number
   retries: number
   throttles: number
+  seconds: number
+}
+
+export interface CopyProgress extends CopyCounts {
   /** Writers allowed at once (throttling lowers it). */
   writers: number
   segmentsDone: number
   segmentsTotal: number
-  /** DynamoDB's estimate of the source's item count (about 6 hours old); 0 when unknown. */
-  estimatedItems: number
-  seconds: number
 }
 
 export interface CopyTableOptions {
@@ -58,23 +61,13 @@ export interface CopyTableOptions {
   onStart?: (s: { checkpoint?: string; resumed: boolean; segments: number; segmentsToScan: number }) => void
 }
 
-export interface CopyTableResult {
-  source: string
-  target: string
+export interface CopyTableResult extends CopyCounts {
   /** False when interrupted: the checkpoint holds the position. */
   complete: boolean
   resumed: boolean
   segments: number
-  read: number
-  written: number
-  deadLettered: number
-  transformed: number
-  dropped: number
-  retries: number
-  throttles: number
   consumedRead: number
   consumedWrite: number
-  seconds: number
   itemsPerSecond: number
   checkpoint?: string
   deadLetterFile?: string
@@ -149,7 +142,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
   const writer = new BatchWriter(target, targetTable, { ...options.backoff, concurrency: writeConcurrency, maxWcu: options.maxWcu, signal: abort.signal })
   const deadLetter = new DeadLetterFile(checkpoint?.state.deadLetterFile ?? options.deadLetter ?? defaultDeadLetterPath(sourceTable, targetTable))
   const counts = { read: 0, transformed: 0, dropped: 0, consumedRead: 0, segmentsDone: position?.finished.length ?? 0 }
-  const progress = (): CopyProgress => ({
+  const tally = (): CopyCounts => ({
     source: sourceTable,
     target: targetTable,
     read: counts.read,
@@ -159,12 +152,9 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     dropped: counts.dropped,
     retries: writer.stats.retries,
     throttles: writer.stats.throttles,
-    writers: writer.stats.concurrency,
-    segmentsDone: counts.segmentsDone,
-    segmentsTotal: segments,
-    estimatedItems: 0,
     seconds: (performance.now() - started) / 1000,
   })
+  const progress = (c = tally()): CopyProgress => ({ ...c, writers: writer.stats.concurrency, segmentsDone: counts.segmentsDone, segmentsTotal: segments })
 
   // Pages handed to the writer and not yet fully acknowledged: two pages at least (so writers never
   // wait for the tail of one page), more small ones up to enough items to keep every writer busy
@@ -252,28 +242,17 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     if (complete) checkpoint?.remove()
     else saveCheckpoint(true)
   }
-  options.onProgress?.(progress())
-  const seconds = (performance.now() - started) / 1000
+  const final = tally()
+  options.onProgress?.(progress(final))
   return {
-    source: sourceTable,
-    target: targetTable,
+    ...final,
     complete,
     resumed: Boolean(checkpoint?.resumed),
     segments,
-    read: counts.read,
-    written: writer.stats.written,
-    deadLettered: earlierDeadLetters + deadLetter.count,
-    transformed: counts.transformed,
-    dropped: counts.dropped,
-    retries: writer.stats.retries,
-    throttles: writer.stats.throttles,
     consumedRead: counts.consumedRead,
     consumedWrite: writer.stats.consumedCapacity,
-    seconds,
-    itemsPerSecond: seconds > 0 ? Math.round(writer.stats.written / seconds) : 0,
+    itemsPerSecond: final.seconds > 0 ? Math.round(final.written / final.seconds) : 0,
     checkpoint: complete ? undefined : checkpointFile,
-    ...(earlierDeadLetters + deadLetter.count ? { deadLetterFile: deadLetter.path } : {}),
+    ...(final.deadLettered ? { deadLetterFile: deadLetter.path } : {}),
   }
 }
-
-export type { WriteStats }
