@@ -152,3 +152,20 @@ export function isUnknownOperation(err: unknown): boolean {
     /not (yet )?(been )?implemented|unknown operation/i.test(e.message ?? '')
   )
 }
+
+/**
+ * Capacity raised by dynx could not (yet) be put back; the ledger stays open. `retryAt` is the
+ * earliest time DynamoDB's decrease quota lets the restore succeed, `command` what to run then.
+ */
+export class CapacityRestoreError extends DynxError {
+  constructor(message: string, hint: string, readonly ledger: string, readonly command: string, readonly retryAt?: string, options?: { cause?: unknown }) {
+    super(message, hint, options)
+  }
+}
+
+/** A bump whose restore DynamoDB's decrease quota would refuse; nothing was changed. */
+export class DecreaseQuotaError extends UserInputError {
+  constructor(message: string, hint: string, readonly allowedAt: string) {
+    super(message, hint)
+  }
+}

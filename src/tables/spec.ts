@@ -74,7 +74,7 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur
 }
 
-function zodIssues(error: z.ZodError, input: unknown, basePath: ReadonlyArray<PropertyKey> = []): SpecIssue[] {
+export function zodIssues(error: z.ZodError, input: unknown, basePath: ReadonlyArray<PropertyKey> = []): SpecIssue[] {
   const issues: SpecIssue[] = []
   for (const issue of error.issues) {
     const path = [...basePath, ...issue.path]
@@ -146,19 +146,24 @@ function semanticIssues(table: z.infer<typeof UnnamedTable>, at: string): SpecIs
   return issues
 }
 
-async function readSpecDocument(file: string): Promise<unknown> {
+/** Reads a JSON (by extension) or YAML file; `invalid` builds the error for text that does not parse. */
+export async function readDataFile(file: string, what: string, invalid: (issue: SpecIssue) => Error): Promise<unknown> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new UserInputError(`Cannot read spec file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, 'Check the path.')
+    throw new UserInputError(`Cannot read ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, 'Check the path.')
   }
   const ext = extname(file).toLowerCase()
   try {
     return ext === '.json' ? JSON.parse(text) : parseYaml(text)
   } catch (err) {
-    throw new SpecValidationError(file, [{ path: '', message: `not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}` }])
+    throw invalid({ path: '', message: `not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}` })
   }
+}
+
+function readSpecDocument(file: string): Promise<unknown> {
+  return readDataFile(file, 'spec', (issue) => new SpecValidationError(file, [issue]))
 }
 
 /** Validates an already-parsed spec document (`{ tables: [...] }`). */

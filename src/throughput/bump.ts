@@ -1,0 +1,408 @@
+import { RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling'
+import { UpdateTableCommand, type GlobalSecondaryIndexUpdate, type TableDescription, type UpdateTableCommandInput } from '@aws-sdk/client-dynamodb'
+import { existsSync } from 'node:fs'
+import pLimit from 'p-limit'
+
+import { call } from '../connection/call.js'
+import type { Connection } from '../connection/clients.js'
+import { CapacityRestoreError, DecreaseQuotaError, DynxError, TableNotFoundError, UserInputError } from '../errors.js'
+import { describeTableRaw } from '../tables/describe.js'
+import { waitForTableActive } from '../tables/wait.js'
+import { defaultLedgerPath, newLedger, readLedger, restoreCommand, writeLedger, type Ledger } from './ledger.js'
+import { validateThroughputPlan } from './plan.js'
+import { decreaseQuota } from './quota.js'
+import { scalableDimension, scalingResourceId, throughputStatus } from './status.js'
+import type { Dimension, LedgerConnection, TableThroughput, ThroughputChange, ThroughputPlan, ThroughputProgress, ThroughputSkip, UnitThroughput } from './types.js'
+
+/** Tables updated at once; each table has at most one update in flight. */
+const TABLE_CONCURRENCY = 4
+/** GSI updates per UpdateTable call. */
+const INDEX_UPDATES_PER_CALL = 5
+const DEFAULT_WAIT_TIMEOUT_MS = 30 * 60_000
+
+export interface ThroughputOptions {
+  /** How long to wait for a table and its GSIs to be ACTIVE after each update. */
+  waitTimeoutMs?: number
+  onProgress?: (p: ThroughputProgress) => void
+  /** The clock, for tests of the decrease quota. */
+  now?: () => Date
+}
+
+export interface BumpOptions extends ThroughputOptions {
+  /** Ledger file; default ~/.dynx/ledgers/STAMP-TABLES-ID.json. */
+  ledger?: string
+  /** Bump even when DynamoDB's decrease quota would refuse the restore now. */
+  allowStuck?: boolean
+  /** Work out the changes, change nothing, write no ledger. */
+  dryRun?: boolean
+  /** Recorded in the ledger so a later restore finds the tables. */
+  connection?: LedgerConnection
+  /** Recorded in the ledger: the job run under the bump. */
+  command?: string[]
+}
+
+/** A unit whose restore DynamoDB would refuse now because of its decrease quota. */
+export interface StuckUnit {
+  table: string
+  index?: string
+  decreasesToday: number
+  lastDecreaseAt?: string
+  allowedAt: string
+}
+
+export interface BumpResult {
+  /** The ledger written; absent when nothing changed (nothing to do, or a dry run). */
+  ledger?: string
+  changes: ThroughputChange[]
+  skipped: ThroughputSkip[]
+  /** Units whose restore would be refused now (only when allowStuck let the bump go ahead). */
+  stuck: StuckUnit[]
+  dryRun: boolean
+  /** What to run to put everything back. */
+  restoreCommand?: string
+}
+
+export interface RestoreResult {
+  ledger: string
+  /** The ledger was already marked restored: nothing was done. */
+  alreadyRestored: boolean
+  /** Changes put back by this call. */
+  restored: ThroughputChange[]
+  /** Changes already at their original value. */
+  unchanged: ThroughputChange[]
+  /** Tables of the ledger that no longer exist. */
+  missingTables: string[]
+}
+
+const unitLabel = (table: string, index?: string) => (index ? `index ${index} of ${table}` : `table ${table}`)
+
+/**
+ * Works out what a bump changes: only increases, on the mechanism the unit uses (auto-scaling
+ * minimum, on-demand maximum, or provisioned capacity), and which restores the decrease quota
+ * would refuse now. Unknown indexes are bad input.
+ */
+export function planBump(statuses: TableThroughput[], plan: ThroughputPlan): { changes: ThroughputChange[]; skipped: ThroughputSkip[]; stuck: StuckUnit[] } {
+  const changes: ThroughputChange[] = []
+  const skipped: ThroughputSkip[] = []
+  const stuck: StuckUnit[] = []
+  for (const request of plan) {
+    const status = statuses.find((s) => s.table === request.table)
+    if (!status) throw new TableNotFoundError(request.table)
+    const units: Array<[UnitThroughput, { read?: number; write?: number } | undefined]> = [[status, request.capacity]]
+    const byName = new Map(status.indexes.map((i) => [i.index, i]))
+    for (const name of Object.keys(request.indexes ?? {})) {
+      if (!byName.has(name)) {
+        throw new UserInputError(
+          `Table ${request.table} has no global secondary index "${name}"${status.indexes.length ? ` (it has ${status.indexes.map((i) => i.index).join(', ')})` : ' (it has none)'}.`,
+          'Name one of its GSIs with --index (local secondary indexes share the table\'s capacity), or use --all-indexes.',
+        )
+      }
+    }
+    for (const index of status.indexes) units.push([index, request.indexes?.[index.index] ?? request.allIndexes])
+    for (const [unit, wanted] of units) {
+      let needsDecreaseLater = false
+      for (const dimension of ['read', 'write'] as const) {
+        const value = wanted?.[dimension]
+        if (value === undefined) continue
+        const change = changeFor(status, unit, dimension, value)
+        if ('reason' in change) skipped.push(change)
+        else {
+          changes.push(change)
+          if (change.mechanism === 'provisioned') needsDecreaseLater = true
+        }
+      }
+      if (needsDecreaseLater && !unit.decreases.allowedNow) {
+        stuck.push({
+          table: status.table,
+          ...(unit.index ? { index: unit.index } : {}),
+          decreasesToday: unit.decreases.decreasesToday,
+          ...(unit.decreases.lastDecreaseAt ? { lastDecreaseAt: unit.decreases.lastDecreaseAt } : {}),
+          allowedAt: unit.decreases.nextAllowedAt ?? '',
+        })
+      }
+    }
+  }
+  return { changes, skipped, stuck }
+}
+
+function changeFor(status: TableThroughput, unit: UnitThroughput, dimension: Dimension, value: number): ThroughputChange | ThroughputSkip {
+  const where = { table: status.table, ...(unit.index ? { index: unit.index } : {}), dimension }
+  if (status.billingMode === 'PAY_PER_REQUEST') {
+    const max = dimension === 'read' ? unit.onDemandMaxRead : unit.onDemandMaxWrite
+    if (max === undefined) return { ...where, reason: 'on-demand with no maximum set: it needs nothing' }
+    if (value <= max) return { ...where, reason: `on-demand maximum is already ${max}` }
+    return { ...where, mechanism: 'on-demand', from: max, to: value }
+  }
+  const scaling = unit.autoScaling[dimension]
+  if (scaling) {
+    if (value <= scaling.min) return { ...where, reason: `auto-scaling minimum is already ${scaling.min}` }
+    return { ...where, mechanism: 'auto-scaling', from: scaling.min, to: value, fromMax: scaling.max, toMax: Math.max(scaling.max, value) }
+  }
+  const current = unit[dimension]
+  if (value <= current) return { ...where, reason: `already ${current}` }
+  return { ...where, mechanism: 'provisioned', from: current, to: value }
+}
+
+function quotaError(stuck: StuckUnit[]): DecreaseQuotaError {
+  const latest = stuck.map((s) => s.allowedAt).sort().at(-1) ?? ''
+  const lines = stuck.map((s) => `  ${unitLabel(s.table, s.index)}: ${s.decreasesToday} decreases today (UTC)${s.lastDecreaseAt ? `, the last at ${s.lastDecreaseAt}` : ''}; next allowed at ${s.allowedAt}`)
+  return new DecreaseQuotaError(
+    `Raising capacity now would leave it stuck: DynamoDB would refuse to lower it again before ${latest}.\n${lines.join('\n')}`,
+    `Run the bump after ${latest}, or pass --allow-stuck to raise it anyway (the restore then fails until that time and the ledger stays open). Nothing was changed.`,
+    latest,
+  )
+}
+
+/**
+ * Raises capacity of tables and GSIs (only increases), after writing the original values to a
+ * ledger. Without changes to make (or with dryRun) no ledger is written. If raising fails part way,
+ * whatever was raised is put back before the error is thrown.
+ */
+export async function bumpThroughput(conn: Connection, plan: ThroughputPlan, options: BumpOptions = {}): Promise<BumpResult> {
+  validateThroughputPlan(plan)
+  const now = options.now?.() ?? new Date()
+  const statuses = await throughputStatus(conn, plan.map((p) => p.table), { now })
+  const { changes, skipped, stuck } = planBump(statuses, plan)
+  if (stuck.length && !options.allowStuck) throw quotaError(stuck)
+  if (options.dryRun || changes.length === 0) return { changes, skipped, stuck, dryRun: Boolean(options.dryRun) }
+
+  const path = options.ledger ?? defaultLedgerPath(plan.map((p) => p.table), now)
+  if (existsSync(path)) await refuseToOverwrite(path)
+  const ledger = newLedger(changes, statuses, options.connection ?? {}, options.command)
+  await writeLedger(path, ledger)
+  const command = restoreCommand(path, ledger.connection)
+  try {
+    await applyChanges(conn, changes, 'raise', options)
+  } catch (err) {
+    try {
+      await restoreThroughput(conn, path, options)
+    } catch (restoreErr) {
+      throw new CapacityRestoreError(
+        `Raising capacity failed (${(err as Error).message}), and putting back what was raised failed too: ${(restoreErr as Error).message}`,
+        `Run \`${command}\` to put the original values back.`,
+        path,
+        command,
+        restoreErr instanceof CapacityRestoreError ? restoreErr.retryAt : undefined,
+        { cause: err },
+      )
+    }
+    throw err
+  }
+  return { ledger: path, changes, skipped, stuck, dryRun: false, restoreCommand: command }
+}
+
+async function refuseToOverwrite(path: string): Promise<void> {
+  let ledger: Ledger
+  try {
+    ledger = await readLedger(path)
+  } catch {
+    throw new UserInputError(`${path} already exists and is not a dynx ledger.`, 'Give --ledger a new file name; dynx will not overwrite it.')
+  }
+  if (ledger.status === 'open') {
+    throw new UserInputError(`${path} holds an open ledger: capacity it raised has not been restored.`, `Run \`${restoreCommand(path, ledger.connection)}\` first, or give --ledger another file.`)
+  }
+}
+
+/**
+ * Puts back the original values a ledger recorded, then marks it restored. Idempotent: values
+ * already back are left alone, a restored ledger is a no-op. If DynamoDB refuses a decrease
+ * (LimitExceededException), the rest is still restored, the ledger stays open, and a
+ * CapacityRestoreError says when a retry will succeed.
+ */
+export async function restoreThroughput(conn: Connection, ledgerPath: string, options: ThroughputOptions = {}): Promise<RestoreResult> {
+  const ledger = await readLedger(ledgerPath)
+  if (ledger.status === 'restored') return { ledger: ledgerPath, alreadyRestored: true, restored: [], unchanged: [], missingTables: [] }
+  const byTable = groupByTable(ledger.changes)
+  const restored: ThroughputChange[] = []
+  const unchanged: ThroughputChange[] = []
+  const missingTables: string[] = []
+  const refused: Array<{ table: string; error: Error; retryAt?: string }> = []
+  const limit = pLimit(TABLE_CONCURRENCY)
+  await Promise.all(
+    [...byTable].map(([table, changes]) =>
+      limit(async () => {
+        try {
+          const applied = await applyTable(conn, table, changes, 'restore', options)
+          for (const c of changes) (applied.has(c) ? restored : unchanged).push(c)
+        } catch (err) {
+          if (err instanceof TableNotFoundError) missingTables.push(table)
+          else if ((err as Error).name === 'LimitExceededException') refused.push({ table, error: err as Error, retryAt: await retryTime(conn, table, changes, options) })
+          else throw err
+        }
+      }),
+    ),
+  )
+  const command = restoreCommand(ledgerPath, ledger.connection)
+  if (refused.length) {
+    const retryAt = refused.map((r) => r.retryAt).filter((t): t is string => Boolean(t)).sort().at(-1)
+    throw new CapacityRestoreError(
+      `DynamoDB refused to lower the capacity of ${refused.map((r) => r.table).join(', ')}: ${refused[0].error.message}`,
+      `The ledger ${ledgerPath} stays open. ${retryAt ? `Run this at or after ${retryAt}` : 'Run this later'}:\n  ${command}`,
+      ledgerPath,
+      command,
+      retryAt,
+      { cause: refused[0].error },
+    )
+  }
+  await writeLedger(ledgerPath, { ...ledger, status: 'restored', restoredAt: new Date().toISOString() })
+  return { ledger: ledgerPath, alreadyRestored: false, restored, unchanged, missingTables }
+}
+
+/** The earliest time the decrease quota lets every refused unit of this table go down again. */
+async function retryTime(conn: Connection, table: string, changes: ThroughputChange[], options: ThroughputOptions): Promise<string | undefined> {
+  let d: TableDescription
+  try {
+    d = await describeTableRaw(conn, table)
+  } catch {
+    return undefined
+  }
+  const now = options.now?.() ?? new Date()
+  const times = changes
+    .filter((c) => c.mechanism === 'provisioned')
+    .map((c) => {
+      const pt = c.index ? d.GlobalSecondaryIndexes?.find((g) => g.IndexName === c.index)?.ProvisionedThroughput : d.ProvisionedThroughput
+      const quota = decreaseQuota(pt ?? {}, now)
+      // DynamoDB refused although the arithmetic allows it: its own count is ahead of ours; an hour is the rule's step.
+      return quota.nextAllowedAt ?? new Date(now.getTime() + 3_600_000).toISOString()
+    })
+  return times.sort().at(-1)
+}
+
+function groupByTable(changes: ThroughputChange[]): Map<string, ThroughputChange[]> {
+  const byTable = new Map<string, ThroughputChange[]>()
+  for (const c of changes) byTable.set(c.table, [...(byTable.get(c.table) ?? []), c])
+  return byTable
+}
+
+async function applyChanges(conn: Connection, changes: ThroughputChange[], direction: 'raise' | 'restore', options: ThroughputOptions): Promise<void> {
+  const limit = pLimit(TABLE_CONCURRENCY)
+  await Promise.all([...groupByTable(changes)].map(([table, tableChanges]) => limit(() => applyTable(conn, table, tableChanges, direction, options))))
+}
+
+/**
+ * Sets one table's changes to their raised (`to`) or original (`from`) values: waits for the table
+ * and its GSIs to be ACTIVE, sends as few UpdateTable calls as DynamoDB allows (table and up to five
+ * GSIs each), registers scalable targets, and waits again. Returns the changes that needed a call.
+ */
+async function applyTable(conn: Connection, table: string, changes: ThroughputChange[], direction: 'raise' | 'restore', options: ThroughputOptions): Promise<Set<ThroughputChange>> {
+  const value = (c: ThroughputChange) => (direction === 'raise' ? c.to : c.from)
+  const stage = direction === 'raise' ? 'raising' : 'restoring'
+  const wait = () =>
+    waitForTableActive(conn, table, {
+      timeoutMs: options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
+      onProgress: (p) => options.onProgress?.({ stage: 'waiting', table, status: p.status, pendingIndexes: p.pendingIndexes, elapsedMs: p.elapsedMs }),
+    })
+  options.onProgress?.({ stage, table })
+  await wait()
+  const d = await describeTableRaw(conn, table)
+  const applied = new Set<ThroughputChange>()
+
+  const units = new Map<string | undefined, ThroughputChange[]>()
+  for (const c of changes.filter((c) => c.mechanism !== 'auto-scaling')) units.set(c.index, [...(units.get(c.index) ?? []), c])
+  let tableUpdate: Pick<UpdateTableCommandInput, 'ProvisionedThroughput' | 'OnDemandThroughput'> = {}
+  const indexUpdates: GlobalSecondaryIndexUpdate[] = []
+  for (const [index, unitChanges] of units) {
+    const gsi = index === undefined ? undefined : d.GlobalSecondaryIndexes?.find((g) => g.IndexName === index)
+    if (index !== undefined && !gsi) continue // the index was deleted meanwhile: nothing of it to set
+    const pt = index === undefined ? d.ProvisionedThroughput : gsi?.ProvisionedThroughput
+    const od = index === undefined ? d.OnDemandThroughput : gsi?.OnDemandThroughput
+    const current = {
+      provisioned: { read: pt?.ReadCapacityUnits ?? 0, write: pt?.WriteCapacityUnits ?? 0 },
+      'on-demand': { read: od?.MaxReadRequestUnits ?? -1, write: od?.MaxWriteRequestUnits ?? -1 },
+    }
+    const wanted = { provisioned: { ...current.provisioned }, 'on-demand': { ...current['on-demand'] } }
+    for (const c of unitChanges) {
+      const mechanism = c.mechanism as 'provisioned' | 'on-demand'
+      if (current[mechanism][c.dimension] === value(c)) continue
+      wanted[mechanism][c.dimension] = value(c)
+      applied.add(c)
+    }
+    const update: Pick<UpdateTableCommandInput, 'ProvisionedThroughput' | 'OnDemandThroughput'> = {}
+    if (wanted.provisioned.read !== current.provisioned.read || wanted.provisioned.write !== current.provisioned.write) {
+      update.ProvisionedThroughput = { ReadCapacityUnits: wanted.provisioned.read, WriteCapacityUnits: wanted.provisioned.write }
+    }
+    const od2 = wanted['on-demand']
+    if (od2.read !== current['on-demand'].read || od2.write !== current['on-demand'].write) {
+      update.OnDemandThroughput = {
+        ...(od2.read !== current['on-demand'].read ? { MaxReadRequestUnits: od2.read } : {}),
+        ...(od2.write !== current['on-demand'].write ? { MaxWriteRequestUnits: od2.write } : {}),
+      }
+    }
+    if (!update.ProvisionedThroughput && !update.OnDemandThroughput) continue
+    if (index === undefined) tableUpdate = update
+    else indexUpdates.push({ Update: { IndexName: index, ...update } as NonNullable<GlobalSecondaryIndexUpdate['Update']> })
+  }
+
+  let first = true
+  for (let i = 0; first || i < indexUpdates.length; i += INDEX_UPDATES_PER_CALL) {
+    const chunk = indexUpdates.slice(i, i + INDEX_UPDATES_PER_CALL)
+    const input: UpdateTableCommandInput = { TableName: table, ...(first ? tableUpdate : {}), ...(chunk.length ? { GlobalSecondaryIndexUpdates: chunk } : {}) }
+    first = false
+    if (!input.ProvisionedThroughput && !input.OnDemandThroughput && !chunk.length) continue
+    if (i > 0) await wait()
+    await call(conn, 'UpdateTable', () => conn.dynamodb.send(new UpdateTableCommand(input)), table)
+  }
+
+  for (const c of changes.filter((c) => c.mechanism === 'auto-scaling')) {
+    const min = value(c)
+    const max = direction === 'raise' ? c.toMax : c.fromMax
+    await registerScalableTarget(conn, table, c, min, max)
+    applied.add(c)
+  }
+  if (applied.size) await wait()
+  return applied
+}
+
+async function registerScalableTarget(conn: Connection, table: string, c: ThroughputChange, min: number, max: number | undefined): Promise<void> {
+  try {
+    await conn.autoscaling.send(
+      new RegisterScalableTargetCommand({
+        ServiceNamespace: 'dynamodb',
+        ResourceId: scalingResourceId(table, c.index),
+        ScalableDimension: scalableDimension(c.dimension, c.index) as never,
+        MinCapacity: min,
+        ...(max !== undefined ? { MaxCapacity: max } : {}),
+      }),
+    )
+  } catch (err) {
+    if (err instanceof DynxError) throw err
+    throw new DynxError(`Application Auto Scaling refused to set the ${c.dimension} range of ${unitLabel(table, c.index)} to ${min}-${max ?? '?'}: ${(err as Error).message}`, undefined, { cause: err })
+  }
+}
+
+export interface WithThroughputResult<T> {
+  result: T
+  bump: BumpResult
+  restore?: RestoreResult
+}
+
+/**
+ * Raises capacity for the length of `job` and puts it back whatever the job does (returns,
+ * throws, is aborted). A crash in between leaves the ledger for `restoreThroughput`.
+ */
+export async function withThroughput<T>(conn: Connection, plan: ThroughputPlan, job: (bump: BumpResult) => Promise<T>, options: BumpOptions = {}): Promise<WithThroughputResult<T>> {
+  const bump = await bumpThroughput(conn, plan, options)
+  let result: T
+  try {
+    result = await job(bump)
+  } catch (jobError) {
+    if (bump.ledger) {
+      try {
+        await restoreThroughput(conn, bump.ledger, options)
+      } catch (restoreError) {
+        const e = restoreError as DynxError
+        throw new CapacityRestoreError(
+          `${(jobError as Error).message}\nAlso, ${e.message}`,
+          e.hint ?? `Run \`${bump.restoreCommand}\` to put the original values back.`,
+          bump.ledger,
+          bump.restoreCommand ?? '',
+          e instanceof CapacityRestoreError ? e.retryAt : undefined,
+          { cause: jobError },
+        )
+      }
+    }
+    throw jobError
+  }
+  const restore = bump.ledger ? await restoreThroughput(conn, bump.ledger, options) : undefined
+  return { result, bump, ...(restore ? { restore } : {}) }
+}

@@ -1,0 +1,6 @@
+export * from './bump.js'
+export * from './ledger.js'
+export * from './plan.js'
+export * from './quota.js'
+export * from './status.js'
+export type * from './types.js'
