@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core'
 import { rmSync } from 'node:fs'
 
 import { DynxCommand, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
-import { copyProgressText, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
+import { ledgerConnectionFrom } from '../src/cli/ledger-connection.js'
+import { copyProgressText, renderCopyBump, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
 import { renderVerifyResult } from '../src/cli/verify-render.js'
 import { copyTables, writeBudgets, type CopyTablesResult } from '../src/copy/copy-tables.js'
 import { copyRequestFrom, planCopy, type CopyPlan } from '../src/copy/plan.js'
@@ -52,6 +53,9 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     checkpoint: Flags.string({ summary: 'Checkpoint file (single table; default ~/.dynx/checkpoints/SOURCE--TARGET-*.json).' }),
     restart: Flags.boolean({ summary: 'Ignore and delete an existing checkpoint: copy from the start.' }),
     'dead-letter': Flags.string({ summary: 'Where items that cannot be written go (single table; default ~/.dynx/dead-letter/).' }),
+    'bump-read': Flags.integer({ summary: 'Raise each source table\'s read capacity to N while it is copied, then restore it.', min: 1, helpGroup: SPEED }),
+    'bump-write': Flags.integer({ summary: 'Raise each target\'s write capacity (table and GSIs) to N while it is copied, then restore it.', min: 1, helpGroup: SPEED }),
+    'allow-stuck': Flags.boolean({ summary: 'Bump even when DynamoDB\'s decrease quota would refuse the restore today.', helpGroup: SPEED }),
     progress: Flags.boolean({ summary: 'Show progress on stderr even when it is not a terminal (or under --json).' }),
   }
 
@@ -93,6 +97,19 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
       verify: f.verify,
       sameRegion: source === target || (!f['source-profile'] && !f['source-endpoint'] && (!f['source-region'] || f['source-region'] === (f['target-region'] ?? f.region))),
       signal,
+      ...(f['bump-read'] || f['bump-write']
+        ? {
+            bump: {
+              read: f['bump-read'],
+              write: f['bump-write'],
+              allowStuck: f['allow-stuck'],
+              sourceConnection: ledgerConnectionFrom(f, 'source'),
+              targetConnection: ledgerConnectionFrom(f, 'target'),
+              onBump: (e, side, b) => !this.jsonEnabled() && this.progress.info(renderCopyBump(side === 'source' ? e.source : e.target, b)),
+              onProgress: (p) => show && this.progress.update(`${p.table}: ${p.stage}${p.status ? ` (${p.status})` : ''}`),
+            },
+          }
+        : {}),
       onCreate: (e, message) => show && this.progress.update(`${e.target}: ${message}`),
       onVerify: (e) => show && this.progress.update(`${e.source} -> ${e.target}: verifying`),
       onTableStart: (e, s) => !this.jsonEnabled() && s.checkpoint && this.progress.info(`${e.source} -> ${e.target}: ${s.resumed ? 'resuming' : 'checkpoint'} ${s.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to copy)`),

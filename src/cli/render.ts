@@ -8,6 +8,7 @@ import { projectionText } from '../tables/convert.js'
 import type { CreateTableResult } from '../tables/create.js'
 import type { TableInfo, TableSummary } from '../tables/describe.js'
 import type { KeySpec, LocalIndexSpec } from '../tables/spec.js'
+import type { BumpResult } from '../throughput/bump.js'
 
 /** Text renderers for results; the library returns data, these decide how a person sees it. */
 
@@ -176,4 +177,11 @@ export function renderCopySummary(r: CopyTablesResult): string {
     if (o.deadLetterFile) lines.push(`${o.source}: ${o.deadLettered} items could not be written; they are in ${o.deadLetterFile}`)
   }
   return lines.join('\n')
+}
+
+/** One line per bump made for a copy: what was raised, and how to restore it if dynx dies. */
+export function renderCopyBump(table: string, bump: BumpResult): string {
+  if (!bump.changes.length) return `${table}: nothing to raise (${bump.skipped.map((s) => `${s.index ? `${s.index} ` : ''}${s.dimension} ${s.reason}`).join('; ')})`
+  const raised = bump.changes.map((c) => `${c.index ? `${c.index} ` : ''}${c.dimension} ${c.from} -> ${c.to}${c.mechanism === 'provisioned' ? '' : ` (${c.mechanism})`}`).join(', ')
+  return `${table}: raised ${raised}; restored after the copy (if dynx is killed: ${bump.restoreCommand})`
 }

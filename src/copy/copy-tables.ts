@@ -3,6 +3,8 @@ import pLimit from 'p-limit'
 import type { Connection } from '../connection/clients.js'
 import { UserInputError } from '../errors.js'
 import { cloneTable } from '../tables/create.js'
+import { bumpThroughput, withThroughput, type BumpResult } from '../throughput/bump.js'
+import type { LedgerConnection, ThroughputPlan, ThroughputProgress } from '../throughput/types.js'
 import { copyTable, validateCopyOptions, type CopyProgress, type CopyTableOptions, type CopyTableResult } from './copy-table.js'
 import { verifyTables, type VerifyResult } from '../verify/verify.js'
 import type { CopyPlan, CopyPlanEntry } from './plan.js'
@@ -38,6 +40,23 @@ export interface CopyTablesOptions extends Omit<CopyTableOptions, 'onProgress' |
   onProgress?: (p: CopyProgress) => void
   onTableStart?: (entry: CopyPlanEntry, s: { checkpoint?: string; resumed: boolean; segments: number; segmentsToScan: number }) => void
   onCreate?: (entry: CopyPlanEntry, message: string) => void
+  /** Raise capacity for the length of each table's copy, and put it back after (withThroughput). */
+  bump?: CopyBump
+}
+
+export interface CopyBump {
+  /** Read capacity of each source table while it is copied. */
+  read?: number
+  /** Write capacity of each target table and all its GSIs while it is copied. */
+  write?: number
+  /** Raise even when DynamoDB's decrease quota would refuse the restore now. */
+  allowStuck?: boolean
+  /** Recorded in the ledgers so `dynx throughput restore --ledger FILE` reaches the tables. */
+  sourceConnection?: LedgerConnection
+  targetConnection?: LedgerConnection
+  /** A bump was made (its ledger and restore command), or found nothing to raise. */
+  onBump?: (entry: CopyPlanEntry, side: 'source' | 'target', bump: BumpResult) => void
+  onProgress?: (p: ThroughputProgress) => void
 }
 
 export interface CopyTablesResult {
@@ -79,6 +98,7 @@ export async function copyTables(source: Connection, target: Connection, plan: C
   const maxWcu = writeBudgets(plan, options)
   // Checked before the first target is created.
   validateCopyOptions(options)
+  if (options.bump) await checkBumps(source, target, plan, options.bump)
   const limit = pLimit(Math.max(1, options.parallelTables ?? 1))
   const outcomes = await Promise.all(
     plan.entries.map((entry) =>
@@ -98,18 +118,22 @@ export async function copyTables(source: Connection, target: Connection, plan: C
             base.created = made.created
             notes = [...made.notes, ...made.settings.filter((s) => s.status !== 'applied').map((s) => s.detail)]
           }
-          const result = await copyTable(source, entry.source, target, entry.target, {
-            ...options,
-            checkpoint: options.checkpoint ?? entry.checkpoint,
-            maxWcu: maxWcu.get(entry),
-            onStart: (s) => options.onTableStart?.(entry, s),
-            onProgress: options.onProgress,
-          })
-          let verify: VerifyResult | undefined
-          if (options.verify && result.complete) {
-            options.onVerify?.(entry)
-            verify = await verifyTables(source, entry.source, target, entry.target, { segments: result.segments, maxRcu: options.maxRcu, signal: options.signal })
+          const copyAndVerify = async () => {
+            const result = await copyTable(source, entry.source, target, entry.target, {
+              ...options,
+              checkpoint: options.checkpoint ?? entry.checkpoint,
+              maxWcu: maxWcu.get(entry),
+              onStart: (s) => options.onTableStart?.(entry, s),
+              onProgress: options.onProgress,
+            })
+            let verify: VerifyResult | undefined
+            if (options.verify && result.complete) {
+              options.onVerify?.(entry)
+              verify = await verifyTables(source, entry.source, target, entry.target, { segments: result.segments, maxRcu: options.maxRcu, signal: options.signal })
+            }
+            return { result, verify }
           }
+          const { result, verify } = options.bump ? await withBumps(source, target, entry, options.bump, copyAndVerify) : await copyAndVerify()
           const status = result.complete && (!verify || verify.complete) ? 'copied' : 'interrupted'
           return { ...base, ...result, status, ...(notes?.length ? { notes } : {}), ...(verify ? { verify } : {}) }
         } catch (err) {
@@ -130,4 +154,40 @@ export async function copyTables(source: Connection, target: Connection, plan: C
     differentTables: outcomes.filter((o) => o.verify && o.verify.complete && !o.verify.equal).length,
     seconds: (performance.now() - started) / 1000,
   }
+}
+
+/** The bump plans of one copy: source read capacity, target write capacity (table and every GSI). */
+function bumpPlans(entry: CopyPlanEntry, bump: CopyBump): { read?: ThroughputPlan; write?: ThroughputPlan } {
+  return {
+    ...(bump.read ? { read: [{ table: entry.source, capacity: { read: bump.read } }] } : {}),
+    ...(bump.write ? { write: [{ table: entry.target, capacity: { write: bump.write }, allIndexes: { write: bump.write } }] } : {}),
+  }
+}
+
+/** Before anything is created or written: every bump is possible (decrease quota, values). Targets still to be created are checked when made. */
+async function checkBumps(source: Connection, target: Connection, plan: CopyPlan, bump: CopyBump): Promise<void> {
+  for (const entry of plan.entries) {
+    const { read, write } = bumpPlans(entry, bump)
+    if (read) await bumpThroughput(source, read, { dryRun: true, allowStuck: bump.allowStuck })
+    if (write && entry.action !== 'create') await bumpThroughput(target, write, { dryRun: true, allowStuck: bump.allowStuck })
+  }
+}
+
+/** Runs one table's copy with its source read and target write capacity raised, restored after whatever happens. */
+async function withBumps<T>(source: Connection, target: Connection, entry: CopyPlanEntry, bump: CopyBump, job: () => Promise<T>): Promise<T> {
+  const { read, write } = bumpPlans(entry, bump)
+  const common = { allowStuck: bump.allowStuck, onProgress: bump.onProgress, command: ['dynx', 'copy', entry.source, entry.target] }
+  const withWrite = () =>
+    write
+      ? withThroughput(target, write, (b) => {
+          bump.onBump?.(entry, 'target', b)
+          return job()
+        }, { ...common, connection: bump.targetConnection }).then((r) => r.result)
+      : job()
+  if (!read) return withWrite()
+  const raised = await withThroughput(source, read, (b) => {
+    bump.onBump?.(entry, 'source', b)
+    return withWrite()
+  }, { ...common, connection: bump.sourceConnection })
+  return raised.result
 }
