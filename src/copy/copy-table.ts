@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 
 import { connectionIdentity, type Connection } from '../connection/clients.js'
 import type { BackoffOptions } from '../data/batch-write.js'
 import type { WireItem } from '../data/values.js'
 import { UserInputError } from '../errors.js'
+import { dynxHome } from '../home.js'
 import { ScanCheckpoint } from '../scan/checkpoint.js'
 import { parallelScan, validateScanOptions, type ScanPage } from '../scan/parallel-scan.js'
 import { DeadLetterFile, type DeadLetter } from './dead-letter.js'
@@ -73,9 +73,6 @@ export interface CopyTableResult extends CopyCounts {
   deadLetterFile?: string
 }
 
-function dynxHome(): string {
-  return process.env.DYNX_HOME || join(homedir(), '.dynx')
-}
 
 const fileSafe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_')
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises'
-import { hostname, homedir } from 'node:os'
+import { hostname } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
 
 import { UserInputError } from '../errors.js'
+import { dynxHome } from '../home.js'
 import type { LedgerConnection, TableThroughput, ThroughputChange } from './types.js'
 
 export const LEDGER_KIND = 'dynx-throughput-ledger'
@@ -59,9 +60,6 @@ const LedgerFile = z.object({
   original: z.array(z.any()),
 })
 
-function dynxHome(): string {
-  return process.env.DYNX_HOME || join(homedir(), '.dynx')
-}
 
 export function ledgerDir(): string {
   return join(dynxHome(), 'ledgers')
