@@ -261,11 +261,11 @@ async function retryTime(conn: Connection, table: string, changes: ThroughputCha
     .filter((c) => c.mechanism === 'provisioned')
     .map((c) => {
       const pt = c.index ? d.GlobalSecondaryIndexes?.find((g) => g.IndexName === c.index)?.ProvisionedThroughput : d.ProvisionedThroughput
-      const quota = decreaseQuota(pt ?? {}, now)
-      // DynamoDB refused although the arithmetic allows it: its own count is ahead of ours; an hour is the rule's step.
-      return quota.nextAllowedAt ?? new Date(now.getTime() + 3_600_000).toISOString()
+      return decreaseQuota(pt ?? {}, now).nextAllowedAt
     })
-  return times.sort().at(-1)
+    .filter((t): t is string => Boolean(t))
+  // DynamoDB refused although the arithmetic allows every unit: its own count is ahead of ours; an hour is the rule's step.
+  return times.sort().at(-1) ?? new Date(now.getTime() + 3_600_000).toISOString()
 }
 
 function groupByTable(changes: ThroughputChange[]): Map<string, ThroughputChange[]> {
@@ -276,7 +276,24 @@ function groupByTable(changes: ThroughputChange[]): Map<string, ThroughputChange
 
 async function applyChanges(conn: Connection, changes: ThroughputChange[], direction: 'raise' | 'restore', options: ThroughputOptions): Promise<void> {
   const limit = pLimit(TABLE_CONCURRENCY)
-  await Promise.all([...groupByTable(changes)].map(([table, tableChanges]) => limit(() => applyTable(conn, table, tableChanges, direction, options))))
+  let failed = false
+  // Once one table fails, tables not yet started are left alone and those in flight are awaited,
+  // so the rollback that follows sees every change that will ever be made.
+  const results = await Promise.allSettled(
+    [...groupByTable(changes)].map(([table, tableChanges]) =>
+      limit(async () => {
+        if (failed) return
+        try {
+          await applyTable(conn, table, tableChanges, direction, options)
+        } catch (err) {
+          failed = true
+          throw err
+        }
+      }),
+    ),
+  )
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (rejected) throw rejected.reason
 }
 
 /**
