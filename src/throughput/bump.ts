@@ -98,7 +98,8 @@ export function planBump(statuses: TableThroughput[], plan: ThroughputPlan): { c
         )
       }
     }
-    for (const index of status.indexes) units.push([index, request.indexes?.[index.index] ?? request.allIndexes])
+    // A named index's own values win over --all-indexes, dimension by dimension.
+    for (const index of status.indexes) units.push([index, { ...request.allIndexes, ...request.indexes?.[index.index] }])
     for (const [unit, wanted] of units) {
       let needsDecreaseLater = false
       for (const dimension of ['read', 'write'] as const) {

@@ -19,7 +19,7 @@ export interface TableRequest {
   table: string
   capacity?: CapacityRequest
   indexes?: Record<string, CapacityRequest>
-  /** Applied to every GSI not named in `indexes`. */
+  /** Applied to every GSI; a value named for an index in `indexes` wins over it. */
   allIndexes?: CapacityRequest
 }
 

@@ -638,10 +638,10 @@ describe('planBump', () => {
     expect(() => planBump([], [{ table: 'ghost', capacity: { read: 5 } }])).toThrow(TableNotFoundError)
   })
 
-  it('allIndexes reaches every GSI not named; a named one gets its own values', () => {
+  it('allIndexes reaches every GSI; a value named for one index wins over it, dimension by dimension', () => {
     const s = status(provisioned('users', 1, 1, [['byEmail', 1, 1], ['byName', 1, 1], ['byAge', 1, 1]]))
     const plan = planBump([s], [{ table: 'users', indexes: { byName: { write: 7 } }, allIndexes: { read: 9 } }])
-    expect(plan.changes.map((c) => `${c.index}:${c.dimension}:${c.to}`)).toEqual(['byEmail:read:9', 'byName:write:7', 'byAge:read:9'])
+    expect(plan.changes.map((c) => `${c.index}:${c.dimension}:${c.to}`)).toEqual(['byEmail:read:9', 'byName:read:9', 'byName:write:7', 'byAge:read:9'])
   })
 
   it('an auto-scaled dimension raises the scaler minimum (and the maximum when it is lower) instead of the provisioned value', () => {
