@@ -1,3 +1,4 @@
+import { UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { batchWriteItems } from '../../src/data/batch-write.js'
 import { createTable } from '../../src/tables/create.js'
 import { findTable } from '../../src/tables/describe.js'
+import { waitForTableActive } from '../../src/tables/wait.js'
 import type { EngineEndpoints } from '../setup/engines.js'
 import { BIN, connect, REPO, runCli, tempDir, uniqueName } from '../helpers.js'
 import { allItems, seedScanTable } from '../scan-fixtures.js'
@@ -137,5 +139,44 @@ describe('dynx copy (CLI, dynalite)', () => {
     expect(mismatch.stderr).toContain('key schemas differ')
     expect(await findTable(conn, fresh)).toBeUndefined()
     expect(await allItems(conn, other)).toEqual([])
+  })
+
+  it('--bump-read/--bump-write raise source reads and target writes for the copy and put them back', async () => {
+    const src = uniqueName('clibump')
+    const target = uniqueName('clibump_dst')
+    await createTable(conn, { name: src, hashKey: { name: 'pk', type: 'S' }, billing: 'PROVISIONED', read: 5, write: 4, indexes: [{ name: 'by-v', hashKey: { name: 'v', type: 'N' }, read: 3, write: 2 }] }, { wait: true })
+    await batchWriteItems(conn, src, Array.from({ length: 50 }, (_, i) => ({ pk: { S: `p${i}` }, v: { N: String(i) } })))
+    const run = await copy(src, target, '--bump-read', '40', '--bump-write', '30')
+    expect(run.code).toBe(0)
+    expect(run.stderr).toContain(`${src}: raised read 5 -> 40`)
+    expect(run.stderr).toContain(`${target}: raised write 4 -> 30, by-v write 2 -> 30`)
+    expect(run.stderr).toContain('dynx throughput restore --ledger')
+    expect((await allItems(conn, target)).length).toBe(50)
+    for (const table of [src, target]) {
+      const d = await findTable(conn, table)
+      expect([d?.ProvisionedThroughput?.ReadCapacityUnits, d?.ProvisionedThroughput?.WriteCapacityUnits]).toEqual([5, 4])
+      expect(d?.GlobalSecondaryIndexes?.map((g) => [g.ProvisionedThroughput?.ReadCapacityUnits, g.ProvisionedThroughput?.WriteCapacityUnits])).toEqual([[3, 2]])
+    }
+    const ledgers = readdirSync(join(home, 'ledgers')).map((f) => JSON.parse(readFileSync(join(home, 'ledgers', f), 'utf8')) as { status: string; changes: Array<{ table: string }> })
+    expect(ledgers.filter((l) => l.changes.some((c) => c.table === src || c.table === target)).map((l) => l.status)).toEqual(['restored', 'restored'])
+  })
+
+  it('--bump-read refuses (exit 2, nothing created) when the restore would hit the decrease quota; dynalite reports the count', async () => {
+    const src = uniqueName('clistuck')
+    const target = uniqueName('clistuck_dst')
+    await createTable(conn, { name: src, hashKey: { name: 'pk', type: 'S' }, billing: 'PROVISIONED', read: 10, write: 1 }, { wait: true })
+    // Four decreases today, the last just now: a fifth is refused for an hour.
+    for (const read of [9, 8, 7, 6]) {
+      await conn.dynamodb.send(new UpdateTableCommand({ TableName: src, ProvisionedThroughput: { ReadCapacityUnits: read, WriteCapacityUnits: 1 } }))
+      await waitForTableActive(conn, src)
+      // dynalite counts the decrease when the update ends, a moment after ACTIVE is reported.
+      await sleep(50)
+    }
+    const run = await copy(src, target, '--bump-read', '50')
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/DynamoDB would refuse to lower it again before \d{4}-\d\d-\d\dT/)
+    expect(run.stderr).toContain('--allow-stuck')
+    expect(await findTable(conn, target)).toBeUndefined()
+    expect((await findTable(conn, src))?.ProvisionedThroughput?.ReadCapacityUnits).toBe(6)
   })
 })
