@@ -2,6 +2,7 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 
 import { createConnection, redactEndpoint, type Connection, type ConnectionOptions } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
+import type { LedgerConnection } from '../throughput/types.js'
 import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.js'
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, startLocalEngine, type LocalEngine } from '../local/engine.js'
 import { confirmAction } from './confirm.js'
@@ -31,6 +32,12 @@ function sideConnectionFlags<S extends 'source' | 'target'>(side: S) {
     [`${side}-endpoint`]: Flags.string({ summary: `Endpoint of the ${side} (default: --endpoint).`, helpGroup: group }),
   } as Record<`${S}-region` | `${S}-profile` | `${S}-endpoint`, Interfaces.OptionFlag<string | undefined>>
 }
+
+/** Where the main connection goes: what --local/--endpoint/--region/--profile say, or a record of them (a throughput ledger's). */
+export type ConnectionChoice = LedgerConnection
+
+const CONNECTION_FLAGS = ['endpoint', 'region', 'profile', 'local']
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 /** What --source-* or --target-* flags override of the main connection. */
 export interface SideConnection {
@@ -64,12 +71,16 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
   protected progress!: Progress
+  /** Positional arguments in command-line order, those after a literal `--` included (for strict: false commands). */
+  protected positionals: string[] = []
+  /** Flags given on the command line (not from an environment variable or a default). */
+  private givenFlags = new Set<string>()
   private connections: Connection[] = []
   private engine?: LocalEngine
 
   public override async init(): Promise<void> {
     await super.init()
-    const { args, flags } = await this.parse({
+    const { args, flags, raw } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof DynxCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -78,6 +89,10 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    for (const token of raw) {
+      if (token.type === 'arg') this.positionals.push(token.input)
+      else this.givenFlags.add(token.flag)
+    }
     this.progress = createProgress({ quiet: this.jsonEnabled(), verbose: this.flags.verbose })
   }
 
@@ -86,17 +101,28 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     return withPrefix(name, this.flags.prefix)
   }
 
-  /** The main connection, from --region/--profile/--endpoint/--local; built once. */
-  protected async connect(): Promise<Connection> {
+  /** The connection the flags choose. */
+  protected connectionFlags(): ConnectionChoice {
+    const f = this.flags
+    return f.local ? { local: true } : { endpoint: f.endpoint, region: f.region, profile: f.profile }
+  }
+
+  /** Whether --endpoint, --region, --profile or --local is on the command line (AWS_PROFILE alone does not count). */
+  protected connectionFlagsGiven(): boolean {
+    return CONNECTION_FLAGS.some((name) => this.givenFlags.has(name))
+  }
+
+  /** The main connection, from --region/--profile/--endpoint/--local (or `choice`); built once. */
+  protected async connect(choice: ConnectionChoice = this.connectionFlags()): Promise<Connection> {
     if (this.connections[0]) return this.connections[0]
     const f = this.flags
     let options: ConnectionOptions
-    if (f.local) {
-      this.engine = await startLocalEngine()
+    if (choice.local) {
+      this.engine = await startLocalEngine(choice.localPath ? { path: choice.localPath } : {})
       this.installSignalHandlers()
       options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})`, lacks: LOCAL_ENGINE_LACKS }
     } else {
-      options = { region: f.region, profile: f.profile, endpoint: f.endpoint }
+      options = { region: choice.region, profile: choice.profile, endpoint: choice.endpoint }
     }
     const conn = createConnection({ ...options, requestTimeoutMs: f.timeout * 1000 })
     this.connections.unshift(conn)
@@ -129,14 +155,31 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * An AbortSignal for Ctrl-C/SIGTERM: the first signal asks the command to stop cleanly (flush,
-   * save a checkpoint), a second one exits at once. Without it a signal exits right away.
+   * An AbortSignal for Ctrl-C/SIGTERM/SIGHUP (its reason is the signal's name): the first signal
+   * asks the command to stop cleanly (flush, save a checkpoint, restore capacity), a second one
+   * exits at once. Without it a signal exits right away.
    */
   protected interruptSignal(): AbortSignal {
     this.interrupt ??= new AbortController()
     this.installSignalHandlers()
     return this.interrupt.signal
   }
+
+  /** What the first signal prints once interruptSignal() was requested. */
+  protected interruptMessage(_signal: NodeJS.Signals): string {
+    return 'Interrupted; finishing the page in hand and saving progress (press Ctrl-C again to quit at once).'
+  }
+
+  /**
+   * Called for every signal once interruptSignal() was requested, e.g. to pass it on to a child
+   * process. Return true to keep a repeated signal from exiting at once.
+   */
+  protected passOnSignal(_signal: NodeJS.Signals, _first: boolean): boolean {
+    return false
+  }
+
+  /** Last words before a repeated signal exits at once, e.g. how to finish by hand. */
+  protected beforeForcedExit(): void {}
 
   private interrupt?: AbortController
   private signalsInstalled = false
@@ -153,20 +196,25 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
       firstAt = performance.now()
       if (this.interrupt && !this.interrupt.signal.aborted) {
         this.progress.stop()
-        process.stderr.write('Interrupted; finishing the page in hand and saving progress (press Ctrl-C again to quit at once).\n')
-        this.interrupt.abort()
+        process.stderr.write(`${this.interruptMessage(signal)}\n`)
+        this.interrupt.abort(signal)
+        this.passOnSignal(signal, true)
         return
       }
+      if (this.interrupt && this.passOnSignal(signal, false)) return
       this.progress.stop()
+      try {
+        this.beforeForcedExit()
+      } catch {
+        // Exiting anyway.
+      }
       process.stderr.write(this.engine ? 'Interrupted; closing the local store.\n' : 'Interrupted.\n')
       const exit = () => process.exit(ExitCode.interrupted)
       void (this.engine?.close() ?? Promise.resolve()).then(exit, exit)
     }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    for (const signal of SIGNALS) process.on(signal, onSignal)
     this.removeSignalHandlers = () => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      for (const signal of SIGNALS) process.off(signal, onSignal)
     }
   }
 

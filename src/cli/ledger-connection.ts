@@ -1,3 +1,4 @@
+import { defaultLocalPath } from '../local/engine.js'
 import type { LedgerConnection } from '../throughput/types.js'
 
 interface ConnectionFlags {
@@ -18,7 +19,7 @@ export function ledgerConnectionFrom(flags: ConnectionFlags, side?: 'source' | '
     ? { endpoint: flags[`${side}-endpoint`] as string | undefined, region: flags[`${side}-region`] as string | undefined, profile: flags[`${side}-profile`] as string | undefined }
     : {}
   const overridden = Boolean(over.endpoint || over.region || over.profile)
-  if (flags.local && !overridden) return { local: true }
+  if (flags.local && !overridden) return { local: true, localPath: defaultLocalPath() }
   const endpoint = over.endpoint ?? (flags.local ? undefined : flags.endpoint ?? (process.env.AWS_ENDPOINT_URL_DYNAMODB || undefined))
   const region = over.region ?? flags.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined)
   const profile = over.profile ?? flags.profile

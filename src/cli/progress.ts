@@ -22,7 +22,8 @@ export function createProgress(options: { quiet: boolean; verbose?: boolean; str
     const noop = () => {}
     return { start: noop, update: noop, succeed: noop, fail: noop, warn: noop, info: noop, stop: noop }
   }
-  if (stream.isTTY) {
+  // A terminal that reports no width (some CI pseudo-terminals) would make the spinner clear lines forever.
+  if (stream.isTTY && (stream.columns ?? 0) > 0) {
     let spinner: Ora | undefined
     const spin = () => (spinner ??= ora({ stream }))
     return {

@@ -11,7 +11,7 @@ import { waitForTableActive } from '../tables/wait.js'
 import { defaultLedgerPath, newLedger, readLedger, restoreCommand, writeLedger, type Ledger } from './ledger.js'
 import { validateThroughputPlan } from './plan.js'
 import { decreaseQuota } from './quota.js'
-import { scalableDimension, scalingResourceId, throughputStatus } from './status.js'
+import { readScalingTargets, scalableDimension, scalingResourceId, throughputStatus } from './status.js'
 import type { Dimension, LedgerConnection, TableThroughput, ThroughputChange, ThroughputPlan, ThroughputProgress, ThroughputSkip, UnitThroughput } from './types.js'
 
 /** Tables updated at once; each table has at most one update in flight. */
@@ -234,6 +234,13 @@ export async function restoreThroughput(conn: Connection, ledgerPath: string, op
     ),
   )
   const command = restoreCommand(ledgerPath, ledger.connection)
+  if (missingTables.length === byTable.size) {
+    // Most likely the wrong place (region, endpoint, profile, local store), not every table deleted.
+    throw new UserInputError(
+      `None of the ledger's tables (${missingTables.join(', ')}) exist on ${conn.label}; the ledger stays open.`,
+      `Restore where the bump was made: ${command}`,
+    )
+  }
   if (refused.length) {
     const retryAt = refused.map((r) => r.retryAt).filter((t): t is string => Boolean(t)).sort().at(-1)
     throw new CapacityRestoreError(
@@ -361,9 +368,13 @@ async function applyTable(conn: Connection, table: string, changes: ThroughputCh
     await call(conn, 'UpdateTable', () => conn.dynamodb.send(new UpdateTableCommand(input)), table)
   }
 
-  for (const c of changes.filter((c) => c.mechanism === 'auto-scaling')) {
+  const scaled = changes.filter((c) => c.mechanism === 'auto-scaling')
+  const { targets } = scaled.length ? await readScalingTargets(conn, [...new Set(scaled.map((c) => scalingResourceId(table, c.index)))]) : { targets: new Map() }
+  for (const c of scaled) {
     const min = value(c)
     const max = direction === 'raise' ? c.toMax : c.fromMax
+    const current = targets.get(`${scalingResourceId(table, c.index)}|${scalableDimension(c.dimension, c.index)}`)
+    if (current && current.min === min && (max === undefined || current.max === max)) continue
     await registerScalableTarget(conn, table, c, min, max)
     applied.add(c)
   }

@@ -7,6 +7,7 @@ import { z } from 'zod'
 
 import { UserInputError } from '../errors.js'
 import { dynxHome } from '../home.js'
+import { defaultLocalPath } from '../local/engine.js'
 import type { LedgerConnection, TableThroughput, ThroughputChange } from './types.js'
 
 export const LEDGER_KIND = 'dynx-throughput-ledger'
@@ -55,7 +56,7 @@ const LedgerFile = z.object({
   pid: z.number(),
   hostname: z.string(),
   command: z.array(z.string()).optional(),
-  connection: z.object({ endpoint: z.string().optional(), region: z.string().optional(), profile: z.string().optional(), local: z.boolean().optional() }),
+  connection: z.object({ endpoint: z.string().optional(), region: z.string().optional(), profile: z.string().optional(), local: z.boolean().optional(), localPath: z.string().optional() }),
   changes: z.array(Change),
   original: z.array(z.any()),
 })
@@ -169,11 +170,14 @@ const shellQuote = (s: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s
 /** The command that restores a ledger, with the connection it was made on. */
 export function restoreCommand(path: string, connection: LedgerConnection): string {
   const args = ['dynx', 'throughput', 'restore', '--ledger', path]
+  // The store is named only when it is not the one a plain --local opens.
+  const otherStore = connection.local && connection.localPath && resolve(connection.localPath) !== defaultLocalPath()
+  const env = otherStore ? `DYNX_LOCAL_PATH=${shellQuote(connection.localPath ?? '')} ` : ''
   if (connection.local) args.push('--local')
   else {
     if (connection.endpoint) args.push('--endpoint', connection.endpoint)
     if (connection.region) args.push('--region', connection.region)
     if (connection.profile) args.push('--profile', connection.profile)
   }
-  return args.map(shellQuote).join(' ')
+  return env + args.map(shellQuote).join(' ')
 }

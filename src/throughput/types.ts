@@ -102,6 +102,8 @@ export interface LedgerConnection {
   profile?: string
   /** The embedded --local engine (its port changes between runs). */
   local?: boolean
+  /** The --local engine's store (DYNX_LOCAL_PATH at the time), so a restore opens the same one. */
+  localPath?: string
 }
 
 export interface ThroughputProgress {

@@ -19,6 +19,7 @@ import { basename, dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
+import { defaultLocalPath } from '../../src/local/engine.js'
 import { CapacityRestoreError, DecreaseQuotaError, TableNotFoundError, UserInputError } from '../../src/errors.js'
 import {
   bumpThroughput,
@@ -245,7 +246,8 @@ function fakeAws(clock = at('2026-03-10T12:00:00Z'), targets: ScalingTarget[] = 
   const conn = connect('http://127.0.0.1:1')
   const ddbMock = mockClient(conn.dynamodb)
   const aasMock = mockClient(conn.autoscaling)
-  aasMock.on(DescribeScalableTargetsCommand).resolves({
+  // Answers with the targets as last registered, like the real service.
+  aasMock.on(DescribeScalableTargetsCommand).callsFake(() => ({
     ScalableTargets: targets.map((t) => ({
       ServiceNamespace: 'dynamodb',
       ResourceId: t.resourceId,
@@ -255,6 +257,11 @@ function fakeAws(clock = at('2026-03-10T12:00:00Z'), targets: ScalingTarget[] = 
       RoleARN: 'arn:aws:iam::123456789012:role/aas',
       CreationTime: clock,
     })),
+  }))
+  aasMock.on(RegisterScalableTargetCommand).callsFake((input: { ResourceId: string; ScalableDimension: string; MinCapacity?: number; MaxCapacity?: number }) => {
+    const t = targets.find((x) => x.resourceId === input.ResourceId && x.scalableDimension === input.ScalableDimension)
+    if (t) Object.assign(t, { min: input.MinCapacity ?? t.min, max: input.MaxCapacity ?? t.max })
+    return {}
   })
   aasMock.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] })
   const fake = new FakeDynamo(ddbMock, clock)
@@ -565,6 +572,20 @@ describe('bump and restore edges (faked DynamoDB)', () => {
     expect(onDisk(ledger).status).toBe('restored')
   })
 
+  it('none of the tables found (the wrong region, endpoint or local store): exit 2 and the ledger stays open', async () => {
+    const { conn, fake, now } = aws()
+    fake.add('users', { unit: { read: 1, write: 1 } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'users', capacity: { read: 5 } }], { now, ledger, connection: { region: 'eu-west-1' } })
+    fake.tables.delete('users')
+    const err = await restoreThroughput(conn, ledger, { now }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UserInputError)
+    expect((err as UserInputError).exitCode).toBe(2)
+    expect((err as Error).message).toContain('None of the ledger\'s tables (users) exist')
+    expect((err as UserInputError).hint).toContain('--region eu-west-1')
+    expect(onDisk(ledger).status).toBe('open')
+  })
+
   it('values already back (put back by hand) count as unchanged and need no call', async () => {
     const { conn, fake, now } = aws()
     const t = fake.add('users', { unit: { read: 1, write: 1 } })
@@ -674,7 +695,6 @@ describe('planBump', () => {
 describe('auto-scaled bump through the faked Application Auto Scaling (stands for RegisterScalableTarget on AWS)', () => {
   it('registers a higher MinCapacity (and MaxCapacity) and sends no UpdateTable for that dimension; restore registers the originals', async () => {
     const { conn, fake, now, aasMock } = aws(at('2026-03-10T12:00:00Z'), [{ resourceId: 'table/users', scalableDimension: 'dynamodb:table:ReadCapacityUnits', min: 5, max: 20 }])
-    aasMock.on(RegisterScalableTargetCommand).resolves({})
     fake.add('users', { unit: { read: 5, write: 5 } })
     const ledger = join(tempDir(), 'l.json')
     await bumpThroughput(conn, [{ table: 'users', capacity: { read: 50 } }], { now, ledger })
@@ -685,6 +705,11 @@ describe('auto-scaled bump through the faked Application Auto Scaling (stands fo
       { ServiceNamespace: 'dynamodb', ResourceId: 'table/users', ScalableDimension: 'dynamodb:table:ReadCapacityUnits', MinCapacity: 5, MaxCapacity: 20 },
     ])
     expect(onDisk(ledger).status).toBe('restored')
+    // A second restore of the same values (ledger reopened by hand) finds them back and registers nothing.
+    writeFileSync(ledger, JSON.stringify({ ...onDisk(ledger), status: 'open' }))
+    const again = await restoreThroughput(conn, ledger, { now })
+    expect(again.unchanged.map((c) => c.mechanism)).toEqual(['auto-scaling'])
+    expect(aasMock.commandCalls(RegisterScalableTargetCommand)).toHaveLength(2)
   })
 })
 
@@ -805,5 +830,8 @@ describe('ledger files', () => {
     expect(restoreCommand("/tmp/my ledgers/it's.json", { endpoint: 'http://127.0.0.1:8000', region: 'eu-west-1', profile: 'ops' })).toBe(
       "dynx throughput restore --ledger '/tmp/my ledgers/it'\\''s.json' --endpoint http://127.0.0.1:8000 --region eu-west-1 --profile ops",
     )
+    // A --local store other than the default is named, so the restore opens the same one.
+    expect(restoreCommand('/tmp/l.json', { local: true, localPath: '/tmp/other store' })).toBe("DYNX_LOCAL_PATH='/tmp/other store' dynx throughput restore --ledger /tmp/l.json --local")
+    expect(restoreCommand('/tmp/l.json', { local: true, localPath: defaultLocalPath() })).toBe('dynx throughput restore --ledger /tmp/l.json --local')
   })
 })
