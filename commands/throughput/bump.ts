@@ -65,7 +65,7 @@ restore was refused; 2 bad input (nothing changed); 130 interrupted (after resto
     const { bump, result, restore } = await withThroughput(conn, plan, async (b) => {
       this.progress.stop()
       say(renderBumpResult(b))
-      return job.run(signal, this.jsonEnabled() ? 'stderr' : 'inherit')
+      return job.run(signal, this.jsonEnabled() ? 'stderr' : 'inherit', this.localEngineEnv())
     }, options)
     job.phase = 'done'
     this.progress.stop()

@@ -101,6 +101,21 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     return withPrefix(name, this.flags.prefix)
   }
 
+  /**
+   * With --local, the environment for a child process that should reach the embedded engine this
+   * command holds open (its store is locked): AWS_ENDPOINT_URL_DYNAMODB and dummy credentials.
+   */
+  protected localEngineEnv(): NodeJS.ProcessEnv | undefined {
+    if (!this.engine) return undefined
+    return {
+      ...process.env,
+      AWS_ENDPOINT_URL_DYNAMODB: this.engine.endpoint,
+      AWS_REGION: process.env.AWS_REGION ?? LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? LOCAL_CREDENTIALS.secretAccessKey,
+    }
+  }
+
   /** The connection the flags choose. */
   protected connectionFlags(): ConnectionChoice {
     const f = this.flags

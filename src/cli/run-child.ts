@@ -26,9 +26,9 @@ export interface RunningChild {
  * stderr; its stdout goes to ours, or to our stderr with `stdout: 'stderr'` (so a --json result
  * stays alone on stdout).
  */
-export function runChild(command: string[], options: { stdout?: 'inherit' | 'stderr' } = {}): RunningChild {
+export function runChild(command: string[], options: { stdout?: 'inherit' | 'stderr'; env?: NodeJS.ProcessEnv } = {}): RunningChild {
   const [file, ...args] = command
-  const child = spawn(file, args, { stdio: ['inherit', options.stdout === 'stderr' ? 2 : 'inherit', 'inherit'], shell: false })
+  const child = spawn(file, args, { stdio: ['inherit', options.stdout === 'stderr' ? 2 : 'inherit', 'inherit'], shell: false, ...(options.env ? { env: options.env } : {}) })
   let done = false
   const exited = new Promise<ChildExit>((resolve, reject) => {
     child.once('error', (err) => {

@@ -30,11 +30,11 @@ export class BumpedCommand {
   }
 
   /** Runs the command (not when `signal` has already fired) and waits for it to exit. */
-  async run(signal: AbortSignal, stdout: 'inherit' | 'stderr'): Promise<CommandOutcome | undefined> {
+  async run(signal: AbortSignal, stdout: 'inherit' | 'stderr', env?: NodeJS.ProcessEnv): Promise<CommandOutcome | undefined> {
     this.phase = 'running'
     try {
       if (!this.command || signal.aborted) return undefined
-      this.child = runChild(this.command, { stdout })
+      this.child = runChild(this.command, { stdout, ...(env ? { env } : {}) })
       const exit = await this.child.exited
       return { exitCode: exitCodeOf(exit), ...(exit.signal ? { signal: exit.signal } : {}) }
     } finally {

@@ -94,5 +94,9 @@ export function renderRestoreResult(r: RestoreResult, restoredAt?: string): stri
   for (const c of r.restored) lines.push(`  ${changeText(c, 'restore')}`)
   for (const c of r.unchanged) lines.push(`  ${where(c)}: ${c.dimension} already back at ${c.from}`)
   for (const t of r.missingTables) lines.push(`  ${t}: no longer exists; nothing to put back`)
+  for (const c of r.changedSince) {
+    const now = c.mechanism === 'auto-scaling' && c.current === 0 ? 'its scalable target is gone' : `it is ${c.current}, not the ${c.to} dynx set`
+    lines.push(`  ${where(c)}: ${c.dimension} left alone: ${now}${c.handedTo ? `; ${c.handedTo} now restores it to ${c.from}` : ' (changed since the bump)'}`)
+  }
   return lines.join('\n')
 }

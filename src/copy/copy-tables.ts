@@ -1,7 +1,7 @@
 import pLimit from 'p-limit'
 
 import type { Connection } from '../connection/clients.js'
-import { UserInputError } from '../errors.js'
+import { CapacityRestoreError, UserInputError } from '../errors.js'
 import { cloneTable } from '../tables/create.js'
 import { bumpThroughput, withThroughput, type BumpResult } from '../throughput/bump.js'
 import type { LedgerConnection, ThroughputPlan, ThroughputProgress } from '../throughput/types.js'
@@ -100,6 +100,8 @@ export async function copyTables(source: Connection, target: Connection, plan: C
   validateCopyOptions(options)
   if (options.bump) await checkBumps(source, target, plan, options.bump)
   const limit = pLimit(Math.max(1, options.parallelTables ?? 1))
+  // Capacity that could not be put back outranks how the copy went; raised once every table is done.
+  const restoreFailures: CapacityRestoreError[] = []
   const outcomes = await Promise.all(
     plan.entries.map((entry) =>
       limit(async (): Promise<TableCopyOutcome> => {
@@ -137,6 +139,10 @@ export async function copyTables(source: Connection, target: Connection, plan: C
           const status = result.complete && (!verify || verify.complete) ? 'copied' : 'interrupted'
           return { ...base, ...result, status, ...(notes?.length ? { notes } : {}), ...(verify ? { verify } : {}) }
         } catch (err) {
+          if (err instanceof CapacityRestoreError) {
+            restoreFailures.push(err)
+            return { ...base, status: 'failed', error: err.message }
+          }
           if (options.signal?.aborted) return { ...base, status: 'interrupted' }
           // Bad input found while starting (a checkpoint of another copy) stops everything, as planning would.
           if (err instanceof UserInputError && plan.entries.length === 1) throw err
@@ -145,6 +151,7 @@ export async function copyTables(source: Connection, target: Connection, plan: C
       }),
     ),
   )
+  if (restoreFailures.length) throw restoreFailures[0]
   return {
     tables: outcomes,
     complete: outcomes.every((o) => o.status === 'copied'),

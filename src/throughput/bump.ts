@@ -1,14 +1,15 @@
 import { RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling'
 import { UpdateTableCommand, type GlobalSecondaryIndexUpdate, type TableDescription, type UpdateTableCommandInput } from '@aws-sdk/client-dynamodb'
 import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import pLimit from 'p-limit'
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
 import { CapacityRestoreError, DecreaseQuotaError, DynxError, TableNotFoundError, UserInputError } from '../errors.js'
-import { describeTableRaw } from '../tables/describe.js'
+import { describeTableRaw, findTable } from '../tables/describe.js'
 import { waitForTableActive } from '../tables/wait.js'
-import { defaultLedgerPath, newLedger, readLedger, restoreCommand, writeLedger, type Ledger } from './ledger.js'
+import { defaultLedgerPath, findOpenLedgers, newLedger, readLedger, restoreCommand, writeLedger, type Ledger } from './ledger.js'
 import { validateThroughputPlan } from './plan.js'
 import { decreaseQuota } from './quota.js'
 import { readScalingTargets, scalableDimension, scalingResourceId, throughputStatus } from './status.js'
@@ -72,6 +73,12 @@ export interface RestoreResult {
   unchanged: ThroughputChange[]
   /** Tables of the ledger that no longer exist. */
   missingTables: string[]
+  /**
+   * Changes left alone because the value is no longer the one dynx set (someone or something
+   * changed it since the bump). When another open ledger raised it further from dynx's value, that
+   * ledger now restores to this one's original (`handedTo`).
+   */
+  changedSince: Array<ThroughputChange & { current: number; handedTo?: string }>
 }
 
 const unitLabel = (table: string, index?: string) => (index ? `index ${index} of ${table}` : `table ${table}`)
@@ -212,28 +219,47 @@ async function refuseToOverwrite(path: string): Promise<void> {
  */
 export async function restoreThroughput(conn: Connection, ledgerPath: string, options: ThroughputOptions = {}): Promise<RestoreResult> {
   const ledger = await readLedger(ledgerPath)
-  if (ledger.status === 'restored') return { ledger: ledgerPath, alreadyRestored: true, restored: [], unchanged: [], missingTables: [] }
+  if (ledger.status === 'restored') return { ledger: ledgerPath, alreadyRestored: true, restored: [], unchanged: [], missingTables: [], changedSince: [] }
   const byTable = groupByTable(ledger.changes)
   const restored: ThroughputChange[] = []
   const unchanged: ThroughputChange[] = []
   const missingTables: string[] = []
+  const changedSince: RestoreResult['changedSince'] = []
   const refused: Array<{ table: string; error: Error; retryAt?: string }> = []
+  const failed: Array<{ table: string; error: Error }> = []
+  const command = restoreCommand(ledgerPath, ledger.connection)
+  await checkSameTables(conn, ledger, command)
   const limit = pLimit(TABLE_CONCURRENCY)
   await Promise.all(
     [...byTable].map(([table, changes]) =>
       limit(async () => {
         try {
-          const applied = await applyTable(conn, table, changes, 'restore', options)
-          for (const c of changes) (applied.has(c) ? restored : unchanged).push(c)
+          const outcome = await applyTable(conn, table, changes, 'restore', options)
+          for (const c of changes) {
+            const moved = outcome.changedSince.get(c)
+            if (moved !== undefined) changedSince.push({ ...c, current: moved })
+            else (outcome.applied.has(c) ? restored : unchanged).push(c)
+          }
         } catch (err) {
           if (err instanceof TableNotFoundError) missingTables.push(table)
           else if ((err as Error).name === 'LimitExceededException') refused.push({ table, error: err as Error, retryAt: await retryTime(conn, table, changes, options) })
-          else throw err
+          // The other tables are still restored; this one keeps the ledger open.
+          else failed.push({ table, error: err as Error })
         }
       }),
     ),
   )
-  const command = restoreCommand(ledgerPath, ledger.connection)
+  if (failed.length) {
+    throw new DynxError(
+      `Restoring ${failed.map((f) => f.table).join(', ')} failed: ${failed[0].error.message}`,
+      `The other tables are restored; the ledger ${ledgerPath} stays open. Fix the cause and run:\n  ${command}`,
+      { cause: failed[0].error },
+    )
+  }
+  for (const c of changedSince) {
+    const handedTo = await handOver(ledgerPath, c)
+    if (handedTo) c.handedTo = handedTo
+  }
   if (missingTables.length === byTable.size) {
     // Most likely the wrong place (region, endpoint, profile, local store), not every table deleted.
     throw new UserInputError(
@@ -253,7 +279,42 @@ export async function restoreThroughput(conn: Connection, ledgerPath: string, op
     )
   }
   await writeLedger(ledgerPath, { ...ledger, status: 'restored', restoredAt: new Date().toISOString() })
-  return { ledger: ledgerPath, alreadyRestored: false, restored, unchanged, missingTables }
+  return { ledger: ledgerPath, alreadyRestored: false, restored, unchanged, missingTables, changedSince }
+}
+
+/**
+ * Refuses (nothing changed, ledger open) when a table of the ledger is not the one the bump changed:
+ * another region or account with the same name, or a table deleted and created again.
+ */
+async function checkSameTables(conn: Connection, ledger: Ledger, command: string): Promise<void> {
+  for (const original of ledger.original) {
+    if (!original.tableId) continue
+    const d = await findTable(conn, original.table)
+    if (d?.TableId && d.TableId !== original.tableId) {
+      throw new UserInputError(
+        `${original.table} on ${conn.label} is not the table the bump changed (its TableId is ${d.TableId}, the ledger's ${original.tableId}); nothing was changed and the ledger stays open.`,
+        `Restore where the bump was made: ${command}`,
+      )
+    }
+  }
+}
+
+/**
+ * A value dynx raised that a later bump raised further: that bump's ledger recorded dynx's raised
+ * value as its original, so it is told the real original instead. Returns that ledger's path.
+ */
+async function handOver(ledgerPath: string, c: ThroughputChange & { current: number }): Promise<string | undefined> {
+  const same = (o: ThroughputChange) => o.table === c.table && o.index === c.index && o.dimension === c.dimension && o.mechanism === c.mechanism
+  for (const { path, ledger } of await findOpenLedgers(c.table, dirname(resolve(ledgerPath)))) {
+    if (resolve(path) === resolve(ledgerPath)) continue
+    const later = ledger.changes.find((o) => same(o) && o.from === c.to && o.to === c.current)
+    if (!later) continue
+    later.from = c.from
+    if (c.fromMax !== undefined && later.fromMax === c.toMax) later.fromMax = c.fromMax
+    await writeLedger(path, ledger)
+    return path
+  }
+  return undefined
 }
 
 /** The earliest time the decrease quota lets every refused unit of this table go down again. */
@@ -309,8 +370,19 @@ async function applyChanges(conn: Connection, changes: ThroughputChange[], direc
  * and its GSIs to be ACTIVE, sends as few UpdateTable calls as DynamoDB allows (table and up to five
  * GSIs each), registers scalable targets, and waits again. Returns the changes that needed a call.
  */
-async function applyTable(conn: Connection, table: string, changes: ThroughputChange[], direction: 'raise' | 'restore', options: ThroughputOptions): Promise<Set<ThroughputChange>> {
+async function applyTable(conn: Connection, table: string, changes: ThroughputChange[], direction: 'raise' | 'restore', options: ThroughputOptions): Promise<{ applied: Set<ThroughputChange>; changedSince: Map<ThroughputChange, number> }> {
   const value = (c: ThroughputChange) => (direction === 'raise' ? c.to : c.from)
+  const changedSince = new Map<ThroughputChange, number>()
+  // Raise: never lower a value that is already higher. Restore: only a value still at dynx's own.
+  const needsSet = (c: ThroughputChange, current: number): boolean => {
+    if (direction === 'raise') return current < c.to
+    if (current === c.from) return false
+    if (current !== c.to) {
+      changedSince.set(c, current)
+      return false
+    }
+    return true
+  }
   const stage = direction === 'raise' ? 'raising' : 'restoring'
   const wait = () =>
     waitForTableActive(conn, table, {
@@ -338,7 +410,7 @@ async function applyTable(conn: Connection, table: string, changes: ThroughputCh
     const wanted = { provisioned: { ...current.provisioned }, 'on-demand': { ...current['on-demand'] } }
     for (const c of unitChanges) {
       const mechanism = c.mechanism as 'provisioned' | 'on-demand'
-      if (current[mechanism][c.dimension] === value(c)) continue
+      if (!needsSet(c, current[mechanism][c.dimension])) continue
       wanted[mechanism][c.dimension] = value(c)
       applied.add(c)
     }
@@ -374,12 +446,18 @@ async function applyTable(conn: Connection, table: string, changes: ThroughputCh
     const min = value(c)
     const max = direction === 'raise' ? c.toMax : c.fromMax
     const current = targets.get(`${scalingResourceId(table, c.index)}|${scalableDimension(c.dimension, c.index)}`)
-    if (current && current.min === min && (max === undefined || current.max === max)) continue
+    // A target deregistered since the bump is not registered again.
+    if (!current) {
+      if (direction === 'restore') changedSince.set(c, 0)
+      continue
+    }
+    if (direction === 'restore' && current.min === min && (max === undefined || current.max === max)) continue
+    if (!needsSet(c, current.min)) continue
     await registerScalableTarget(conn, table, c, min, max)
     applied.add(c)
   }
   if (applied.size) await wait()
-  return applied
+  return { applied, changedSince }
 }
 
 async function registerScalableTarget(conn: Connection, table: string, c: ThroughputChange, min: number, max: number | undefined): Promise<void> {
@@ -432,6 +510,13 @@ export async function withThroughput<T>(conn: Connection, plan: ThroughputPlan, 
     }
     throw jobError
   }
-  const restore = bump.ledger ? await restoreThroughput(conn, bump.ledger, options) : undefined
+  let restore: RestoreResult | undefined
+  try {
+    restore = bump.ledger ? await restoreThroughput(conn, bump.ledger, options) : undefined
+  } catch (err) {
+    if (err instanceof CapacityRestoreError) throw err
+    const e = err as DynxError
+    throw new CapacityRestoreError(`The job finished, but putting capacity back failed: ${e.message}`, e.hint ?? `Run \`${bump.restoreCommand}\` to put the original values back.`, bump.ledger ?? '', bump.restoreCommand ?? '', undefined, { cause: err })
+  }
   return { result, bump, ...(restore ? { restore } : {}) }
 }

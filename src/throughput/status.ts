@@ -113,6 +113,7 @@ export function tableThroughput(d: TableDescription, targets: Map<string, Scalin
   const billingMode = d.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED'
   return {
     table,
+    ...(d.TableId ? { tableId: d.TableId } : {}),
     billingMode,
     autoScalingAvailable,
     ...unitFrom(table, undefined, d.TableStatus ?? 'UNKNOWN', d.ProvisionedThroughput, d.OnDemandThroughput, targets, now),

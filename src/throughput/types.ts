@@ -66,6 +66,8 @@ export interface UnitThroughput {
 
 export interface TableThroughput extends UnitThroughput {
   table: string
+  /** DynamoDB's id of this table; a restore refuses a table of the same name with another id. */
+  tableId?: string
   billingMode: 'PROVISIONED' | 'PAY_PER_REQUEST'
   indexes: Array<UnitThroughput & { index: string }>
   /** False when the endpoint has no Application Auto Scaling (dynalite, DynamoDB Local). */

@@ -241,5 +241,12 @@ describe('dynx throughput with --local', () => {
     const restore = await runCli(['throughput', 'restore', 'loc'], { env })
     expect(restore.code).toBe(0)
     expect((await show()).write).toBe(2)
+
+    // The command under a --local bump reaches the engine dynx holds through AWS_ENDPOINT_URL_DYNAMODB.
+    const seen = join(tempDir(), 'seen.json')
+    const inside = await runCli(['throughput', 'bump', 'loc', '--read', '9', '--local', '--', process.execPath, '-e', `require('node:child_process').execFileSync(process.execPath, [${JSON.stringify(BIN)}, 'throughput', 'show', 'loc', '--json'], { stdio: ['ignore', require('node:fs').openSync(${JSON.stringify(seen)}, 'w'), 'inherit'] })`], { env })
+    expect(inside.code).toBe(0)
+    expect((JSON.parse(readFileSync(seen, 'utf8')) as { tables: TableThroughput[] }).tables[0].read).toBe(9)
+    expect((await show()).read).toBe(2)
   })
 })

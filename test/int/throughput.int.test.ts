@@ -98,7 +98,7 @@ describe('throughput on dynalite (real UPDATING transitions)', () => {
     const after = await describeRaw(conn, table)
     expect(capacityOf(after)).toEqual(ORIGINAL)
     expect(after.TableStatus).toBe('ACTIVE')
-    expect(out.restore).toMatchObject({ alreadyRestored: false, unchanged: [], missingTables: [] })
+    expect(out.restore).toMatchObject({ alreadyRestored: false, unchanged: [], missingTables: [], changedSince: [] })
     expect(out.restore!.restored).toHaveLength(5)
     expect(statusOnDisk(out.bump.ledger!)).toBe('restored')
     expect(await readLedger(out.bump.ledger!)).toMatchObject({ status: 'restored', restoredAt: expect.any(String) })
@@ -142,7 +142,7 @@ describe('throughput on dynalite (real UPDATING transitions)', () => {
     expect(statusOnDisk(ledger)).toBe('restored')
 
     const second = await restoreThroughput(conn, ledger)
-    expect(second).toEqual({ ledger, alreadyRestored: true, restored: [], unchanged: [], missingTables: [] })
+    expect(second).toEqual({ ledger, alreadyRestored: true, restored: [], unchanged: [], missingTables: [], changedSince: [] })
     expect(capacityOf(await describeRaw(conn, table))).toEqual(ORIGINAL)
   })
 

@@ -122,6 +122,8 @@ interface FakeTable {
   /** Milliseconds an UpdateTable that raises something takes to answer (the change is made on receipt). */
   raiseLatencyMs?: number
   calls: number
+  /** DynamoDB's TableId; a table deleted and created again gets a new one. */
+  tableId?: string
 }
 
 /** DynamoDB models no ValidationException class; the SDK gives a plain ServiceException with this name. */
@@ -183,6 +185,7 @@ class FakeDynamo {
     }))
     return {
       TableName: name,
+      ...(t.tableId ? { TableId: t.tableId } : {}),
       TableStatus: status,
       ...(t.billing === 'PAY_PER_REQUEST' ? { BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } } : {}),
       ProvisionedThroughput: this.pt(t.unit),
@@ -371,7 +374,7 @@ describe('restore refused with LimitExceededException (stands for the real servi
     expect(onDisk(ledger)).toMatchObject({ status: 'restored', restoredAt: expect.any(String) })
 
     const again = await restoreThroughput(conn, ledger, { now })
-    expect(again).toEqual({ ledger, alreadyRestored: true, restored: [], unchanged: [], missingTables: [] })
+    expect(again).toEqual({ ledger, alreadyRestored: true, restored: [], unchanged: [], missingTables: [], changedSince: [] })
   })
 
   // Regression: a unit whose quota allowed a decrease now used to count as "now + 1 hour", so a
@@ -584,6 +587,69 @@ describe('bump and restore edges (faked DynamoDB)', () => {
     expect((err as Error).message).toContain('None of the ledger\'s tables (users) exist')
     expect((err as UserInputError).hint).toContain('--region eu-west-1')
     expect(onDisk(ledger).status).toBe('open')
+  })
+
+  it('a value changed by hand since the bump is left alone and reported; the rest is restored', async () => {
+    const { conn, fake, now } = aws()
+    const users = fake.add('users', { unit: { read: 5, write: 5 } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'users', capacity: { read: 50, write: 40 } }], { now, ledger })
+    users.unit.read = 1000 // an operator raised it for an incident
+    const result = await restoreThroughput(conn, ledger, { now })
+    expect(result.changedSince).toMatchObject([{ table: 'users', dimension: 'read', from: 5, to: 50, current: 1000 }])
+    expect(result.restored.map((c) => c.dimension)).toEqual(['write'])
+    expect([users.unit.read, users.unit.write]).toEqual([1000, 5])
+    expect(onDisk(ledger).status).toBe('restored')
+  })
+
+  it('overlapping bumps: the first restored hands its original to the later ledger, which then restores to it', async () => {
+    const { conn, fake, now } = aws()
+    const users = fake.add('users', { unit: { read: 5, write: 5 } })
+    const dir = tempDir()
+    const first = join(dir, 'a.json')
+    const second = join(dir, 'b.json')
+    await bumpThroughput(conn, [{ table: 'users', capacity: { read: 100 } }], { now, ledger: first })
+    await bumpThroughput(conn, [{ table: 'users', capacity: { read: 200 } }], { now, ledger: second })
+    expect((JSON.parse(readFileSync(second, 'utf8')) as { changes: unknown[] }).changes).toMatchObject([{ from: 100, to: 200 }])
+    // The first job ends while the second still runs: its capacity must stay.
+    const a = await restoreThroughput(conn, first, { now })
+    expect(a.changedSince).toMatchObject([{ from: 5, to: 100, current: 200, handedTo: second }])
+    expect(users.unit.read).toBe(200)
+    expect((JSON.parse(readFileSync(second, 'utf8')) as { changes: unknown[] }).changes).toMatchObject([{ from: 5, to: 200 }])
+    await restoreThroughput(conn, second, { now })
+    expect(users.unit.read).toBe(5)
+  })
+
+  it('a table of the same name but another TableId (another region or account, or re-created) is refused: exit 2, nothing changed, ledger open', async () => {
+    const { conn, fake, now } = aws()
+    const users = fake.add('users', { unit: { read: 5, write: 5 }, tableId: 'id-original' })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'users', capacity: { read: 50 } }], { now, ledger })
+    users.tableId = 'id-other'
+    const updates = fake.updates.length
+    const err = await restoreThroughput(conn, ledger, { now }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UserInputError)
+    expect((err as Error).message).toContain('is not the table the bump changed')
+    expect(fake.updates).toHaveLength(updates)
+    expect(users.unit.read).toBe(50)
+    expect(onDisk(ledger).status).toBe('open')
+  })
+
+  it('one table failing to restore (not the quota) does not stop the others; the ledger stays open', async () => {
+    const { conn, fake, now } = aws()
+    const ok = fake.add('ok', { unit: { read: 1, write: 1 } })
+    const bad = fake.add('bad', { unit: { read: 1, write: 1 } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'bad', capacity: { read: 5 } }, { table: 'ok', capacity: { read: 5 } }], { now, ledger })
+    bad.failCall = { n: bad.calls + 1, error: validation('Table is being restored') }
+    const err = await restoreThroughput(conn, ledger, { now }).catch((e: unknown) => e)
+    expect((err as Error).message).toContain('Restoring bad failed')
+    expect(ok.unit.read).toBe(1)
+    expect(onDisk(ledger).status).toBe('open')
+    // Once the cause is gone, the same command finishes the job.
+    await restoreThroughput(conn, ledger, { now })
+    expect(bad.unit.read).toBe(1)
+    expect(onDisk(ledger).status).toBe('restored')
   })
 
   it('values already back (put back by hand) count as unchanged and need no call', async () => {
