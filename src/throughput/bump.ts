@@ -12,7 +12,7 @@ import { waitForTableActive } from '../tables/wait.js'
 import { defaultLedgerPath, findOpenLedgers, newLedger, readLedger, restoreCommand, writeLedger, type Ledger } from './ledger.js'
 import { validateThroughputPlan } from './plan.js'
 import { decreaseQuota } from './quota.js'
-import { readScalingTargets, scalableDimension, scalingResourceId, throughputStatus } from './status.js'
+import { readScalingTargets, scalableDimension, scalingResourceId, scalingTargetKey, throughputStatus } from './status.js'
 import type { Dimension, LedgerConnection, TableThroughput, ThroughputChange, ThroughputPlan, ThroughputProgress, ThroughputSkip, UnitThroughput } from './types.js'
 
 /** Tables updated at once; each table has at most one update in flight. */
@@ -185,14 +185,7 @@ export async function bumpThroughput(conn: Connection, plan: ThroughputPlan, opt
     try {
       await restoreThroughput(conn, path, options)
     } catch (restoreErr) {
-      throw new CapacityRestoreError(
-        `Raising capacity failed (${(err as Error).message}), and putting back what was raised failed too: ${(restoreErr as Error).message}`,
-        `Run \`${command}\` to put the original values back.`,
-        path,
-        command,
-        restoreErr instanceof CapacityRestoreError ? restoreErr.retryAt : undefined,
-        { cause: err },
-      )
+      throw restoreFailure(`Raising capacity failed (${(err as Error).message}), and putting back what was raised failed too: `, restoreErr, path, command, err)
     }
     throw err
   }
@@ -220,7 +213,7 @@ async function refuseToOverwrite(path: string): Promise<void> {
 export async function restoreThroughput(conn: Connection, ledgerPath: string, options: ThroughputOptions = {}): Promise<RestoreResult> {
   const ledger = await readLedger(ledgerPath)
   if (ledger.status === 'restored') return { ledger: ledgerPath, alreadyRestored: true, restored: [], unchanged: [], missingTables: [], changedSince: [] }
-  const byTable = groupByTable(ledger.changes)
+  const byTable = groupBy(ledger.changes, (c) => c.table)
   const restored: ThroughputChange[] = []
   const unchanged: ThroughputChange[] = []
   const missingTables: string[] = []
@@ -317,6 +310,11 @@ async function handOver(ledgerPath: string, c: ThroughputChange & { current: num
   return undefined
 }
 
+/** The capacity settings of a table (no index) or of one of its GSIs; undefined for a GSI it no longer has. */
+function unitOf(d: TableDescription, index: string | undefined): Pick<TableDescription, 'ProvisionedThroughput' | 'OnDemandThroughput'> | undefined {
+  return index === undefined ? d : d.GlobalSecondaryIndexes?.find((g) => g.IndexName === index)
+}
+
 /** The earliest time the decrease quota lets every refused unit of this table go down again. */
 async function retryTime(conn: Connection, table: string, changes: ThroughputChange[], options: ThroughputOptions): Promise<string | undefined> {
   let d: TableDescription
@@ -329,18 +327,18 @@ async function retryTime(conn: Connection, table: string, changes: ThroughputCha
   const times = changes
     .filter((c) => c.mechanism === 'provisioned')
     .map((c) => {
-      const pt = c.index ? d.GlobalSecondaryIndexes?.find((g) => g.IndexName === c.index)?.ProvisionedThroughput : d.ProvisionedThroughput
-      return decreaseQuota(pt ?? {}, now).nextAllowedAt
+      return decreaseQuota(unitOf(d, c.index)?.ProvisionedThroughput ?? {}, now).nextAllowedAt
     })
     .filter((t): t is string => Boolean(t))
   // DynamoDB refused although the arithmetic allows every unit: its own count is ahead of ours; an hour is the rule's step.
   return times.sort().at(-1) ?? new Date(now.getTime() + 3_600_000).toISOString()
 }
 
-function groupByTable(changes: ThroughputChange[]): Map<string, ThroughputChange[]> {
-  const byTable = new Map<string, ThroughputChange[]>()
-  for (const c of changes) byTable.set(c.table, [...(byTable.get(c.table) ?? []), c])
-  return byTable
+/** Map.groupBy, which ES2023 lacks. */
+function groupBy<K, V>(items: V[], key: (item: V) => K): Map<K, V[]> {
+  const groups = new Map<K, V[]>()
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item])
+  return groups
 }
 
 async function applyChanges(conn: Connection, changes: ThroughputChange[], direction: 'raise' | 'restore', options: ThroughputOptions): Promise<void> {
@@ -349,7 +347,7 @@ async function applyChanges(conn: Connection, changes: ThroughputChange[], direc
   // Once one table fails, tables not yet started are left alone and those in flight are awaited,
   // so the rollback that follows sees every change that will ever be made.
   const results = await Promise.allSettled(
-    [...groupByTable(changes)].map(([table, tableChanges]) =>
+    [...groupBy(changes, (c) => c.table)].map(([table, tableChanges]) =>
       limit(async () => {
         if (failed) return
         try {
@@ -394,15 +392,13 @@ async function applyTable(conn: Connection, table: string, changes: ThroughputCh
   const d = await describeTableRaw(conn, table)
   const applied = new Set<ThroughputChange>()
 
-  const units = new Map<string | undefined, ThroughputChange[]>()
-  for (const c of changes.filter((c) => c.mechanism !== 'auto-scaling')) units.set(c.index, [...(units.get(c.index) ?? []), c])
+  const units = groupBy(changes.filter((c) => c.mechanism !== 'auto-scaling'), (c) => c.index)
   let tableUpdate: Pick<UpdateTableCommandInput, 'ProvisionedThroughput' | 'OnDemandThroughput'> = {}
   const indexUpdates: GlobalSecondaryIndexUpdate[] = []
   for (const [index, unitChanges] of units) {
-    const gsi = index === undefined ? undefined : d.GlobalSecondaryIndexes?.find((g) => g.IndexName === index)
-    if (index !== undefined && !gsi) continue // the index was deleted meanwhile: nothing of it to set
-    const pt = index === undefined ? d.ProvisionedThroughput : gsi?.ProvisionedThroughput
-    const od = index === undefined ? d.OnDemandThroughput : gsi?.OnDemandThroughput
+    const unit = unitOf(d, index)
+    if (!unit) continue // the index was deleted meanwhile: nothing of it to set
+    const { ProvisionedThroughput: pt, OnDemandThroughput: od } = unit
     const current = {
       provisioned: { read: pt?.ReadCapacityUnits ?? 0, write: pt?.WriteCapacityUnits ?? 0 },
       'on-demand': { read: od?.MaxReadRequestUnits ?? -1, write: od?.MaxWriteRequestUnits ?? -1 },
@@ -445,13 +441,12 @@ async function applyTable(conn: Connection, table: string, changes: ThroughputCh
   for (const c of scaled) {
     const min = value(c)
     const max = direction === 'raise' ? c.toMax : c.fromMax
-    const current = targets.get(`${scalingResourceId(table, c.index)}|${scalableDimension(c.dimension, c.index)}`)
+    const current = targets.get(scalingTargetKey(table, c.dimension, c.index))
     // A target deregistered since the bump is not registered again.
     if (!current) {
       if (direction === 'restore') changedSince.set(c, 0)
       continue
     }
-    if (direction === 'restore' && current.min === min && (max === undefined || current.max === max)) continue
     if (!needsSet(c, current.min)) continue
     await registerScalableTarget(conn, table, c, min, max)
     applied.add(c)
@@ -477,6 +472,22 @@ async function registerScalableTarget(conn: Connection, table: string, c: Throug
   }
 }
 
+/**
+ * A restore that failed after something else (a failed raise, a failed job) as one error: `what`
+ * happened first, followed by the restore's own message; its hint (or the restore command) and retry time.
+ */
+function restoreFailure(what: string, restoreError: unknown, ledger: string, command: string, cause: unknown): CapacityRestoreError {
+  const e = restoreError as DynxError
+  return new CapacityRestoreError(
+    `${what}${e.message}`,
+    e.hint ?? `Run \`${command}\` to put the original values back.`,
+    ledger,
+    command,
+    e instanceof CapacityRestoreError ? e.retryAt : undefined,
+    { cause },
+  )
+}
+
 export interface WithThroughputResult<T> {
   result: T
   bump: BumpResult
@@ -497,15 +508,7 @@ export async function withThroughput<T>(conn: Connection, plan: ThroughputPlan, 
       try {
         await restoreThroughput(conn, bump.ledger, options)
       } catch (restoreError) {
-        const e = restoreError as DynxError
-        throw new CapacityRestoreError(
-          `${(jobError as Error).message}\nAlso, ${e.message}`,
-          e.hint ?? `Run \`${bump.restoreCommand}\` to put the original values back.`,
-          bump.ledger,
-          bump.restoreCommand ?? '',
-          e instanceof CapacityRestoreError ? e.retryAt : undefined,
-          { cause: jobError },
-        )
+        throw restoreFailure(`${(jobError as Error).message}\nAlso, `, restoreError, bump.ledger, bump.restoreCommand ?? '', jobError)
       }
     }
     throw jobError
@@ -515,8 +518,7 @@ export async function withThroughput<T>(conn: Connection, plan: ThroughputPlan, 
     restore = bump.ledger ? await restoreThroughput(conn, bump.ledger, options) : undefined
   } catch (err) {
     if (err instanceof CapacityRestoreError) throw err
-    const e = err as DynxError
-    throw new CapacityRestoreError(`The job finished, but putting capacity back failed: ${e.message}`, e.hint ?? `Run \`${bump.restoreCommand}\` to put the original values back.`, bump.ledger ?? '', bump.restoreCommand ?? '', undefined, { cause: err })
+    throw restoreFailure('The job finished, but putting capacity back failed: ', err, bump.ledger ?? '', bump.restoreCommand ?? '', err)
   }
   return { result, bump, ...(restore ? { restore } : {}) }
 }

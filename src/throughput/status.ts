@@ -22,6 +22,11 @@ export function scalableDimension(dimension: Dimension, index?: string): string 
   return `dynamodb:${index ? 'index' : 'table'}:${dimension === 'read' ? 'Read' : 'Write'}CapacityUnits`
 }
 
+/** The key of readScalingTargets' map for one dimension of a table or GSI. */
+export function scalingTargetKey(table: string, dimension: Dimension, index?: string): string {
+  return `${scalingResourceId(table, index)}|${scalableDimension(dimension, index)}`
+}
+
 /** On-demand maximum as DynamoDB reports it; -1 or 0 mean "no maximum". */
 function onDemandMax(value: number | undefined): number | undefined {
   return value !== undefined && value > 0 ? value : undefined
@@ -31,6 +36,7 @@ function onDemandMax(value: number | undefined): number | undefined {
  * The scalable targets (with target-tracking utilisation) of these tables and their GSIs, keyed by
  * `resourceId|scalableDimension`. `available` is false on a local engine without Application Auto
  * Scaling; on AWS a failure to read them is an error, since bumping blind would fight the scaler.
+ * (The key is what scalingTargetKey builds from a table, dimension and index.)
  */
 export async function readScalingTargets(conn: Connection, resourceIds: string[]): Promise<{ available: boolean; targets: Map<string, ScalingTarget> }> {
   const targets = new Map<string, ScalingTarget>()
@@ -93,8 +99,8 @@ function unitFrom(
 ): UnitThroughput {
   const maxRead = onDemandMax(od?.MaxReadRequestUnits)
   const maxWrite = onDemandMax(od?.MaxWriteRequestUnits)
-  const read = targets.get(`${scalingResourceId(table, index)}|${scalableDimension('read', index)}`)
-  const write = targets.get(`${scalingResourceId(table, index)}|${scalableDimension('write', index)}`)
+  const read = targets.get(scalingTargetKey(table, 'read', index))
+  const write = targets.get(scalingTargetKey(table, 'write', index))
   return {
     ...(index ? { index } : {}),
     status,
