@@ -37,11 +37,8 @@ export class TableNotFoundError extends UserInputError {
 }
 
 export class TableExistsError extends UserInputError {
-  constructor(readonly table: string) {
-    super(
-      `Table "${table}" already exists.`,
-      'Pass --if-not-exists to accept an existing table, or choose another name.',
-    )
+  constructor(readonly table: string, hint = 'Pass --if-not-exists to accept an existing table, or choose another name.') {
+    super(`Table "${table}" already exists.`, hint)
   }
 }
 
@@ -72,12 +69,15 @@ export class EndpointUnreachableError extends DynxError {
   }
 }
 
-/** The engine behind the endpoint does not implement an operation (dynalite lacks backups, PITR, TTL updates...). */
-export class UnsupportedByEngineError extends DynxError {
+/**
+ * The engine behind the endpoint does not implement an operation (dynalite lacks backups, PITR,
+ * TTL updates...). Nothing was changed, and the fix is to point elsewhere: bad input, exit 2.
+ */
+export class UnsupportedByEngineError extends UserInputError {
   constructor(readonly operation: string, readonly endpoint: string) {
     super(
-      `The DynamoDB engine at ${endpoint} does not support ${operation}.`,
-      'The embedded --local engine (dynalite) has no backups, point-in-time recovery, TTL updates or CloudWatch; run this against AWS, DynamoDB Local or another engine that has it.',
+      `${endpoint.startsWith('the embedded') ? 'The embedded --local engine' : `The DynamoDB engine at ${endpoint}`} does not support ${operation}.`,
+      'The embedded --local engine (dynalite) and DynamoDB Local have no backups or point-in-time recovery, and dynalite no TTL updates or CloudWatch; run this against AWS (or moto server for a rehearsal).',
     )
   }
 }
@@ -167,5 +167,42 @@ export class CapacityRestoreError extends DynxError {
 export class DecreaseQuotaError extends UserInputError {
   constructor(message: string, hint: string, readonly allowedAt: string) {
     super(message, hint)
+  }
+}
+
+/** No backup has that name or ARN (or it was deleted). */
+export class BackupNotFoundError extends UserInputError {
+  constructor(readonly backup: string, where: string) {
+    super(`No backup named "${backup}" on ${where}.`, 'List backups with `dynx backup list` (add --type all for system and AWS Backup ones) and pass the name or ARN shown.')
+  }
+}
+
+/** A backup name that matches several backups (names are not unique in DynamoDB). */
+export class AmbiguousBackupError extends UserInputError {
+  constructor(readonly backup: string, readonly matches: { arn: string; table: string; createdAt?: string }[]) {
+    super(
+      `${matches.length} backups are named "${backup}":\n${matches.map((m) => `  ${m.arn}  (table ${m.table}${m.createdAt ? `, created ${m.createdAt}` : ''})`).join('\n')}`,
+      'Pass the ARN of the one you mean instead of the name.',
+    )
+  }
+}
+
+/** Point-in-time recovery is off on the source of a PITR restore. */
+export class PitrNotEnabledError extends UserInputError {
+  constructor(readonly table: string) {
+    super(
+      `Point-in-time recovery is not enabled on "${table}", so it has no restorable window.`,
+      `Enable it with \`dynx pitr enable ${table}\` (it covers changes from then on), or restore from an on-demand backup with \`dynx backup restore\`.`,
+    )
+  }
+}
+
+/** A restore time outside the table's restorable window; nothing was restored. */
+export class RestoreWindowError extends UserInputError {
+  constructor(readonly table: string, readonly time: string, readonly earliest: string, readonly latest: string) {
+    super(
+      `${time} is outside the restorable window of "${table}": ${earliest} to ${latest} (UTC).`,
+      'Pick a time inside the window, or pass --latest for the latest restorable time.',
+    )
   }
 }

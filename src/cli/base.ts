@@ -47,7 +47,7 @@ export interface SideConnection {
 }
 
 // AWS errors whose cause is the request the user made, not the tool.
-const BAD_INPUT_ERRORS = new Set(['ValidationException', 'LimitExceededException'])
+const BAD_INPUT_ERRORS = new Set(['ValidationException', 'LimitExceededException', 'InvalidRestoreTimeException', 'PointInTimeRecoveryUnavailableException', 'TableAlreadyExistsException', 'BackupInUseException'])
 const CREDENTIAL_ERRORS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'AccessDeniedException', 'CredentialsProviderError'])
 
 /**

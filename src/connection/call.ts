@@ -1,4 +1,4 @@
-import { TableNotFoundError, explainAwsError } from '../errors.js'
+import { TableNotFoundError, UnsupportedByEngineError, explainAwsError } from '../errors.js'
 import type { Connection } from './clients.js'
 
 /**
@@ -12,4 +12,12 @@ export async function call<T>(conn: Connection, operation: string, fn: () => Pro
     if (table && (err as { name?: string }).name === 'ResourceNotFoundException') throw new TableNotFoundError(table, conn.label)
     throw explainAwsError(err, conn.label, operation)
   }
+}
+
+/**
+ * Refuses up front, before anything is read or changed, on an engine known to lack a feature
+ * (the embedded engine has no backups or PITR); other engines answer for themselves.
+ */
+export function requireFeature(conn: Connection, feature: string, operation: string): void {
+  if (conn.lacks.includes(feature)) throw new UnsupportedByEngineError(operation, conn.label)
 }

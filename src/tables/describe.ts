@@ -1,5 +1,6 @@
 import {
   DescribeContinuousBackupsCommand,
+  type DescribeContinuousBackupsCommandOutput,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   ListTagsOfResourceCommand,
@@ -97,13 +98,28 @@ export async function readTags(conn: Connection, arn: string): Promise<Record<st
   return Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value ?? '']))
 }
 
+/** The point-in-time recovery part of a DescribeContinuousBackups answer. */
+export function pitrStateOf(out: DescribeContinuousBackupsCommandOutput): PitrState {
+  const p = out.ContinuousBackupsDescription?.PointInTimeRecoveryDescription
+  return {
+    status: p?.PointInTimeRecoveryStatus ?? 'DISABLED',
+    ...(p?.EarliestRestorableDateTime ? { earliestRestorableTime: p.EarliestRestorableDateTime.toISOString() } : {}),
+    ...(p?.LatestRestorableDateTime ? { latestRestorableTime: p.LatestRestorableDateTime.toISOString() } : {}),
+    ...(p?.RecoveryPeriodInDays ? { recoveryPeriodInDays: p.RecoveryPeriodInDays } : {}),
+  }
+}
+
+export async function describeContinuousBackups(conn: Connection, table: string): Promise<DescribeContinuousBackupsCommandOutput> {
+  return call(conn, 'DescribeContinuousBackups', () => conn.dynamodb.send(new DescribeContinuousBackupsCommand({ TableName: table })), table)
+}
+
 /** Full picture of one table: DescribeTable plus TTL, PITR and tags, which need calls of their own. */
 export async function describeTable(conn: Connection, table: string): Promise<TableInfo> {
   const d = await describeTableRaw(conn, table)
   const arn = d.TableArn ?? ''
   const [ttl, pitr, tags] = await Promise.all([
     optional(() => call(conn, 'DescribeTimeToLive', () => conn.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: table })), table)),
-    optional(() => call(conn, 'DescribeContinuousBackups', () => conn.dynamodb.send(new DescribeContinuousBackupsCommand({ TableName: table })), table)),
+    optional(() => describeContinuousBackups(conn, table)),
     optional(() => readTags(conn, arn)),
   ])
   const spec = specFromDescription(d)
@@ -118,13 +134,7 @@ export async function describeTable(conn: Connection, table: string): Promise<Ta
   let pitrState: PitrState | undefined
   if (pitr === UNSUPPORTED) unsupported.push('pitr')
   else {
-    const p = pitr.ContinuousBackupsDescription?.PointInTimeRecoveryDescription
-    pitrState = {
-      status: p?.PointInTimeRecoveryStatus ?? 'DISABLED',
-      ...(p?.EarliestRestorableDateTime ? { earliestRestorableTime: p.EarliestRestorableDateTime.toISOString() } : {}),
-      ...(p?.LatestRestorableDateTime ? { latestRestorableTime: p.LatestRestorableDateTime.toISOString() } : {}),
-      ...(p?.RecoveryPeriodInDays ? { recoveryPeriodInDays: p.RecoveryPeriodInDays } : {}),
-    }
+    pitrState = pitrStateOf(pitr)
     spec.pitr = pitrState.status === 'ENABLED'
   }
   if (tags === UNSUPPORTED) unsupported.push('tags')

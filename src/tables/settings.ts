@@ -20,9 +20,13 @@ export async function setTimeToLive(conn: Connection, table: string, attribute: 
   table)
 }
 
-export async function setPointInTimeRecovery(conn: Connection, table: string, enabled: boolean): Promise<void> {
+/** Turns PITR on or off; recoveryDays (1-35) sets the recovery period where the service has one. */
+export async function setPointInTimeRecovery(conn: Connection, table: string, enabled: boolean, recoveryDays?: number): Promise<void> {
   await call(conn, 'UpdateContinuousBackups', () =>
-    conn.dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: table, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: enabled } })),
+    conn.dynamodb.send(new UpdateContinuousBackupsCommand({
+      TableName: table,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: enabled, ...(enabled && recoveryDays !== undefined ? { RecoveryPeriodInDays: recoveryDays } : {}) },
+    })),
   table)
 }
 

@@ -7,7 +7,7 @@ import { describeTableRaw } from './describe.js'
 export interface WaitProgress {
   table: string
   status: string
-  /** GSIs not yet ACTIVE, with their status. */
+  /** GSIs not yet ACTIVE, with their status (and "restore in progress" while a restore runs). */
   pendingIndexes: string[]
   elapsedMs: number
 }
@@ -19,7 +19,7 @@ export interface WaitOptions {
   onProgress?: (p: WaitProgress) => void
 }
 
-/** Polls DescribeTable until the table and every GSI are ACTIVE (and no index is backfilling). */
+/** Polls DescribeTable until the table and every GSI are ACTIVE (no index backfilling, no restore in progress). */
 export async function waitForTableActive(conn: Connection, table: string, options: WaitOptions = {}): Promise<void> {
   const started = Date.now()
   const timeoutMs = options.timeoutMs ?? 30 * 60_000
@@ -29,6 +29,8 @@ export async function waitForTableActive(conn: Connection, table: string, option
     const pendingIndexes = (d.GlobalSecondaryIndexes ?? [])
       .filter((g) => g.IndexStatus !== 'ACTIVE' || g.Backfilling)
       .map((g) => `${g.IndexName} ${g.Backfilling ? 'BACKFILLING' : g.IndexStatus}`)
+    // A restored table can report ACTIVE while its data is still being restored.
+    if (d.RestoreSummary?.RestoreInProgress) pendingIndexes.push('restore in progress')
     const status = d.TableStatus ?? 'UNKNOWN'
     const elapsedMs = Date.now() - started
     options.onProgress?.({ table, status, pendingIndexes, elapsedMs })

@@ -2,6 +2,7 @@ import {
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
   type ScalableTarget,
+  type ScalingPolicy,
 } from '@aws-sdk/client-application-auto-scaling'
 import type { TableDescription } from '@aws-sdk/client-dynamodb'
 import pLimit from 'p-limit'
@@ -33,6 +34,38 @@ function onDemandMax(value: number | undefined): number | undefined {
 }
 
 /**
+ * The raw scalable targets of these resource ids and the scaling policies on them, through every
+ * page; errors are the SDK's own.
+ */
+export async function describeScaling(conn: Connection, resourceIds: string[]): Promise<{ targets: ScalableTarget[]; policies: ScalingPolicy[] }> {
+  const targets: ScalableTarget[] = []
+  const policies: ScalingPolicy[] = []
+  // DescribeScalableTargets takes at most 50 resource ids per call.
+  for (let i = 0; i < resourceIds.length; i += 50) {
+    let token: string | undefined
+    do {
+      const out = await conn.autoscaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb', ResourceIds: resourceIds.slice(i, i + 50), NextToken: token }))
+      targets.push(...(out.ScalableTargets ?? []))
+      token = out.NextToken
+    } while (token)
+  }
+  for (const resourceId of new Set(targets.map((t) => t.ResourceId ?? ''))) {
+    let token: string | undefined
+    do {
+      const out = await conn.autoscaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: resourceId, NextToken: token }))
+      policies.push(...(out.ScalingPolicies ?? []))
+      token = out.NextToken
+    } while (token)
+  }
+  return { targets, policies }
+}
+
+/** Whether a failed Application Auto Scaling call means "this local engine has none" (dynalite and DynamoDB Local answer with an error page). */
+export function autoScalingUnavailable(conn: Connection): boolean {
+  return isLoopbackEndpoint(conn.endpoint)
+}
+
+/**
  * The scalable targets (with target-tracking utilisation) of these tables and their GSIs, keyed by
  * `resourceId|scalableDimension`. `available` is false on a local engine without Application Auto
  * Scaling; on AWS a failure to read them is an error, since bumping blind would fight the scaler.
@@ -40,32 +73,12 @@ function onDemandMax(value: number | undefined): number | undefined {
  */
 export async function readScalingTargets(conn: Connection, resourceIds: string[]): Promise<{ available: boolean; targets: Map<string, ScalingTarget> }> {
   const targets = new Map<string, ScalingTarget>()
-  const found: ScalableTarget[] = []
+  let found: ScalableTarget[]
+  let policies: ScalingPolicy[]
   try {
-    // DescribeScalableTargets takes at most 50 resource ids per call.
-    for (let i = 0; i < resourceIds.length; i += 50) {
-      let token: string | undefined
-      do {
-        const out = await conn.autoscaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb', ResourceIds: resourceIds.slice(i, i + 50), NextToken: token }))
-        found.push(...(out.ScalableTargets ?? []))
-        token = out.NextToken
-      } while (token)
-    }
-    for (const resourceId of new Set(found.map((t) => t.ResourceId ?? ''))) {
-      let token: string | undefined
-      do {
-        const out = await conn.autoscaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: resourceId, NextToken: token }))
-        for (const p of out.ScalingPolicies ?? []) {
-          const value = p.TargetTrackingScalingPolicyConfiguration?.TargetValue
-          const target = found.find((t) => t.ResourceId === p.ResourceId && t.ScalableDimension === p.ScalableDimension)
-          if (target && value !== undefined) (target as ScalableTarget & { utilization?: number }).utilization = value
-        }
-        token = out.NextToken
-      } while (token)
-    }
+    ;({ targets: found, policies } = await describeScaling(conn, resourceIds))
   } catch (err) {
-    // dynalite and DynamoDB Local answer Application Auto Scaling calls with an error page.
-    if (isLoopbackEndpoint(conn.endpoint)) return { available: false, targets }
+    if (autoScalingUnavailable(conn)) return { available: false, targets }
     const explained = explainAwsError(err, conn.label, 'Application Auto Scaling')
     if (explained instanceof DynxError) throw explained
     throw new DynxError(
@@ -76,7 +89,8 @@ export async function readScalingTargets(conn: Connection, resourceIds: string[]
   }
   for (const t of found) {
     const key = `${t.ResourceId}|${t.ScalableDimension}`
-    const utilization = (t as ScalableTarget & { utilization?: number }).utilization
+    const utilization = policies.find((p) => p.ResourceId === t.ResourceId && p.ScalableDimension === t.ScalableDimension && p.TargetTrackingScalingPolicyConfiguration?.TargetValue !== undefined)
+      ?.TargetTrackingScalingPolicyConfiguration?.TargetValue
     targets.set(key, {
       resourceId: t.ResourceId ?? '',
       scalableDimension: t.ScalableDimension ?? '',

@@ -1,0 +1,368 @@
+import {
+  CreateBackupCommand,
+  DeleteBackupCommand,
+  DescribeBackupCommand,
+  ListBackupsCommand,
+  type BackupDescription,
+  type BackupDetails,
+  type SourceTableDetails,
+  type SourceTableFeatureDetails,
+  type BackupSummary,
+  type BackupTypeFilter,
+} from '@aws-sdk/client-dynamodb'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pLimit from 'p-limit'
+
+import { call, requireFeature } from '../connection/call.js'
+import { isLoopbackEndpoint, type Connection } from '../connection/clients.js'
+import { assertValidTableName } from '../connection/names.js'
+import { AmbiguousBackupError, BackupNotFoundError, DynxError, TimeoutWaitingError, UserInputError } from '../errors.js'
+import { describeTableRaw } from '../tables/describe.js'
+import { utcDate, utcTime } from '../time.js'
+
+/** One backup as listed: what an operator picks a backup by. */
+export interface BackupInfo {
+  name: string
+  arn: string
+  table: string
+  tableArn?: string
+  tableId?: string
+  createdAt: string
+  /** Size when taken; DynamoDB reports it once the backup is AVAILABLE. */
+  sizeBytes?: number
+  /** CREATING, AVAILABLE or DELETED. */
+  status: string
+  /** USER, SYSTEM, AWS_BACKUP. */
+  type: string
+  expiresAt?: string
+}
+
+/** A backup with what it recorded of its source table. */
+export interface BackupDetail extends BackupInfo {
+  itemCount?: number
+  billingMode?: string
+  read?: number
+  write?: number
+  /** "pk:S" or "pk:S/sk:N". */
+  keys: string
+  globalIndexes: string[]
+  localIndexes: string[]
+  stream?: string
+  ttl?: string
+  sse?: string
+  /** DescribeBackup's answer as DynamoDB sent it. */
+  description: BackupDescription
+}
+
+export type BackupTypeName = 'user' | 'system' | 'aws-backup' | 'all'
+
+export interface BackupProgress {
+  stage: 'create' | 'wait' | 'delete' | 'restore' | 'reconcile'
+  table: string
+  message: string
+}
+
+const TYPE_FILTER: Record<BackupTypeName, BackupTypeFilter> = { user: 'USER', system: 'SYSTEM', 'aws-backup': 'AWS_BACKUP', all: 'ALL' }
+const NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/
+export const DEFAULT_BACKUP_NAME = '{table}-{date}-{time}'
+
+function pollInterval(conn: Connection, override?: number): number {
+  return override ?? (isLoopbackEndpoint(conn.endpoint) ? 100 : 5_000)
+}
+
+export function isBackupArn(ref: string): boolean {
+  return /^arn:[^:]+:(dynamodb|backup):/.test(ref)
+}
+
+function fromSummary(s: BackupSummary): BackupInfo {
+  return {
+    name: s.BackupName ?? '',
+    arn: s.BackupArn ?? '',
+    table: s.TableName ?? '',
+    ...(s.TableArn ? { tableArn: s.TableArn } : {}),
+    ...(s.TableId ? { tableId: s.TableId } : {}),
+    createdAt: (s.BackupCreationDateTime ?? new Date(0)).toISOString(),
+    ...(s.BackupSizeBytes !== undefined ? { sizeBytes: s.BackupSizeBytes } : {}),
+    status: s.BackupStatus ?? 'UNKNOWN',
+    type: s.BackupType ?? 'UNKNOWN',
+    ...(s.BackupExpiryDateTime ? { expiresAt: s.BackupExpiryDateTime.toISOString() } : {}),
+  }
+}
+
+// SourceTableDetails has no attribute types on AWS (moto sends a whole TableDescription, which does).
+const keyText = (keys: { AttributeName?: string }[] | undefined, types: { AttributeName?: string; AttributeType?: string }[] | undefined) =>
+  (keys ?? []).map((k) => {
+    const type = types?.find((t) => t.AttributeName === k.AttributeName)?.AttributeType
+    return type ? `${k.AttributeName}:${type}` : `${k.AttributeName}`
+  }).join('/')
+
+export function backupDetail(d: BackupDescription): BackupDetail {
+  const b: Partial<BackupDetails> = d.BackupDetails ?? {}
+  const src: Partial<SourceTableDetails> = d.SourceTableDetails ?? {}
+  const features: SourceTableFeatureDetails = d.SourceTableFeatureDetails ?? {}
+  // moto answers with a full TableDescription here, billing mode under BillingModeSummary.
+  const billingMode = src.BillingMode ?? (src as { BillingModeSummary?: { BillingMode?: string } }).BillingModeSummary?.BillingMode
+  const ttl = features.TimeToLiveDescription
+  return {
+    ...fromSummary({
+      BackupName: b.BackupName,
+      BackupArn: b.BackupArn,
+      BackupCreationDateTime: b.BackupCreationDateTime,
+      BackupSizeBytes: b.BackupSizeBytes,
+      BackupStatus: b.BackupStatus,
+      BackupType: b.BackupType,
+      BackupExpiryDateTime: b.BackupExpiryDateTime,
+      TableName: src.TableName,
+      TableArn: src.TableArn,
+      TableId: src.TableId,
+    }),
+    ...(src.ItemCount !== undefined ? { itemCount: src.ItemCount } : {}),
+    ...(billingMode ? { billingMode } : {}),
+    // 0/0 is how an on-demand source looks when the billing mode is not recorded.
+    ...(billingMode !== 'PAY_PER_REQUEST' && src.ProvisionedThroughput && (billingMode === 'PROVISIONED' || src.ProvisionedThroughput.ReadCapacityUnits)
+      ? { read: src.ProvisionedThroughput.ReadCapacityUnits, write: src.ProvisionedThroughput.WriteCapacityUnits }
+      : {}),
+    keys: keyText(src.KeySchema, (src as { AttributeDefinitions?: { AttributeName?: string; AttributeType?: string }[] }).AttributeDefinitions),
+    globalIndexes: (features.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName ?? ''),
+    localIndexes: (features.LocalSecondaryIndexes ?? []).map((l) => l.IndexName ?? ''),
+    ...(features.StreamDescription?.StreamEnabled ? { stream: features.StreamDescription.StreamViewType } : {}),
+    ...(ttl?.TimeToLiveStatus === 'ENABLED' && ttl.AttributeName ? { ttl: ttl.AttributeName } : {}),
+    ...(features.SSEDescription?.SSEType ? { sse: features.SSEDescription.SSEType } : {}),
+    description: d,
+  }
+}
+
+/** A backup name from a template with {table}, {date} (yyyyMMdd) and {time} (HHmmss), both UTC. */
+export function backupName(template: string, table: string, at: Date): string {
+  return template.replaceAll('{table}', table).replaceAll('{date}', utcDate(at)).replaceAll('{time}', utcTime(at))
+}
+
+function validateNames(template: string, tables: string[], at: Date): string[] {
+  const unknown = template.match(/\{(?!table\}|date\}|time\})[^}]*\}/)
+  if (unknown) throw new UserInputError(`--name "${template}" uses ${unknown[0]}, which is not a placeholder.`, 'Use {table}, {date} (yyyyMMdd, UTC) and {time} (HHmmss, UTC).')
+  if (tables.length > 1 && !template.includes('{table}')) {
+    throw new UserInputError(`--name "${template}" has no {table}, so all ${tables.length} backups would get the same name.`, 'Add {table} to the template, e.g. "{table}-before-migration".')
+  }
+  return tables.map((table) => {
+    const name = backupName(template, table, at)
+    if (!NAME_PATTERN.test(name)) {
+      throw new UserInputError(`Backup name "${name}" is not valid: DynamoDB wants 3 to 255 letters, digits, "_", "-" or ".".`, 'Change --name so it gives such a name.')
+    }
+    return name
+  })
+}
+
+export interface ListBackupsOptions {
+  /** Only backups of this table. */
+  table?: string
+  /** Only backups of tables whose name starts with this. */
+  prefix?: string
+  /** Only backups created at or after this time. */
+  since?: Date
+  /** Only backups created before this time. */
+  before?: Date
+  /** Default: all types. */
+  type?: BackupTypeName
+  /** Page size of ListBackups (DynamoDB's maximum is 100). */
+  pageSize?: number
+}
+
+/**
+ * Every backup matching the filters, following LastEvaluatedBackupArn through all pages; the
+ * filters are also applied here, since not every engine honours them. Sorted by table, newest first.
+ */
+export async function listBackups(conn: Connection, options: ListBackupsOptions = {}): Promise<BackupInfo[]> {
+  requireFeature(conn, 'backups', 'on-demand backups')
+  const type = TYPE_FILTER[options.type ?? 'all']
+  const found: BackupInfo[] = []
+  let start: string | undefined
+  do {
+    const out = await call(conn, 'ListBackups', () =>
+      conn.dynamodb.send(new ListBackupsCommand({
+        ...(options.table ? { TableName: options.table } : {}),
+        ...(options.since ? { TimeRangeLowerBound: options.since } : {}),
+        ...(options.before ? { TimeRangeUpperBound: options.before } : {}),
+        BackupType: type,
+        ...(options.pageSize ? { Limit: options.pageSize } : {}),
+        ...(start ? { ExclusiveStartBackupArn: start } : {}),
+      })))
+    found.push(...(out.BackupSummaries ?? []).map(fromSummary))
+    start = out.LastEvaluatedBackupArn
+  } while (start)
+  const since = options.since?.getTime() ?? -Infinity
+  const before = options.before?.getTime() ?? Infinity
+  return found
+    .filter((b) => (!options.table || b.table === options.table) && b.table.startsWith(options.prefix ?? ''))
+    .filter((b) => type === 'ALL' || b.type === type)
+    .filter((b) => Date.parse(b.createdAt) >= since && Date.parse(b.createdAt) < before)
+    .filter((b) => b.status !== 'DELETED')
+    .sort((a, b) => a.table.localeCompare(b.table) || b.createdAt.localeCompare(a.createdAt))
+}
+
+async function describeBackupByArn(conn: Connection, arn: string): Promise<BackupDescription> {
+  try {
+    const out = await call(conn, 'DescribeBackup', () => conn.dynamodb.send(new DescribeBackupCommand({ BackupArn: arn })))
+    if (out.BackupDescription?.BackupDetails?.BackupStatus === 'DELETED') throw new BackupNotFoundError(arn, conn.label)
+    return out.BackupDescription ?? {}
+  } catch (err) {
+    if ((err as Error).name === 'BackupNotFoundException') throw new BackupNotFoundError(arn, conn.label)
+    throw err
+  }
+}
+
+/**
+ * A backup by ARN, or by name when exactly one backup has it. Names are not unique in DynamoDB:
+ * several matches are an error that lists them.
+ */
+export async function describeBackup(conn: Connection, ref: string): Promise<BackupDetail> {
+  requireFeature(conn, 'backups', 'on-demand backups')
+  if (isBackupArn(ref)) return backupDetail(await describeBackupByArn(conn, ref))
+  const matches = (await listBackups(conn)).filter((b) => b.name === ref)
+  if (matches.length === 0) throw new BackupNotFoundError(ref, conn.label)
+  if (matches.length > 1) throw new AmbiguousBackupError(ref, matches)
+  return backupDetail(await describeBackupByArn(conn, matches[0].arn))
+}
+
+export interface WaitForBackupOptions {
+  timeoutMs?: number
+  intervalMs?: number
+  signal?: AbortSignal
+  onProgress?: (p: BackupProgress) => void
+}
+
+/** Polls DescribeBackup until the backup is AVAILABLE. */
+export async function waitForBackup(conn: Connection, arn: string, options: WaitForBackupOptions = {}): Promise<BackupDetail> {
+  const started = Date.now()
+  const timeoutMs = options.timeoutMs ?? 60 * 60_000
+  for (;;) {
+    const detail = backupDetail(await describeBackupByArn(conn, arn))
+    const elapsed = Date.now() - started
+    options.onProgress?.({ stage: 'wait', table: detail.table, message: `${detail.name}: ${detail.status} (${Math.round(elapsed / 1000)}s)` })
+    if (detail.status === 'AVAILABLE') return detail
+    if (elapsed > timeoutMs) {
+      throw new TimeoutWaitingError(
+        `Backup ${detail.name} is still ${detail.status} after ${Math.round(elapsed / 1000)}s.`,
+        `It keeps going; check it later with \`dynx backup describe ${arn}\`.`,
+      )
+    }
+    await sleep(pollInterval(conn, options.intervalMs), undefined, options.signal ? { signal: options.signal } : undefined)
+  }
+}
+
+export interface CreateBackupOptions {
+  /** Name template with {table}, {date}, {time}; default "{table}-{date}-{time}". */
+  name?: string
+  /** Wait until every backup is AVAILABLE. */
+  wait?: boolean
+  /** The moment names are built from; default now. */
+  now?: Date
+  concurrency?: number
+  waitOptions?: Omit<WaitForBackupOptions, 'onProgress'>
+  onProgress?: (p: BackupProgress) => void
+}
+
+export interface CreateBackupResult {
+  backups: BackupInfo[]
+}
+
+/**
+ * On-demand backups of these tables. Every table is checked (and every name built) before the
+ * first backup starts, so a typo changes nothing.
+ */
+export async function createBackup(conn: Connection, tables: string[], options: CreateBackupOptions = {}): Promise<CreateBackupResult> {
+  requireFeature(conn, 'backups', 'on-demand backups')
+  if (tables.length === 0) throw new UserInputError('No tables to back up.', 'Name tables, or give --prefix matching at least one table.')
+  const names = validateNames(options.name ?? DEFAULT_BACKUP_NAME, tables.map((t) => assertValidTableName(t)), options.now ?? new Date())
+  const limit = pLimit(options.concurrency ?? 4)
+  await Promise.all(tables.map((t) => limit(() => describeTableRaw(conn, t))))
+  const created: BackupInfo[] = []
+  const failures: string[] = []
+  await Promise.all(tables.map((table, i) => limit(async () => {
+    options.onProgress?.({ stage: 'create', table, message: `backing up ${table} as ${names[i]}` })
+    try {
+      const out = await call(conn, 'CreateBackup', () => conn.dynamodb.send(new CreateBackupCommand({ TableName: table, BackupName: names[i] })), table)
+      const d = out.BackupDetails ?? {}
+      let info: BackupInfo = fromSummary({ ...d, TableName: table })
+      if (options.wait && info.status !== 'AVAILABLE') info = await waitForBackup(conn, info.arn, { ...options.waitOptions, onProgress: options.onProgress })
+      created.push(backupInfo(info))
+    } catch (err) {
+      failures.push(`${table}: ${(err as Error).message}`)
+    }
+  })))
+  created.sort((a, b) => tables.indexOf(a.table) - tables.indexOf(b.table))
+  if (failures.length) {
+    throw new DynxError(
+      `${failures.length} of ${tables.length} backups failed:\n${failures.map((f) => `  ${f}`).join('\n')}${created.length ? `\nCreated: ${created.map((b) => b.name).join(', ')}` : ''}`,
+      'Fix the cause named above and back up the failed tables again; the created backups are kept.',
+    )
+  }
+  return { backups: created }
+}
+
+/** Just the listing fields of a backup (a BackupDetail without its source record). */
+export function backupInfo(b: BackupInfo | BackupDetail): BackupInfo {
+  return {
+    name: b.name,
+    arn: b.arn,
+    table: b.table,
+    ...(b.tableArn ? { tableArn: b.tableArn } : {}),
+    ...(b.tableId ? { tableId: b.tableId } : {}),
+    createdAt: b.createdAt,
+    ...(b.sizeBytes !== undefined ? { sizeBytes: b.sizeBytes } : {}),
+    status: b.status,
+    type: b.type,
+    ...(b.expiresAt ? { expiresAt: b.expiresAt } : {}),
+  }
+}
+
+/** Each reference (name or ARN) resolved to one backup; unknown or ambiguous names fail before anything else. */
+export async function resolveBackups(conn: Connection, refs: string[]): Promise<BackupInfo[]> {
+  requireFeature(conn, 'backups', 'on-demand backups')
+  const needsList = refs.some((r) => !isBackupArn(r))
+  const all = needsList ? await listBackups(conn) : []
+  const resolved: BackupInfo[] = []
+  for (const ref of refs) {
+    if (isBackupArn(ref)) {
+      resolved.push(backupInfo(backupDetail(await describeBackupByArn(conn, ref))))
+      continue
+    }
+    const matches = all.filter((b) => b.name === ref)
+    if (matches.length === 0) throw new BackupNotFoundError(ref, conn.label)
+    if (matches.length > 1) throw new AmbiguousBackupError(ref, matches)
+    resolved.push(matches[0])
+  }
+  return resolved
+}
+
+export interface DeleteBackupsResult {
+  deleted: BackupInfo[]
+  failed: { backup: BackupInfo; error: string }[]
+}
+
+/** Deletes the given backups one by one; a failure is reported and the rest still go. */
+export async function deleteBackupList(conn: Connection, backups: BackupInfo[], onProgress?: (p: BackupProgress) => void): Promise<DeleteBackupsResult> {
+  const result: DeleteBackupsResult = { deleted: [], failed: [] }
+  for (const backup of backups) {
+    onProgress?.({ stage: 'delete', table: backup.table, message: `deleting ${backup.name}` })
+    try {
+      await call(conn, 'DeleteBackup', () => conn.dynamodb.send(new DeleteBackupCommand({ BackupArn: backup.arn })))
+      result.deleted.push(backup)
+    } catch (err) {
+      result.failed.push({ backup, error: (err as Error).message })
+    }
+  }
+  return result
+}
+
+export interface DeleteBackupsOptions {
+  /** Called with the resolved backups before any is deleted (a confirmation); throw to stop. */
+  beforeDelete?: (backups: BackupInfo[]) => Promise<void> | void
+  onProgress?: (p: BackupProgress) => void
+}
+
+/** Deletes backups by name or ARN; every reference is resolved first, so a typo deletes nothing. */
+export async function deleteBackups(conn: Connection, refs: string[], options: DeleteBackupsOptions = {}): Promise<DeleteBackupsResult> {
+  const backups = await resolveBackups(conn, refs)
+  await options.beforeDelete?.(backups)
+  return deleteBackupList(conn, backups, options.onProgress)
+}

@@ -1,0 +1,159 @@
+import { RestoreTableFromBackupCommand, type BackupDescription, type TableDescription } from '@aws-sdk/client-dynamodb'
+import pLimit from 'p-limit'
+
+import { call, requireFeature } from '../connection/call.js'
+import type { Connection } from '../connection/clients.js'
+import { assertValidTableName } from '../connection/names.js'
+import { TableExistsError, UserInputError } from '../errors.js'
+import { findTable, listTableNames } from '../tables/describe.js'
+import { waitForTableActive, type WaitOptions } from '../tables/wait.js'
+import { backupInfo, describeBackup, listBackups, type BackupInfo, type BackupProgress, type BackupTypeName } from './backups.js'
+import { reconcileRestoredTable, type ReconcileResult } from './reconcile.js'
+
+export interface RestoreOptions {
+  /** Wait until the restored table is ACTIVE (implied by reconcile). */
+  wait?: boolean
+  /** Re-apply what a restore leaves out (TTL, stream, tags, PITR, auto scaling, billing); default true. */
+  reconcile?: boolean
+  waitOptions?: Omit<WaitOptions, 'onProgress'>
+  onProgress?: (p: BackupProgress) => void
+}
+
+export interface TableRestoreResult {
+  /** The table the data came from. */
+  source: string
+  target: string
+  targetArn?: string
+  /** CREATING when not waited for, else ACTIVE. */
+  status: string
+  /** Backup restores: the backup used. */
+  backup?: BackupInfo
+  /** Point-in-time restores: the time restored to (ISO 8601), or "latest". */
+  restoredTo?: string
+  reconcile?: ReconcileResult
+}
+
+export const existingTargetHint = 'A restore never overwrites a table: pick another target name, or delete the existing table first (`dynx tables describe` shows what it holds).'
+
+/** Refuses a restore target that exists or is not a valid table name. */
+export async function assertRestoreTarget(conn: Connection, target: string): Promise<void> {
+  assertValidTableName(target)
+  if (await findTable(conn, target)) throw new TableExistsError(target, existingTargetHint)
+}
+
+/** After the restore call: wait for ACTIVE and reconcile, as asked. */
+export async function finishRestore(
+  conn: Connection,
+  started: { source: string; target: string; description?: TableDescription; backup?: BackupDescription },
+  options: RestoreOptions,
+): Promise<Pick<TableRestoreResult, 'status' | 'targetArn' | 'reconcile'>> {
+  const { target } = started
+  const reconcile = options.reconcile ?? true
+  const targetArn = started.description?.TableArn
+  let status = started.description?.TableStatus ?? 'CREATING'
+  if (!reconcile && !options.wait) return { status, ...(targetArn ? { targetArn } : {}) }
+  await waitForTableActive(conn, target, {
+    ...options.waitOptions,
+    onProgress: (w) => options.onProgress?.({ stage: 'wait', table: target, message: `restoring ${target}: ${[w.status, ...w.pendingIndexes].join(', ')} (${Math.round(w.elapsedMs / 1000)}s)` }),
+  })
+  status = 'ACTIVE'
+  if (!reconcile) return { status, ...(targetArn ? { targetArn } : {}) }
+  const result = await reconcileRestoredTable(conn, target, { table: started.source, ...(started.backup ? { backup: started.backup } : {}) }, options.onProgress)
+  return { status, ...(targetArn ? { targetArn } : {}), reconcile: result }
+}
+
+/** Restores a backup (by name or ARN) into a new table. */
+export async function restoreBackup(conn: Connection, ref: string, target: string, options: RestoreOptions = {}): Promise<TableRestoreResult> {
+  requireFeature(conn, 'backups', 'on-demand backups')
+  assertValidTableName(target)
+  const backup = await describeBackup(conn, ref)
+  if (backup.status !== 'AVAILABLE') {
+    throw new UserInputError(`Backup ${backup.name} is ${backup.status}, not AVAILABLE.`, `Wait for it (\`dynx backup describe ${backup.arn}\`) and restore again.`)
+  }
+  await assertRestoreTarget(conn, target)
+  return restoreOne(conn, backup, backup.description, target, options)
+}
+
+async function restoreOne(conn: Connection, backup: BackupInfo, description: BackupDescription | undefined, target: string, options: RestoreOptions): Promise<TableRestoreResult> {
+  options.onProgress?.({ stage: 'restore', table: target, message: `restoring ${backup.name} into ${target}` })
+  const out = await call(conn, 'RestoreTableFromBackup', () => conn.dynamodb.send(new RestoreTableFromBackupCommand({ BackupArn: backup.arn, TargetTableName: target })))
+  const finished = await finishRestore(conn, { source: backup.table, target, description: out.TableDescription, ...(description ? { backup: description } : {}) }, options)
+  return { source: backup.table, target, backup: backupInfo(backup), ...finished }
+}
+
+export interface PrefixRestoreOptions extends RestoreOptions {
+  /** Tables whose names start with this (live ones, and ones only backups remember). */
+  prefix: string
+  /** Each restored table is named toPrefix + the rest of the source's name. */
+  toPrefix: string
+  /** Use the newest backup created before this time; default the newest. */
+  before?: Date
+  /** Which backups count; default all types DynamoDB lists. */
+  type?: BackupTypeName
+  concurrency?: number
+  /** Called with the plan before the first restore (a confirmation); throw to stop. */
+  beforeRestore?: (plan: PrefixRestorePlanItem[]) => Promise<void> | void
+}
+
+export interface PrefixRestorePlanItem {
+  table: string
+  target: string
+  backup: BackupInfo
+}
+
+export interface PrefixRestoreResult {
+  restores: TableRestoreResult[]
+  failed: { table: string; target: string; error: string }[]
+}
+
+/** Which backup each table of the prefix restores from, and into which name; refuses if any table lacks one or any target exists. */
+export async function planPrefixRestore(conn: Connection, options: Omit<PrefixRestoreOptions, keyof RestoreOptions>): Promise<PrefixRestorePlanItem[]> {
+  requireFeature(conn, 'backups', 'on-demand backups')
+  if (!options.prefix) throw new UserInputError('A prefix restore needs --prefix.', 'Example: dynx backup restore --prefix prod_ --to-prefix restored_')
+  if (!options.toPrefix || options.toPrefix === options.prefix) {
+    throw new UserInputError(`--to-prefix must be given and differ from --prefix "${options.prefix}".`, 'A restore never overwrites a table; name the restored tables with another prefix, e.g. --to-prefix restored_.')
+  }
+  const [live, backups] = await Promise.all([
+    listTableNames(conn, options.prefix),
+    listBackups(conn, { prefix: options.prefix, type: options.type ?? 'all', ...(options.before ? { before: options.before } : {}) }),
+  ])
+  const newest = new Map<string, BackupInfo>()
+  // listBackups is newest first within a table.
+  for (const b of backups) if (b.status === 'AVAILABLE' && !newest.has(b.table)) newest.set(b.table, b)
+  const tables = [...new Set([...live, ...newest.keys()])].sort()
+  if (tables.length === 0) throw new UserInputError(`No table and no backup starts with "${options.prefix}" on ${conn.label}.`, 'Check --prefix and the connection flags; `dynx backup list --prefix P` shows what exists.')
+  const missing = tables.filter((t) => !newest.has(t))
+  if (missing.length) {
+    throw new UserInputError(
+      `${missing.length} of ${tables.length} tables have no ${options.type && options.type !== 'all' ? `${options.type} ` : ''}backup${options.before ? ` before ${options.before.toISOString()}` : ''}: ${missing.join(', ')}. Nothing was restored.`,
+      'Back them up first (`dynx backup create`), or restore the others one by one with `dynx backup restore NAME TARGET`.',
+    )
+  }
+  const plan = tables.map((table) => ({ table, target: assertValidTableName(options.toPrefix + table.slice(options.prefix.length)), backup: newest.get(table) as BackupInfo }))
+  const existing = (await Promise.all(plan.map(async (p) => ((await findTable(conn, p.target)) ? p.target : undefined)))).filter(Boolean)
+  if (existing.length) {
+    throw new UserInputError(`${existing.length} restore targets already exist: ${existing.join(', ')}. Nothing was restored.`, existingTargetHint)
+  }
+  return plan
+}
+
+/**
+ * Restores the newest backup (before a time) of every table with a prefix into tables with another
+ * prefix, several at once. Everything is checked before the first restore starts.
+ */
+export async function restoreBackupsByPrefix(conn: Connection, options: PrefixRestoreOptions): Promise<PrefixRestoreResult> {
+  const plan = await planPrefixRestore(conn, options)
+  await options.beforeRestore?.(plan)
+  const limit = pLimit(options.concurrency ?? 10)
+  const result: PrefixRestoreResult = { restores: [], failed: [] }
+  await Promise.all(plan.map((p) => limit(async () => {
+    try {
+      const d = options.reconcile ?? true ? (await describeBackup(conn, p.backup.arn)).description : undefined
+      result.restores.push(await restoreOne(conn, p.backup, d, p.target, options))
+    } catch (err) {
+      result.failed.push({ table: p.table, target: p.target, error: (err as Error).message })
+    }
+  })))
+  result.restores.sort((a, b) => a.target.localeCompare(b.target))
+  return result
+}
