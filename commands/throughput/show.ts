@@ -2,7 +2,6 @@ import { Args } from '@oclif/core'
 
 import { DynxCommand } from '../../src/cli/base.js'
 import { renderThroughputStatus } from '../../src/cli/throughput-render.js'
-import { listTableNames } from '../../src/tables/describe.js'
 import { throughputStatus } from '../../src/throughput/status.js'
 import type { TableThroughput } from '../../src/throughput/types.js'
 
@@ -25,7 +24,7 @@ starts with the global --prefix is shown.`
 
   public async run(): Promise<{ tables: TableThroughput[] }> {
     const conn = await this.connect()
-    const names = this.positionals.length ? this.positionals.map((t) => this.table(t)) : await listTableNames(conn, this.flags.prefix)
+    const names = await this.selectTables(conn, { all: true })
     const tables = names.length ? await throughputStatus(conn, names) : []
     if (!this.jsonEnabled()) this.log(renderThroughputStatus(tables))
     return { tables }

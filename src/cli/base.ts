@@ -2,6 +2,7 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 
 import { createConnection, redactEndpoint, type Connection, type ConnectionOptions } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
+import { listTableNames } from '../tables/describe.js'
 import type { LedgerConnection } from '../throughput/types.js'
 import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.js'
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, startLocalEngine, type LocalEngine } from '../local/engine.js'
@@ -99,6 +100,23 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   /** The table name with the global --prefix applied. */
   protected table(name: string): string {
     return withPrefix(name, this.flags.prefix)
+  }
+
+  /**
+   * The tables a command works on: the TABLE arguments with --prefix prepended, or else every
+   * table whose name starts with --prefix. For commands that change things (`all` false) a bare
+   * command is bad input and a prefix must match something; a status command (`all`) shows every
+   * table and accepts none.
+   */
+  protected async selectTables(conn: Connection, options: { all?: boolean; example?: string } = {}): Promise<string[]> {
+    if (this.positionals.length) return this.positionals.map((t) => this.table(t))
+    const prefix = this.flags.prefix
+    if (!prefix && !options.all) {
+      throw new UserInputError('Name the tables, or give --prefix to take every table whose name starts with it.', `Example: ${options.example ?? `dynx ${this.id} users orders`}`)
+    }
+    const names = await listTableNames(conn, prefix)
+    if (names.length === 0 && !options.all) throw new UserInputError(`No table name starts with "${prefix}" on ${conn.label}.`, 'Check --prefix and the connection flags; `dynx tables list` shows what exists.')
+    return names
   }
 
   /**
