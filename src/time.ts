@@ -25,7 +25,8 @@ export function parseDuration(text: string, flag: string): number {
  */
 export function parseTime(text: string, flag: string, now: Date = new Date()): Date {
   if (DURATION.test(text)) return new Date(now.getTime() - parseDuration(text, flag))
-  const trimmed = text.trim()
+  // "2026-11-20 15:00:00", as `date '+%F %T'` prints it, is the same as with a T.
+  const trimmed = text.trim().replace(/^(\d{4}-\d{2}-\d{2}) (?=\d{2}:)/, '$1T')
   // Date.parse reads a date-time without an offset as local time; runbooks mean UTC.
   const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(trimmed) ? `${trimmed}Z` : trimmed
   const at = /^\d{4}-\d{2}-\d{2}/.test(iso) ? new Date(iso) : new Date(Number.NaN)

@@ -351,7 +351,7 @@ describe('restore waiting (stands for a restored table that is CREATING, then AC
     expect(targetDescribes(a, 'users_restored')).toBe(4)
     expect(a.tables.get('users_restored')).toHaveLength(1)
     expect(seen.filter((p) => p.stage === 'wait').map((p) => p.message.replace(/ \(\d+s\)$/, ''))).toEqual([
-      'restoring users_restored: CREATING',
+      'restoring users_restored: CREATING, restore in progress',
       'restoring users_restored: ACTIVE, restore in progress',
       'restoring users_restored: ACTIVE',
     ])
@@ -374,7 +374,7 @@ describe('restore waiting (stands for a restored table that is CREATING, then AC
     expect(a.mock.commandCalls(RestoreTableToPointInTimeCommand)).toHaveLength(1)
     expect(targetDescribes(a, 'users_pitr')).toBe(4)
     expect(seen.filter((m) => m.startsWith('restoring users_pitr:')).map((m) => m.replace(/ \(\d+s\)$/, ''))).toEqual([
-      'restoring users_pitr: CREATING',
+      'restoring users_pitr: CREATING, restore in progress',
       'restoring users_pitr: ACTIVE, restore in progress',
       'restoring users_pitr: ACTIVE',
     ])
