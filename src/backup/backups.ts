@@ -43,7 +43,7 @@ export interface BackupDetail extends BackupInfo {
   billingMode?: string
   read?: number
   write?: number
-  /** "pk:S" or "pk:S/sk:N". */
+  /** "pk" or "pk/sk". */
   keys: string
   globalIndexes: string[]
   localIndexes: string[]
@@ -89,19 +89,14 @@ function fromSummary(s: BackupSummary): BackupInfo {
   }
 }
 
-// SourceTableDetails has no attribute types on AWS (moto sends a whole TableDescription, which does).
-const keyText = (keys: { AttributeName?: string }[] | undefined, types: { AttributeName?: string; AttributeType?: string }[] | undefined) =>
-  (keys ?? []).map((k) => {
-    const type = types?.find((t) => t.AttributeName === k.AttributeName)?.AttributeType
-    return type ? `${k.AttributeName}:${type}` : `${k.AttributeName}`
-  }).join('/')
+// SourceTableDetails has the key names and roles, not their types.
+const keyText = (keys: { AttributeName?: string }[] | undefined) => (keys ?? []).map((k) => k.AttributeName).join('/')
 
 export function backupDetail(d: BackupDescription): BackupDetail {
   const b: Partial<BackupDetails> = d.BackupDetails ?? {}
   const src: Partial<SourceTableDetails> = d.SourceTableDetails ?? {}
   const features: SourceTableFeatureDetails = d.SourceTableFeatureDetails ?? {}
-  // moto answers with a full TableDescription here, billing mode under BillingModeSummary.
-  const billingMode = src.BillingMode ?? (src as { BillingModeSummary?: { BillingMode?: string } }).BillingModeSummary?.BillingMode
+  const billingMode = src.BillingMode
   const ttl = features.TimeToLiveDescription
   return {
     ...fromSummary({
@@ -122,7 +117,7 @@ export function backupDetail(d: BackupDescription): BackupDetail {
     ...(billingMode !== 'PAY_PER_REQUEST' && src.ProvisionedThroughput && (billingMode === 'PROVISIONED' || src.ProvisionedThroughput.ReadCapacityUnits)
       ? { read: src.ProvisionedThroughput.ReadCapacityUnits, write: src.ProvisionedThroughput.WriteCapacityUnits }
       : {}),
-    keys: keyText(src.KeySchema, (src as { AttributeDefinitions?: { AttributeName?: string; AttributeType?: string }[] }).AttributeDefinitions),
+    keys: keyText(src.KeySchema),
     globalIndexes: (features.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName ?? ''),
     localIndexes: (features.LocalSecondaryIndexes ?? []).map((l) => l.IndexName ?? ''),
     ...(features.StreamDescription?.StreamEnabled ? { stream: features.StreamDescription.StreamViewType } : {}),

@@ -72,13 +72,16 @@ function wantedFromTable(info: TableInfo): Wanted {
 export function wantedFromBackup(d: BackupDescription): Wanted {
   const src: Partial<SourceTableDetails> = d.SourceTableDetails ?? {}
   const features: SourceTableFeatureDetails = d.SourceTableFeatureDetails ?? {}
-  const billing = src.BillingMode ?? (src as { BillingModeSummary?: { BillingMode?: 'PAY_PER_REQUEST' | 'PROVISIONED' } }).BillingModeSummary?.BillingMode
+  const billing = src.BillingMode
   const provisioned = billing !== 'PAY_PER_REQUEST'
   const ttl = features.TimeToLiveDescription
+  // 0 is how an engine that records no capacity (moto) answers; it is not a capacity to set.
+  const units = (n: number | undefined) => (provisioned && n ? n : undefined)
   return {
     ...(billing ? { billing } : {}),
-    ...(provisioned && src.ProvisionedThroughput ? { read: src.ProvisionedThroughput.ReadCapacityUnits, write: src.ProvisionedThroughput.WriteCapacityUnits } : {}),
-    indexes: new Map((features.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName ?? '', provisioned ? { read: g.ProvisionedThroughput?.ReadCapacityUnits, write: g.ProvisionedThroughput?.WriteCapacityUnits } : {}])),
+    read: units(src.ProvisionedThroughput?.ReadCapacityUnits),
+    write: units(src.ProvisionedThroughput?.WriteCapacityUnits),
+    indexes: new Map((features.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName ?? '', { read: units(g.ProvisionedThroughput?.ReadCapacityUnits), write: units(g.ProvisionedThroughput?.WriteCapacityUnits) }])),
     ...(features.StreamDescription ? { stream: features.StreamDescription.StreamEnabled ? (features.StreamDescription.StreamViewType ?? 'NEW_AND_OLD_IMAGES') : false } : {}),
     ...(ttl ? { ttl: ttl.TimeToLiveStatus === 'ENABLED' && ttl.AttributeName ? ttl.AttributeName : false } : {}),
   }

@@ -280,7 +280,7 @@ describe('restoreBackup on moto', () => {
 })
 
 describe('restoreBackupsByPrefix on moto', () => {
-  it('restores the newest backup of each table of a prefix into another prefix; a second run is refused; a table without a backup is refused', async () => {
+  it('restores the newest backup (or the newest before a time) of each table of a prefix into another prefix; a second run is refused, restoring nothing', async () => {
     const prefix = `${uniqueName('bk_rp')}_`
     const toPrefix = `${uniqueName('bk_rt')}_`
     const counts: Record<string, number> = { a: 3, b: 5, c: 8 }
@@ -288,6 +288,8 @@ describe('restoreBackupsByPrefix on moto', () => {
     const tables = await listTableNames(conn, prefix)
     const { backups } = await createBackup(conn, tables, { name: '{table}-first', wait: true })
     expect(backups).toHaveLength(3)
+    await sleep(20)
+    const between = new Date()
     await sleep(20)
     await batchWriteItems(conn, `${prefix}a`, [{ pk: { S: 'late' }, sk: { N: '99' }, kind: { S: 'a' } }])
     counts.a += 1
@@ -313,6 +315,18 @@ describe('restoreBackupsByPrefix on moto', () => {
     for (const s of ['a', 'b', 'c']) expect((again as Error).message).toContain(`${toPrefix}${s}`)
     expect((again as Error).message).toContain('Nothing was restored')
     expect((await listTableNames(conn, toPrefix)).sort()).toEqual([`${toPrefix}a`, `${toPrefix}b`, `${toPrefix}c`])
+
+    // With before: the newest backup older than that time, i.e. a's first one, without the late item.
+    const olderPrefix = `${uniqueName('bk_ro')}_`
+    const older = await restoreBackupsByPrefix(conn, { prefix, toPrefix: olderPrefix, before: between, reconcile: false, wait: true })
+    expect(older.failed).toEqual([])
+    expect(older.restores.map((r) => [r.target, r.backup?.name])).toEqual([
+      [`${olderPrefix}a`, `${prefix}a-first`],
+      [`${olderPrefix}b`, `${prefix}b-first`],
+      [`${olderPrefix}c`, `${prefix}c-first`],
+    ])
+    expect((await describeTable(conn, `${olderPrefix}a`)).itemCount).toBe(counts.a - 1)
+    expect((await scanAll(`${olderPrefix}a`)).some((i) => i.pk.S === 'late')).toBe(false)
   })
 
   it('a prefix where one table has no backup is refused, naming that table, and nothing is restored', async () => {
@@ -398,6 +412,18 @@ describe('pruneBackups on moto', () => {
     expect(names(await listBackups(conn, { table }))).toEqual([b3.name])
   })
 
+  it('keep and olderThanMs together: only backups that both rules give up are deleted', async () => {
+    const table = uniqueName('bk_both')
+    await tableWithItems(table, 1)
+    const [b1, b2, b3] = await backupsInOrder(table, 3)
+    await sleep(1200)
+    const [b4] = await backupsInOrder(table, 1)
+    // b4 is young; b3 is old but among the newest 2; b1 and b2 are old and beyond keep.
+    const result = await pruneBackups(conn, { table, keep: 2, olderThanMs: 1000 })
+    expect(names(result.deleted).sort()).toEqual([b1.name, b2.name])
+    expect(names(await listBackups(conn, { table }))).toEqual([b4.name, b3.name])
+  })
+
   it('keep 0, given explicitly, deletes every user backup of the table', async () => {
     const table = uniqueName('bk_zero')
     await tableWithItems(table, 1)
@@ -460,6 +486,10 @@ describe('point-in-time recovery on moto', () => {
     expect(latest).toMatchObject({ source, target: latestTarget, restoredTo: 'latest', status: 'ACTIVE' })
     expect(latest.window).toEqual({ earliest: status.earliestRestorableTime, latest: status.latestRestorableTime })
     await expectSameItems(source, latestTarget, written)
+    // Reconciled from the live source, which has PITR on.
+    expect(latest.reconcile).toMatchObject({ from: 'table', failed: false })
+    expect(latest.reconcile!.settings.find((o) => o.setting === 'pitr')?.status).toBe('applied')
+    expect((await pitrStatus(conn, [latestTarget]))[0].status).toBe('ENABLED')
 
     // moto's window is one instant; its earliest end is a valid time to restore to.
     const atTarget = uniqueName('bk_pitrat')
@@ -505,23 +535,24 @@ describe('reconcile after restore on moto', () => {
     const source = uniqueName('bk_rc')
     const target = uniqueName('bk_rct')
     const written = await tableWithItems(source, 6, fullExtra)
+    await setPitr(conn, [source], true, { recoveryDays: 7 })
     const s = await describeTable(conn, source)
     expect(s.spec).toMatchObject({ ttl: 'expiresAt', tags: TAGS, pitr: true, stream: 'NEW_AND_OLD_IMAGES', billing: 'PAY_PER_REQUEST' })
+    expect(s.pitr?.recoveryPeriodInDays).toBe(7)
     const { backups } = await createBackup(conn, [source], { wait: true })
 
     const result = await restoreBackup(conn, backups[0].arn, target)
     expect(result.status).toBe('ACTIVE')
     expect(result.reconcile).toMatchObject({ from: 'table', source, failed: false, notes: [] })
     const outcomes = Object.fromEntries(result.reconcile!.settings.map((o) => [o.setting, o.status]))
-    expect(outcomes).toMatchObject({ ttl: 'applied', tags: 'applied', pitr: 'applied', stream: 'applied' })
-    // moto restores on-demand tables without a billing mode (read as PROVISIONED): reconcile sets it back.
-    const billing = result.reconcile!.settings.find((o) => o.setting === 'billing')
-    if (billing) expect(billing.status).toBe('applied')
+    // moto restores an on-demand table without a billing mode (read as PROVISIONED 0/0): reconcile sets it back.
+    expect(outcomes).toEqual({ billing: 'applied', ttl: 'applied', tags: 'applied', pitr: 'applied', stream: 'applied' })
+    expect(result.reconcile!.settings.find((o) => o.setting === 'pitr')?.detail).toContain('7 days')
 
     const t = await describeTable(conn, target)
     expect(t.spec.ttl).toBe('expiresAt')
     expect(t.spec.tags).toEqual(TAGS)
-    expect(t.pitr?.status).toBe('ENABLED')
+    expect(t.pitr).toMatchObject({ status: 'ENABLED', recoveryPeriodInDays: 7 })
     expect(t.spec.stream).toBe('NEW_AND_OLD_IMAGES')
     expect(t.streamArn).toBeTruthy()
     expect(t.spec.billing).toBe('PAY_PER_REQUEST')
@@ -571,7 +602,9 @@ describe('reconcile after restore on moto', () => {
     const target = uniqueName('bk_ast')
     await tableWithItems(source, 3, { billing: 'PROVISIONED', read: 5, write: 4, indexes: [{ name: 'byKind', hashKey: { name: 'kind', type: 'S' }, projection: 'ALL', read: 3, write: 2 }] })
     const read = { ServiceNamespace: 'dynamodb' as const, ResourceId: `table/${source}`, ScalableDimension: 'dynamodb:table:ReadCapacityUnits' as const }
+    const indexWrite = { ServiceNamespace: 'dynamodb' as const, ResourceId: `table/${source}/index/byKind`, ScalableDimension: 'dynamodb:index:WriteCapacityUnits' as const }
     await conn.autoscaling.send(new RegisterScalableTargetCommand({ ...read, MinCapacity: 5, MaxCapacity: 50 }))
+    await conn.autoscaling.send(new RegisterScalableTargetCommand({ ...indexWrite, MinCapacity: 2, MaxCapacity: 10 }))
     await conn.autoscaling.send(new PutScalingPolicyCommand({
       ...read,
       PolicyName: `${source}-read`,
@@ -583,12 +616,12 @@ describe('reconcile after restore on moto', () => {
     const result = await restoreBackup(conn, backups[0].arn, target)
     expect(result.reconcile).toMatchObject({ from: 'table', failed: false })
     const scaling = result.reconcile!.settings.filter((o) => o.setting === 'autoScaling')
-    expect(scaling).toHaveLength(1)
-    expect(scaling[0].status).toBe('applied')
+    expect(scaling.map((o) => o.status)).toEqual(['applied', 'applied'])
 
-    const targets = await conn.autoscaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb', ResourceIds: [`table/${target}`] }))
-    expect((targets.ScalableTargets ?? []).map((x) => [x.ResourceId, x.ScalableDimension, x.MinCapacity, x.MaxCapacity])).toEqual([
+    const targets = await conn.autoscaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb', ResourceIds: [`table/${target}`, `table/${target}/index/byKind`] }))
+    expect((targets.ScalableTargets ?? []).map((x) => [x.ResourceId, x.ScalableDimension, x.MinCapacity, x.MaxCapacity]).sort()).toEqual([
       [`table/${target}`, 'dynamodb:table:ReadCapacityUnits', 5, 50],
+      [`table/${target}/index/byKind`, 'dynamodb:index:WriteCapacityUnits', 2, 10],
     ])
     const policies = await conn.autoscaling.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'dynamodb', ResourceId: `table/${target}` }))
     expect(policies.ScalingPolicies).toHaveLength(1)
@@ -604,5 +637,6 @@ describe('reconcile after restore on moto', () => {
     // And the capacity itself matches the source.
     const t = await describeTable(conn, target)
     expect(t.spec).toMatchObject({ billing: 'PROVISIONED', read: 5, write: 4 })
+    expect(t.spec.indexes).toEqual([{ name: 'byKind', hashKey: { name: 'kind', type: 'S' }, projection: 'ALL', read: 3, write: 2 }])
   })
 })
