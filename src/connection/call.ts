@@ -1,6 +1,9 @@
 import { TableNotFoundError, UnsupportedByEngineError, explainAwsError } from '../errors.js'
 import type { Connection } from './clients.js'
 
+// DescribeContinuousBackups and UpdateContinuousBackups say TableNotFoundException, point-in-time restores SourceTableNotFoundException.
+const MISSING_TABLE = new Set(['ResourceNotFoundException', 'TableNotFoundException', 'SourceTableNotFoundException'])
+
 /**
  * Runs one SDK call and turns its failure into a typed dynx error: a missing table becomes
  * TableNotFoundError, an unreachable endpoint or unknown operation names the endpoint.
@@ -9,7 +12,7 @@ export async function call<T>(conn: Connection, operation: string, fn: () => Pro
   try {
     return await fn()
   } catch (err) {
-    if (table && (err as { name?: string }).name === 'ResourceNotFoundException') throw new TableNotFoundError(table, conn.label)
+    if (table && MISSING_TABLE.has((err as { name?: string }).name ?? '')) throw new TableNotFoundError(table, conn.label)
     throw explainAwsError(err, conn.label, operation)
   }
 }
