@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 
 import type { BackupTypeName } from '../../src/backup/backups.js'
 import { restoreBackup, restoreBackupsByPrefix, type PrefixRestoreResult, type TableRestoreResult } from '../../src/backup/restore.js'
-import { renderPrefixRestore, renderPrefixRestorePlan, renderRestore } from '../../src/cli/backup-render.js'
+import { RESTORE_INTERRUPT_MESSAGE, renderPrefixRestore, renderPrefixRestorePlan, renderRestore } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
 import { ExitCode, UserInputError } from '../../src/errors.js'
 import { parseTime } from '../../src/time.js'
@@ -38,9 +38,13 @@ Exit codes: 0 restored, 1 a restore or a reconcile step failed, 2 bad input (not
     reconcile: Flags.boolean({ summary: 'Re-apply TTL, stream, tags, PITR, auto scaling and billing from the source.', default: true, allowNo: true }),
   }
 
+  protected override interruptMessage(): string {
+    return RESTORE_INTERRUPT_MESSAGE
+  }
+
   public async run(): Promise<TableRestoreResult | PrefixRestoreResult> {
     const { backup, target } = this.args
-    const common = { wait: this.flags.wait, reconcile: this.flags.reconcile, onProgress: (p: { message: string }) => this.progress.update(p.message) }
+    const common = { wait: this.flags.wait, reconcile: this.flags.reconcile, waitOptions: { signal: this.interruptSignal() }, onProgress: (p: { message: string }) => this.progress.update(p.message) }
     const toPrefix = this.flags['to-prefix']
     if (toPrefix !== undefined) {
       if (backup || target) throw new UserInputError('With --to-prefix, give no BACKUP or TARGET: each table restores from its own newest backup.', 'Example: dynx backup restore --prefix prod_ --to-prefix restored_')

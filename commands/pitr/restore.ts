@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import type { TableRestoreResult } from '../../src/backup/restore.js'
-import { renderRestore } from '../../src/cli/backup-render.js'
+import { RESTORE_INTERRUPT_MESSAGE, renderRestore } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
 import { ExitCode, UserInputError } from '../../src/errors.js'
 import { restoreToPointInTime } from '../../src/pitr/pitr.js'
@@ -32,6 +32,10 @@ Exit codes: 0 restored, 1 the restore or a reconcile step failed, 2 bad input (n
     reconcile: Flags.boolean({ summary: 'Re-apply TTL, stream, tags, PITR, auto scaling and billing from the source.', default: true, allowNo: true }),
   }
 
+  protected override interruptMessage(): string {
+    return RESTORE_INTERRUPT_MESSAGE
+  }
+
   public async run(): Promise<TableRestoreResult> {
     const { time, ago, latest } = this.flags
     if (!time && !ago && !latest) throw new UserInputError('Say when to restore to: --time, --ago or --latest.', 'Examples: --time 2026-11-20T15:00:00Z, --ago 2h, --latest; `dynx pitr status TABLE` shows the restorable window.')
@@ -40,6 +44,7 @@ Exit codes: 0 restored, 1 the restore or a reconcile step failed, 2 bad input (n
       ...(at ? { time: at } : { latest: true }),
       wait: this.flags.wait,
       reconcile: this.flags.reconcile,
+      waitOptions: { signal: this.interruptSignal() },
       onProgress: (p) => this.progress.update(p.message),
     })
     this.progress.stop()

@@ -4,8 +4,8 @@ import pLimit from 'p-limit'
 import { call, requireFeature } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
 import { assertValidTableName } from '../connection/names.js'
-import { TableExistsError, UserInputError } from '../errors.js'
-import { findTable, listTableNames } from '../tables/describe.js'
+import { BackupNotFoundError, InterruptedError, TableExistsError, UserInputError } from '../errors.js'
+import { describeTableRaw, findTable, listTableNames } from '../tables/describe.js'
 import { waitForTableActive, type WaitOptions } from '../tables/wait.js'
 import { backupInfo, describeBackup, listBackups, type BackupInfo, type BackupProgress, type BackupTypeName } from './backups.js'
 import { reconcileRestoredTable, type ReconcileResult } from './reconcile.js'
@@ -41,6 +41,25 @@ export async function assertRestoreTarget(conn: Connection, target: string): Pro
   if (await findTable(conn, target)) throw new TableExistsError(target, existingTargetHint)
 }
 
+/** How to finish by hand what an interrupted or --no-reconcile restore left out. */
+export const reconcileCommand = (target: string) => `dynx backup reconcile ${target}`
+
+async function waitForRestore(conn: Connection, target: string, options: RestoreOptions): Promise<void> {
+  try {
+    await waitForTableActive(conn, target, {
+      ...options.waitOptions,
+      onProgress: (w) => options.onProgress?.({ stage: 'wait', table: target, message: `restoring ${target}: ${[w.status, ...w.pendingIndexes].join(', ')} (${Math.round(w.elapsedMs / 1000)}s)` }),
+    })
+  } catch (err) {
+    if (!options.waitOptions?.signal?.aborted) throw err
+    throw new InterruptedError(
+      `Stopped waiting for ${target}; the restore goes on in DynamoDB, and nothing was reconciled.`,
+      `When it is ACTIVE, run \`${reconcileCommand(target)}\` to re-apply TTL, stream, tags, PITR, auto scaling and billing from the source.`,
+      { cause: err },
+    )
+  }
+}
+
 /** After the restore call: wait for ACTIVE and reconcile, as asked. */
 export async function finishRestore(
   conn: Connection,
@@ -52,10 +71,7 @@ export async function finishRestore(
   const targetArn = started.description?.TableArn
   let status = started.description?.TableStatus ?? 'CREATING'
   if (!reconcile && !options.wait) return { status, ...(targetArn ? { targetArn } : {}) }
-  await waitForTableActive(conn, target, {
-    ...options.waitOptions,
-    onProgress: (w) => options.onProgress?.({ stage: 'wait', table: target, message: `restoring ${target}: ${[w.status, ...w.pendingIndexes].join(', ')} (${Math.round(w.elapsedMs / 1000)}s)` }),
-  })
+  await waitForRestore(conn, target, options)
   status = 'ACTIVE'
   if (!reconcile) return { status, ...(targetArn ? { targetArn } : {}) }
   const result = await reconcileRestoredTable(conn, target, { table: started.source, ...(started.backup ? { backup: started.backup } : {}) }, options.onProgress)
@@ -145,15 +161,56 @@ export async function restoreBackupsByPrefix(conn: Connection, options: PrefixRe
   const plan = await planPrefixRestore(conn, options)
   await options.beforeRestore?.(plan)
   const limit = pLimit(options.concurrency ?? 10)
+  const signal = options.waitOptions?.signal
   const result: PrefixRestoreResult = { restores: [], failed: [] }
+  const started: string[] = []
   await Promise.all(plan.map((p) => limit(async () => {
+    if (signal?.aborted) return
+    started.push(p.target)
     try {
-      const d = options.reconcile ?? true ? (await describeBackup(conn, p.backup.arn)).description : undefined
+      const d = (options.reconcile ?? true) ? (await describeBackup(conn, p.backup.arn)).description : undefined
       result.restores.push(await restoreOne(conn, p.backup, d, p.target, options))
     } catch (err) {
-      result.failed.push({ table: p.table, target: p.target, error: (err as Error).message })
+      if (!(err instanceof InterruptedError)) result.failed.push({ table: p.table, target: p.target, error: (err as Error).message })
     }
   })))
+  if (signal?.aborted) {
+    const notStarted = plan.filter((p) => !started.includes(p.target)).map((p) => p.target)
+    throw new InterruptedError(
+      `Interrupted: ${started.length} restores go on in DynamoDB (${started.join(', ')})${notStarted.length ? `; not started: ${notStarted.join(', ')}` : ''}.`,
+      `When they are ACTIVE, run \`${reconcileCommand('TARGET')}\` for each${notStarted.length ? '; restore the others one by one with `dynx backup restore NAME TARGET`' : ''}.`,
+    )
+  }
   result.restores.sort((a, b) => a.target.localeCompare(b.target))
   return result
+}
+
+export interface ReconcileRestoreOptions {
+  /** The table to take settings from; default the source the restored table names (RestoreSummary). */
+  source?: string
+  waitOptions?: Omit<WaitOptions, 'onProgress'>
+  onProgress?: (p: BackupProgress) => void
+}
+
+/**
+ * Reconciles a table restored earlier (with --no-reconcile, or interrupted while waiting): waits
+ * for ACTIVE, then re-applies the settings of the source its RestoreSummary names (or `source`).
+ */
+export async function reconcileRestore(conn: Connection, target: string, options: ReconcileRestoreOptions = {}): Promise<ReconcileResult & { target: string }> {
+  const summary = (await describeTableRaw(conn, target)).RestoreSummary
+  const source = options.source ?? summary?.SourceTableArn?.split(':table/')[1]?.split('/')[0]
+  if (!source) {
+    throw new UserInputError(`${target} does not say which table it was restored from.`, `Name the table to take settings from: ${reconcileCommand(target)} --source SOURCE.`)
+  }
+  let backup: BackupDescription | undefined
+  if (summary?.SourceBackupArn && !options.source) {
+    try {
+      backup = (await describeBackup(conn, summary.SourceBackupArn)).description
+    } catch (err) {
+      // A backup deleted since the restore only matters when the source table is gone too.
+      if (!(err instanceof BackupNotFoundError)) throw err
+    }
+  }
+  await waitForRestore(conn, target, { ...options, reconcile: true })
+  return { target, ...(await reconcileRestoredTable(conn, target, { table: source, ...(backup ? { backup } : {}) }, options.onProgress)) }
 }

@@ -3,11 +3,14 @@ import Table from 'cli-table3'
 import type { BackupDetail, BackupInfo } from '../backup/backups.js'
 import type { PruneResult } from '../backup/prune.js'
 import type { ReconcileResult } from '../backup/reconcile.js'
-import type { PrefixRestorePlanItem, PrefixRestoreResult, TableRestoreResult } from '../backup/restore.js'
+import { reconcileCommand, type PrefixRestorePlanItem, type PrefixRestoreResult, type TableRestoreResult } from '../backup/restore.js'
 import type { PitrChange, PitrStatus } from '../pitr/pitr.js'
 import { formatBytes } from './render.js'
 
 /** Text renderers for backup and PITR results. */
+
+/** What the first Ctrl-C during a restore's wait prints. */
+export const RESTORE_INTERRUPT_MESSAGE = 'Interrupted; the restore itself goes on in DynamoDB. Stopping the wait (press Ctrl-C again to quit at once).'
 
 const plain = { style: { head: [] as string[], border: [] as string[] } }
 const size = (b: BackupInfo) => (b.sizeBytes === undefined ? '-' : formatBytes(b.sizeBytes))
@@ -49,8 +52,7 @@ export function renderBackupDetail(b: BackupDetail): string {
   return lines.join('\n')
 }
 
-export function renderReconcile(r: ReconcileResult | undefined): string[] {
-  if (!r) return ['  not reconciled (--no-reconcile): TTL, stream, tags, PITR, auto scaling and billing are as the restore left them']
+export function renderReconcile(r: ReconcileResult): string[] {
   const lines = r.settings.map((s) => `  ${s.status === 'applied' ? 'applied' : s.status === 'failed' ? 'FAILED ' : 'skipped'}  ${s.detail}`)
   if (r.settings.length === 0 && r.from !== 'none') lines.push(`  nothing to re-apply: the restored table already matches ${r.from === 'table' ? `table ${r.source}` : 'the backup'}`)
   for (const n of r.notes) lines.push(`  note: ${n}`)
@@ -60,8 +62,11 @@ export function renderReconcile(r: ReconcileResult | undefined): string[] {
 export function renderRestore(r: TableRestoreResult): string {
   const what = r.backup ? `backup ${r.backup.name}` : `${r.source} as of ${r.restoredTo}`
   const lines = [`Restored ${what} into ${r.target} (${r.status}).`]
-  if (r.status === 'ACTIVE' || r.reconcile) lines.push(...renderReconcile(r.reconcile))
-  else lines.push(`  still ${r.status}: follow it with \`dynx tables describe ${r.target}\`; settings were not reconciled`)
+  if (r.reconcile) lines.push(...renderReconcile(r.reconcile))
+  else {
+    lines.push(`  ${r.status === 'ACTIVE' ? 'not reconciled (--no-reconcile)' : `still ${r.status}, not reconciled`}: TTL, stream, tags, PITR, auto scaling and billing are as the restore left them`)
+    lines.push(`  to re-apply them from ${r.source}${r.status === 'ACTIVE' ? '' : ' once it is ACTIVE'}: ${reconcileCommand(r.target)}`)
+  }
   return lines.join('\n')
 }
 

@@ -302,8 +302,22 @@ describe.concurrent('dynx backup restore (CLI, moto)', () => {
     const t = await dynx('backup', 'restore', name, plainText, '--no-reconcile')
     expect(t.code, t.stderr).toBe(0)
     expect(t.stdout).toContain(`Restored backup ${name} into ${plainText}`)
-    expect(t.stdout).toMatch(/not reconciled \(--no-reconcile\)|settings were not reconciled/)
+    expect(t.stdout).toContain('not reconciled (--no-reconcile)')
+    expect(t.stdout).toContain(`dynx backup reconcile ${plainText}`)
     expect(t.stdout).not.toContain('applied')
+
+    // What the restore printed, run later: the settings come back from the source.
+    const rec = await dynx('backup', 'reconcile', plainText)
+    expect(rec.code, rec.stderr).toBe(0)
+    expect(rec.stdout).toContain(`Reconciled ${plainText} with ${source}:`)
+    // moto restores an on-demand table as provisioned; the source is on-demand.
+    expect(rec.stdout).toMatch(/applied +billing PROVISIONED -> PAY_PER_REQUEST/)
+    const again = await dynx('backup', 'reconcile', plainText, '--json')
+    expect(again.code, again.stderr).toBe(0)
+    expect(json<{ settings: unknown[]; source: string }>(again.stdout)).toMatchObject({ source, settings: [] })
+    const notRestored = await dynx('backup', 'reconcile', source)
+    expect(notRestored.code).toBe(2)
+    expect(notRestored.stderr).toContain('does not say which table it was restored from')
 
     const noTarget = await dynx('backup', 'restore', name)
     expect(noTarget.code).toBe(2)

@@ -16,6 +16,7 @@ import {
   describeBackup,
   listBackups,
   pruneBackups,
+  reconcileRestore,
   restoreBackup,
   restoreBackupsByPrefix,
   type BackupInfo,
@@ -571,6 +572,24 @@ describe('reconcile after restore on moto', () => {
     expect(t.spec.ttl).toBe(false)
     expect(t.spec.tags).toEqual({})
     expect(t.pitr?.status).toBe('DISABLED')
+  })
+
+  it('reconcileRestore after a --no-reconcile restore finds the source from RestoreSummary and puts the settings back; a second run applies nothing', async () => {
+    const source = uniqueName('bk_later')
+    const target = uniqueName('bk_latert')
+    await tableWithItems(source, 3, fullExtra)
+    const { backups } = await createBackup(conn, [source], { wait: true })
+    await restoreBackup(conn, backups[0].arn, target, { reconcile: false })
+    expect((await describeTable(conn, target)).spec.ttl).toBe(false)
+
+    const first = await reconcileRestore(conn, target)
+    expect(first).toMatchObject({ target, from: 'table', source, failed: false })
+    expect(first.settings.map((o) => o.setting).sort()).toEqual(['billing', 'pitr', 'stream', 'tags', 'ttl'])
+    const t = await describeTable(conn, target)
+    expect(t.spec).toMatchObject({ ttl: 'expiresAt', tags: TAGS, pitr: true, stream: 'NEW_AND_OLD_IMAGES', billing: 'PAY_PER_REQUEST' })
+
+    const again = await reconcileRestore(conn, target)
+    expect(again.settings).toEqual([])
   })
 
   it('source table deleted after the backup: settings come from the backup (from "backup"), with a note on what it lacks', async () => {

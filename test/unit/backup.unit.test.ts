@@ -5,11 +5,15 @@ import {
   DescribeBackupCommand,
   DescribeContinuousBackupsCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   ListBackupsCommand,
+  ListTablesCommand,
+  ListTagsOfResourceCommand,
   ResourceNotFoundException,
   RestoreTableFromBackupCommand,
   RestoreTableToPointInTimeCommand,
   UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
   type BackupDescription,
   type BackupSummary,
   type CreateBackupCommandInput,
@@ -31,7 +35,9 @@ import {
   describeBackup,
   listBackups,
   planPrune,
+  reconcileRestore,
   restoreBackup,
+  restoreBackupsByPrefix,
   waitForBackup,
   type BackupInfo,
   type BackupProgress,
@@ -42,6 +48,7 @@ import {
   AmbiguousBackupError,
   BackupNotFoundError,
   DynxError,
+  InterruptedError,
   PitrNotEnabledError,
   RestoreWindowError,
   TableExistsError,
@@ -393,6 +400,78 @@ describe('restore waiting (stands for a restored table that is CREATING, then AC
     // Only the existence check before the restore.
     expect(targetDescribes(a, 'users_restored')).toBe(1)
     expect(a.tables.get('users_restored')).toHaveLength(3)
+  })
+
+  it('Ctrl-C while waiting on a restore that takes hours: InterruptedError (exit 130) saying the restore goes on and naming `dynx backup reconcile TARGET`; nothing reconciled', async () => {
+    const a = aws()
+    const b = summary('users', 'nightly', '2026-03-09T00:00:00Z')
+    a.backups.push(b)
+    // Stays CREATING for as long as anyone polls.
+    a.setRestoreScript([activeTable('users_restored', { TableStatus: 'CREATING', RestoreSummary: { RestoreInProgress: true, RestoreDateTime: NOW } })])
+    const stop = new AbortController()
+    const seen: string[] = []
+    const err = await failure(restoreBackup(a.conn, b.BackupArn!, 'users_restored', {
+      waitOptions: { intervalMs: 5, signal: stop.signal },
+      onProgress: (p) => {
+        seen.push(p.stage)
+        if (seen.filter((s) => s === 'wait').length === 3) stop.abort('SIGINT')
+      },
+    }))
+    expect(err).toBeInstanceOf(InterruptedError)
+    expect((err as InterruptedError).exitCode).toBe(130)
+    expect((err as InterruptedError).message).toContain('the restore goes on in DynamoDB')
+    expect((err as InterruptedError).hint).toContain('dynx backup reconcile users_restored')
+    expect(seen).not.toContain('reconcile')
+    expect(a.mock.commandCalls(RestoreTableFromBackupCommand)).toHaveLength(1)
+  })
+
+  it('Ctrl-C during a prefix restore: restores already started are named, queued ones are not started, exit 130', async () => {
+    const a = aws()
+    for (const t of ['p_a', 'p_b', 'p_c']) {
+      a.tables.set(t, [activeTable(t)])
+      a.backups.push(summary(t, `${t}-nightly`, '2026-03-09T00:00:00Z'))
+    }
+    a.mock.on(ListTablesCommand).resolves({ TableNames: ['p_a', 'p_b', 'p_c'] })
+    a.setRestoreScript([activeTable('x', { TableStatus: 'CREATING', RestoreSummary: { RestoreInProgress: true, RestoreDateTime: NOW } })])
+    const stop = new AbortController()
+    const err = await failure(restoreBackupsByPrefix(a.conn, {
+      prefix: 'p_',
+      toPrefix: 'q_',
+      concurrency: 1,
+      waitOptions: { intervalMs: 5, signal: stop.signal },
+      onProgress: (p) => { if (p.stage === 'wait') stop.abort('SIGINT') },
+    }))
+    expect(err).toBeInstanceOf(InterruptedError)
+    expect((err as InterruptedError).message).toMatch(/1 restores go on in DynamoDB \(q_a\); not started: q_b, q_c/)
+    expect(a.inputs<RestoreTableFromBackupCommandInput>(RestoreTableFromBackupCommand).map((i) => i.TargetTableName)).toEqual(['q_a'])
+  })
+})
+
+describe('reconcileRestore (stands for finishing a restore AWS took hours over, after --no-reconcile or an interrupted wait)', () => {
+  it('a table without a RestoreSummary and no --source: UserInputError naming --source, nothing changed', async () => {
+    const a = aws()
+    a.tables.set('plain', [activeTable('plain')])
+    const err = await failure(reconcileRestore(a.conn, 'plain'))
+    expect(err).toBeInstanceOf(UserInputError)
+    expect((err as UserInputError).hint).toContain('dynx backup reconcile plain --source SOURCE')
+    expect(a.mock.commandCalls(UpdateTableCommand)).toHaveLength(0)
+  })
+
+  it('waits for the restore to finish before reconciling, and reads the source from RestoreSummary.SourceTableArn', async () => {
+    const a = aws()
+    a.tables.set('users', [activeTable('users', { BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } })])
+    const summaryOf = { SourceTableArn: tableArn('users'), RestoreDateTime: NOW }
+    a.tables.set('users_r', [
+      // The first answer is the read that finds the source; the wait polls the rest.
+      activeTable('users_r', { RestoreSummary: { ...summaryOf, RestoreInProgress: true } }),
+      activeTable('users_r', { RestoreSummary: { ...summaryOf, RestoreInProgress: true } }),
+      activeTable('users_r', { RestoreSummary: { ...summaryOf, RestoreInProgress: false }, BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } }),
+    ])
+    for (const c of [DescribeTimeToLiveCommand, DescribeContinuousBackupsCommand, ListTagsOfResourceCommand]) a.mock.on(c as never).callsFake(() => { throw Object.assign(new Error('UnknownOperationException'), { name: 'UnknownOperationException', $metadata: {} }) })
+    const seen: string[] = []
+    const result = await reconcileRestore(a.conn, 'users_r', { waitOptions: { intervalMs: 1 }, onProgress: (p) => seen.push(`${p.stage}: ${p.message.replace(/ \(\d+s\)$/, '')}`) })
+    expect(seen.filter((m) => m.startsWith('wait'))).toEqual(['wait: restoring users_r: ACTIVE, restore in progress', 'wait: restoring users_r: ACTIVE'])
+    expect(result).toMatchObject({ target: 'users_r', from: 'table', source: 'users', failed: false })
   })
 })
 
