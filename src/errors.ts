@@ -173,7 +173,7 @@ export class DecreaseQuotaError extends UserInputError {
 /** No backup has that name or ARN (or it was deleted). */
 export class BackupNotFoundError extends UserInputError {
   constructor(readonly backup: string, where: string) {
-    super(`No backup named "${backup}" on ${where}.`, 'List backups with `dynx backup list` (add --type all for system and AWS Backup ones) and pass the name or ARN shown.')
+    super(`No backup named "${backup}" on ${where}.`, 'List backups with `dynx backup list` (user, system and AWS Backup ones) and pass the name or ARN shown.')
   }
 }
 

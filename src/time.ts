@@ -29,8 +29,12 @@ export function parseTime(text: string, flag: string, now: Date = new Date()): D
   const trimmed = text.trim().replace(/^(\d{4}-\d{2}-\d{2}) (?=\d{2}:)/, '$1T')
   // Date.parse reads a date-time without an offset as local time; runbooks mean UTC.
   const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(trimmed) ? `${trimmed}Z` : trimmed
-  const at = /^\d{4}-\d{2}-\d{2}/.test(iso) ? new Date(iso) : new Date(Number.NaN)
-  if (Number.isNaN(at.getTime())) {
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso)
+  const at = ymd ? new Date(iso) : new Date(Number.NaN)
+  // Date rolls 2026-02-30 over into March instead of refusing it.
+  const [year, month, day] = (ymd ?? []).slice(1).map(Number)
+  const realDay = ymd !== null && new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day && month >= 1 && month <= 12
+  if (Number.isNaN(at.getTime()) || !realDay) {
     throw new UserInputError(
       `${flag} "${text}" is neither an ISO 8601 time nor a duration.`,
       'Examples: 2026-11-20T15:00:00Z, 2026-11-20T15:00:00+01:00, 2026-11-20 (midnight UTC), or 2h / 7d for that long ago.',

@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core'
 import { createBackup, DEFAULT_BACKUP_NAME, type CreateBackupResult } from '../../src/backup/backups.js'
 import { renderCreatedBackups } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
+import { ExitCode } from '../../src/errors.js'
 
 export default class BackupCreate extends DynxCommand<typeof BackupCreate> {
   static override summary = 'Take on-demand backups of tables, or of every table with --prefix.'
@@ -34,7 +35,8 @@ Exit codes: 0 all backed up, 1 a backup failed (the others are kept), 2 bad inpu
       onProgress: (p) => this.progress.update(p.message),
     })
     this.progress.stop()
-    if (!this.jsonEnabled()) this.log(renderCreatedBackups(result.backups))
+    if (!this.jsonEnabled()) this.log(renderCreatedBackups(result))
+    if (result.failed.length) process.exitCode = ExitCode.failure
     return result
   }
 }

@@ -23,12 +23,14 @@ restored. Asks on a terminal, or --yes; --dry-run shows the tables' current stat
   public async run(): Promise<{ tables: PitrChange[] } | { dryRun: true; tables: PitrStatus[] }> {
     const conn = await this.connect()
     const tables = await this.selectTables(conn, { example: 'dynx pitr disable staging_users, or dynx pitr disable --prefix staging_' })
+    // Read first: an unknown table is refused before the question, and only enabled tables are asked about.
+    const status = await pitrStatus(conn, tables)
     if (this.flags['dry-run']) {
-      const status = await pitrStatus(conn, tables)
       if (!this.jsonEnabled()) this.log(`${renderPitrStatus(status)}\nDry run: nothing was changed.`)
       return { dryRun: true, tables: status }
     }
-    await this.confirm(`Disable point-in-time recovery on ${tables.join(', ')}? Its restorable history is lost.`)
+    const enabled = status.filter((s) => s.status !== 'DISABLED').map((s) => s.table)
+    if (enabled.length) await this.confirm(`Disable point-in-time recovery on ${enabled.join(', ')}? Its restorable history is lost.`)
     const result = await setPitr(conn, tables, false, { onProgress: (p) => this.progress.update(p.message) })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(renderPitrChanges(result.tables))

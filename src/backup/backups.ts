@@ -16,7 +16,7 @@ import pLimit from 'p-limit'
 import { call, requireFeature } from '../connection/call.js'
 import { isLoopbackEndpoint, type Connection } from '../connection/clients.js'
 import { assertValidTableName } from '../connection/names.js'
-import { AmbiguousBackupError, BackupNotFoundError, DynxError, TimeoutWaitingError, UserInputError } from '../errors.js'
+import { AmbiguousBackupError, BackupNotFoundError, TimeoutWaitingError, UserInputError } from '../errors.js'
 import { describeTableRaw } from '../tables/describe.js'
 import { utcDate, utcTime } from '../time.js'
 
@@ -169,6 +169,22 @@ export interface ListBackupsOptions {
 export async function listBackups(conn: Connection, options: ListBackupsOptions = {}): Promise<BackupInfo[]> {
   requireFeature(conn, 'backups', 'on-demand backups')
   const type = TYPE_FILTER[options.type ?? 'all']
+  // ListBackups' ALL means USER and SYSTEM; AWS Backup's backups are asked for on their own.
+  const found = new Map<string, BackupInfo>()
+  for (const filter of type === 'ALL' ? (['ALL', 'AWS_BACKUP'] as const) : [type]) {
+    for (const b of await listBackupPages(conn, filter, options)) found.set(b.arn, b)
+  }
+  const since = options.since?.getTime() ?? -Infinity
+  const before = options.before?.getTime() ?? Infinity
+  return [...found.values()]
+    .filter((b) => (!options.table || b.table === options.table) && b.table.startsWith(options.prefix ?? ''))
+    .filter((b) => type === 'ALL' || b.type === type)
+    .filter((b) => Date.parse(b.createdAt) >= since && Date.parse(b.createdAt) < before)
+    .filter((b) => b.status !== 'DELETED')
+    .sort((a, b) => a.table.localeCompare(b.table) || b.createdAt.localeCompare(a.createdAt))
+}
+
+async function listBackupPages(conn: Connection, type: BackupTypeFilter, options: ListBackupsOptions): Promise<BackupInfo[]> {
   const found: BackupInfo[] = []
   let start: string | undefined
   do {
@@ -184,14 +200,7 @@ export async function listBackups(conn: Connection, options: ListBackupsOptions 
     found.push(...(out.BackupSummaries ?? []).map(fromSummary))
     start = out.LastEvaluatedBackupArn
   } while (start)
-  const since = options.since?.getTime() ?? -Infinity
-  const before = options.before?.getTime() ?? Infinity
   return found
-    .filter((b) => (!options.table || b.table === options.table) && b.table.startsWith(options.prefix ?? ''))
-    .filter((b) => type === 'ALL' || b.type === type)
-    .filter((b) => Date.parse(b.createdAt) >= since && Date.parse(b.createdAt) < before)
-    .filter((b) => b.status !== 'DELETED')
-    .sort((a, b) => a.table.localeCompare(b.table) || b.createdAt.localeCompare(a.createdAt))
 }
 
 async function describeBackupByArn(conn: Connection, arn: string): Promise<BackupDescription> {
@@ -228,7 +237,7 @@ export interface WaitForBackupOptions {
 /** Polls DescribeBackup until the backup is AVAILABLE. */
 export async function waitForBackup(conn: Connection, arn: string, options: WaitForBackupOptions = {}): Promise<BackupDetail> {
   const started = Date.now()
-  const timeoutMs = options.timeoutMs ?? 60 * 60_000
+  const timeoutMs = options.timeoutMs ?? 24 * 60 * 60_000
   for (;;) {
     const detail = backupDetail(await describeBackupByArn(conn, arn))
     const elapsed = Date.now() - started
@@ -247,7 +256,7 @@ export async function waitForBackup(conn: Connection, arn: string, options: Wait
 export interface CreateBackupOptions {
   /** Name template with {table}, {date}, {time}; default "{table}-{date}-{time}". */
   name?: string
-  /** Wait until every backup is AVAILABLE. */
+  /** Wait until every backup is AVAILABLE (at most a day by default). */
   wait?: boolean
   /** The moment names are built from; default now. */
   now?: Date
@@ -258,11 +267,14 @@ export interface CreateBackupOptions {
 
 export interface CreateBackupResult {
   backups: BackupInfo[]
+  /** Tables whose backup failed (the others are kept). */
+  failed: { table: string; error: string }[]
 }
 
 /**
  * On-demand backups of these tables. Every table is checked (and every name built) before the
- * first backup starts, so a typo changes nothing.
+ * first backup starts, so a typo changes nothing. A backup that fails is reported in `failed`;
+ * the others are kept.
  */
 export async function createBackup(conn: Connection, tables: string[], options: CreateBackupOptions = {}): Promise<CreateBackupResult> {
   requireFeature(conn, 'backups', 'on-demand backups')
@@ -270,28 +282,22 @@ export async function createBackup(conn: Connection, tables: string[], options: 
   const names = validateNames(options.name ?? DEFAULT_BACKUP_NAME, tables.map((t) => assertValidTableName(t)), options.now ?? new Date())
   const limit = pLimit(options.concurrency ?? 4)
   await Promise.all(tables.map((t) => limit(() => describeTableRaw(conn, t))))
-  const created: BackupInfo[] = []
-  const failures: string[] = []
+  const result: CreateBackupResult = { backups: [], failed: [] }
   await Promise.all(tables.map((table, i) => limit(async () => {
     options.onProgress?.({ stage: 'create', table, message: `backing up ${table} as ${names[i]}` })
     try {
       const out = await call(conn, 'CreateBackup', () => conn.dynamodb.send(new CreateBackupCommand({ TableName: table, BackupName: names[i] })), table)
-      const d = out.BackupDetails ?? {}
-      let info: BackupInfo = fromSummary({ ...d, TableName: table })
+      let info: BackupInfo = fromSummary({ ...out.BackupDetails, TableName: table })
       if (options.wait && info.status !== 'AVAILABLE') info = await waitForBackup(conn, info.arn, { ...options.waitOptions, onProgress: options.onProgress })
-      created.push(backupInfo(info))
+      result.backups.push(backupInfo(info))
     } catch (err) {
-      failures.push(`${table}: ${(err as Error).message}`)
+      result.failed.push({ table, error: (err as Error).message })
     }
   })))
-  created.sort((a, b) => tables.indexOf(a.table) - tables.indexOf(b.table))
-  if (failures.length) {
-    throw new DynxError(
-      `${failures.length} of ${tables.length} backups failed:\n${failures.map((f) => `  ${f}`).join('\n')}${created.length ? `\nCreated: ${created.map((b) => b.name).join(', ')}` : ''}`,
-      'Fix the cause named above and back up the failed tables again; the created backups are kept.',
-    )
-  }
-  return { backups: created }
+  const order = (t: string) => tables.indexOf(t)
+  result.backups.sort((a, b) => order(a.table) - order(b.table))
+  result.failed.sort((a, b) => order(a.table) - order(b.table))
+  return result
 }
 
 /** Just the listing fields of a backup (a BackupDetail without its source record). */
@@ -358,6 +364,13 @@ export interface DeleteBackupsOptions {
 /** Deletes backups by name or ARN; every reference is resolved first, so a typo deletes nothing. */
 export async function deleteBackups(conn: Connection, refs: string[], options: DeleteBackupsOptions = {}): Promise<DeleteBackupsResult> {
   const backups = await resolveBackups(conn, refs)
+  const busy = backups.filter((b) => b.status !== 'AVAILABLE')
+  if (busy.length) {
+    throw new UserInputError(
+      `DynamoDB deletes only AVAILABLE backups: ${busy.map((b) => `${b.name} is ${b.status}`).join(', ')}. Nothing was deleted.`,
+      'Wait until it is AVAILABLE (`dynx backup describe NAME` shows its status), then delete it.',
+    )
+  }
   await options.beforeDelete?.(backups)
   return deleteBackupList(conn, backups, options.onProgress)
 }

@@ -23,6 +23,8 @@ export interface PruneOptions {
 
 export interface PruneTablePlan {
   table: string
+  /** Which table of that name, when DynamoDB reports it: a re-created table's backups are counted apart from the old one's. */
+  tableId?: string
   keep: BackupInfo[]
   delete: BackupInfo[]
 }
@@ -57,15 +59,18 @@ function validate(options: PruneOptions): void {
 export function planPrune(backups: BackupInfo[], options: PruneOptions): PrunePlan {
   validate(options)
   const now = (options.now ?? new Date()).getTime()
+  // Grouped by table and TableId: the last backups of a deleted table must not be pruned to make room for its same-named successor's.
   const byTable = new Map<string, BackupInfo[]>()
   for (const b of backups) {
     if (b.type !== 'USER' || b.status !== 'AVAILABLE') continue
-    byTable.set(b.table, [...(byTable.get(b.table) ?? []), b])
+    const key = `${b.table}\u0000${b.tableId ?? ''}`
+    byTable.set(key, [...(byTable.get(key) ?? []), b])
   }
   const minimum = options.keep ?? 1
-  const tables = [...byTable.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([table, list]) => {
+  const tables = [...byTable.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, list]) => {
     const newestFirst = [...list].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-    const plan: PruneTablePlan = { table, keep: [], delete: [] }
+    const { table, tableId } = newestFirst[0]
+    const plan: PruneTablePlan = { table, ...(tableId ? { tableId } : {}), keep: [], delete: [] }
     newestFirst.forEach((b, i) => {
       const old = options.olderThanMs === undefined || now - Date.parse(b.createdAt) > options.olderThanMs
       const beyondKeep = i >= minimum

@@ -126,8 +126,13 @@ export async function reconcileRestoredTable(
   source: ReconcileSource,
   onProgress?: (p: BackupProgress) => void,
 ): Promise<ReconcileResult> {
-  const sourceInfo = source.table && (await findTable(conn, source.table)) ? await describeTable(conn, source.table) : undefined
   const notes: string[] = []
+  // A table of that name made after the backup (another TableId) is not the source.
+  const backedUpId = source.backup?.SourceTableDetails?.TableId
+  const named = source.table ? await findTable(conn, source.table) : undefined
+  const isSource = named !== undefined && (!backedUpId || !named.TableId || named.TableId === backedUpId)
+  if (named && !isSource) notes.push(`table ${source.table} exists, but it is not the table backed up (another TableId: it was re-created since), so its settings were not used`)
+  const sourceInfo = isSource && source.table ? await describeTable(conn, source.table) : undefined
   let want: Wanted
   let from: ReconcileResult['from']
   if (sourceInfo) {
@@ -136,7 +141,7 @@ export async function reconcileRestoredTable(
   } else if (source.backup) {
     want = wantedFromBackup(source.backup)
     from = 'backup'
-    notes.push(`source table ${source.table ?? '(unknown)'} no longer exists: settings come from the backup's record of it, which has no tags, point-in-time recovery or auto scaling`)
+    notes.push(`source table ${source.table ?? '(unknown)'}${named ? ' as backed up' : ''} no longer exists: settings come from the backup's record of it, which has no tags, point-in-time recovery or auto scaling`)
   } else {
     return { from: 'none', source: source.table ?? '', settings: [], notes: [`source table ${source.table ?? '(unknown)'} no longer exists: nothing to reconcile from`], failed: false }
   }
@@ -159,7 +164,7 @@ export async function reconcileRestoredTable(
     progress('enabling point-in-time recovery')
     settings.push(await attempt('pitr', `point-in-time recovery on${days ? ` (${days} days)` : ''}`, () => setPointInTimeRecovery(conn, target, true, days)))
   }
-  if (from === 'table' && source.table) {
+  if (sourceInfo && source.table) {
     progress('copying auto scaling')
     settings.push(...(await copyAutoScaling(conn, source.table, target, (live.spec.indexes ?? []).map((g) => g.name))))
   }

@@ -4,7 +4,7 @@ import pLimit from 'p-limit'
 import { call, requireFeature } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
 import { assertValidTableName } from '../connection/names.js'
-import { BackupNotFoundError, InterruptedError, TableExistsError, UserInputError } from '../errors.js'
+import { BackupNotFoundError, InterruptedError, TableExistsError, TimeoutWaitingError, UserInputError } from '../errors.js'
 import { describeTableRaw, findTable, listTableNames } from '../tables/describe.js'
 import { waitForTableActive, type WaitOptions } from '../tables/wait.js'
 import { backupInfo, describeBackup, listBackups, type BackupInfo, type BackupProgress, type BackupTypeName } from './backups.js'
@@ -44,19 +44,23 @@ export async function assertRestoreTarget(conn: Connection, target: string): Pro
 /** How to finish by hand what an interrupted or --no-reconcile restore left out. */
 export const reconcileCommand = (target: string) => `dynx backup reconcile ${target}`
 
+/** Restores of big tables take hours; waiting gives up only after this long (then reconcile by hand). */
+export const RESTORE_WAIT_MS = 24 * 60 * 60_000
+
 async function waitForRestore(conn: Connection, target: string, options: RestoreOptions): Promise<void> {
+  const finishLater = `When it is ACTIVE, run \`${reconcileCommand(target)}\` to re-apply TTL, stream, tags, PITR, auto scaling and billing from the source.`
   try {
     await waitForTableActive(conn, target, {
+      timeoutMs: RESTORE_WAIT_MS,
       ...options.waitOptions,
       onProgress: (w) => options.onProgress?.({ stage: 'wait', table: target, message: `restoring ${target}: ${[w.status, ...w.pendingIndexes].join(', ')} (${Math.round(w.elapsedMs / 1000)}s)` }),
     })
   } catch (err) {
-    if (!options.waitOptions?.signal?.aborted) throw err
-    throw new InterruptedError(
-      `Stopped waiting for ${target}; the restore goes on in DynamoDB, and nothing was reconciled.`,
-      `When it is ACTIVE, run \`${reconcileCommand(target)}\` to re-apply TTL, stream, tags, PITR, auto scaling and billing from the source.`,
-      { cause: err },
-    )
+    if (options.waitOptions?.signal?.aborted) {
+      throw new InterruptedError(`Stopped waiting for ${target}; the restore goes on in DynamoDB, and nothing was reconciled.`, finishLater, { cause: err })
+    }
+    if (err instanceof TimeoutWaitingError) throw new TimeoutWaitingError(`${err.message} The restore goes on in DynamoDB; nothing was reconciled.`, finishLater, { cause: err })
+    throw err
   }
 }
 
@@ -90,11 +94,27 @@ export async function restoreBackup(conn: Connection, ref: string, target: strin
   return restoreOne(conn, backup, backup.description, target, options)
 }
 
-async function restoreOne(conn: Connection, backup: BackupInfo, description: BackupDescription | undefined, target: string, options: RestoreOptions): Promise<TableRestoreResult> {
+interface StartedRestore {
+  backup: BackupInfo
+  /** The backup's record of its source, for reconciling when the source is gone. */
+  description?: BackupDescription
+  target: string
+  table?: TableDescription
+}
+
+async function startRestore(conn: Connection, backup: BackupInfo, description: BackupDescription | undefined, target: string, options: RestoreOptions): Promise<StartedRestore> {
   options.onProgress?.({ stage: 'restore', table: target, message: `restoring ${backup.name} into ${target}` })
   const out = await call(conn, 'RestoreTableFromBackup', () => conn.dynamodb.send(new RestoreTableFromBackupCommand({ BackupArn: backup.arn, TargetTableName: target })))
-  const finished = await finishRestore(conn, { source: backup.table, target, description: out.TableDescription, ...(description ? { backup: description } : {}) }, options)
-  return { source: backup.table, target, backup: backupInfo(backup), ...finished }
+  return { backup, ...(description ? { description } : {}), target, ...(out.TableDescription ? { table: out.TableDescription } : {}) }
+}
+
+async function finishBackupRestore(conn: Connection, r: StartedRestore, options: RestoreOptions): Promise<TableRestoreResult> {
+  const finished = await finishRestore(conn, { source: r.backup.table, target: r.target, ...(r.table ? { description: r.table } : {}), ...(r.description ? { backup: r.description } : {}) }, options)
+  return { source: r.backup.table, target: r.target, backup: backupInfo(r.backup), ...finished }
+}
+
+async function restoreOne(conn: Connection, backup: BackupInfo, description: BackupDescription | undefined, target: string, options: RestoreOptions): Promise<TableRestoreResult> {
+  return finishBackupRestore(conn, await startRestore(conn, backup, description, target, options), options)
 }
 
 export interface PrefixRestoreOptions extends RestoreOptions {
@@ -126,8 +146,11 @@ export interface PrefixRestoreResult {
 export async function planPrefixRestore(conn: Connection, options: Omit<PrefixRestoreOptions, keyof RestoreOptions>): Promise<PrefixRestorePlanItem[]> {
   requireFeature(conn, 'backups', 'on-demand backups')
   if (!options.prefix) throw new UserInputError('A prefix restore needs --prefix.', 'Example: dynx backup restore --prefix prod_ --to-prefix restored_')
-  if (!options.toPrefix || options.toPrefix === options.prefix) {
-    throw new UserInputError(`--to-prefix must be given and differ from --prefix "${options.prefix}".`, 'A restore never overwrites a table; name the restored tables with another prefix, e.g. --to-prefix restored_.')
+  if (!options.toPrefix || options.toPrefix.startsWith(options.prefix)) {
+    throw new UserInputError(
+      `--to-prefix "${options.toPrefix}" must not start with --prefix "${options.prefix}".`,
+      'The restored tables would count as tables of --prefix on the next run; name them with another prefix, e.g. --to-prefix restored_.',
+    )
   }
   const [live, backups] = await Promise.all([
     listTableNames(conn, options.prefix),
@@ -163,25 +186,37 @@ export async function restoreBackupsByPrefix(conn: Connection, options: PrefixRe
   const limit = pLimit(options.concurrency ?? 10)
   const signal = options.waitOptions?.signal
   const result: PrefixRestoreResult = { restores: [], failed: [] }
-  const started: string[] = []
+  const fail = (p: { table: string; target: string }, err: unknown) => {
+    if (!(err instanceof InterruptedError)) result.failed.push({ table: p.table, target: p.target, error: (err as Error).message })
+  }
+  // Every restore is started before any is waited for: DynamoDB runs up to 50 at once, and each takes as long as its table.
+  const started: StartedRestore[] = []
   await Promise.all(plan.map((p) => limit(async () => {
     if (signal?.aborted) return
-    started.push(p.target)
     try {
       const d = (options.reconcile ?? true) ? (await describeBackup(conn, p.backup.arn)).description : undefined
-      result.restores.push(await restoreOne(conn, p.backup, d, p.target, options))
+      started.push(await startRestore(conn, p.backup, d, p.target, options))
     } catch (err) {
-      if (!(err instanceof InterruptedError)) result.failed.push({ table: p.table, target: p.target, error: (err as Error).message })
+      fail(p, err)
     }
   })))
+  await Promise.all(started.map(async (r) => {
+    try {
+      result.restores.push(await finishBackupRestore(conn, r, options))
+    } catch (err) {
+      fail({ table: r.backup.table, target: r.target }, err)
+    }
+  }))
   if (signal?.aborted) {
-    const notStarted = plan.filter((p) => !started.includes(p.target)).map((p) => p.target)
+    const names = started.map((r) => r.target)
+    const notStarted = plan.filter((p) => !names.includes(p.target) && !result.failed.some((f) => f.target === p.target)).map((p) => p.target)
     throw new InterruptedError(
-      `Interrupted: ${started.length} restores go on in DynamoDB (${started.join(', ')})${notStarted.length ? `; not started: ${notStarted.join(', ')}` : ''}.`,
+      `Interrupted: ${names.length} restores go on in DynamoDB (${names.join(', ')})${notStarted.length ? `; not started: ${notStarted.join(', ')}` : ''}.`,
       `When they are ACTIVE, run \`${reconcileCommand('TARGET')}\` for each${notStarted.length ? '; restore the others one by one with `dynx backup restore NAME TARGET`' : ''}.`,
     )
   }
   result.restores.sort((a, b) => a.target.localeCompare(b.target))
+  result.failed.sort((a, b) => a.target.localeCompare(b.target))
   return result
 }
 

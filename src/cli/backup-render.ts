@@ -1,6 +1,6 @@
 import Table from 'cli-table3'
 
-import type { BackupDetail, BackupInfo } from '../backup/backups.js'
+import type { BackupDetail, BackupInfo, CreateBackupResult } from '../backup/backups.js'
 import type { PruneResult } from '../backup/prune.js'
 import type { ReconcileResult } from '../backup/reconcile.js'
 import { reconcileCommand, type PrefixRestorePlanItem, type PrefixRestoreResult, type TableRestoreResult } from '../backup/restore.js'
@@ -23,8 +23,11 @@ export function renderBackupList(backups: BackupInfo[]): string {
   return `${t.toString()}\n${backups.length} backup${backups.length === 1 ? '' : 's'}.`
 }
 
-export function renderCreatedBackups(backups: BackupInfo[]): string {
-  return backups.map((b) => `${b.name}  ${b.status}  ${size(b)}\n  ${b.arn}`).join('\n')
+export function renderCreatedBackups(r: CreateBackupResult): string {
+  return [
+    ...r.backups.map((b) => `${b.name}  ${b.status}  ${size(b)}\n  ${b.arn}`),
+    ...r.failed.map((f) => `FAILED to back up ${f.table}: ${f.error}`),
+  ].join('\n')
 }
 
 export function renderBackupDetail(b: BackupDetail): string {
@@ -83,8 +86,9 @@ export function renderPrefixRestore(r: PrefixRestoreResult): string {
 export function renderPrunePlan(r: Pick<PruneResult, 'tables' | 'rule'>): string {
   if (r.tables.length === 0) return 'No user backups found.'
   const lines = [`Rule: ${r.rule}.`]
+  const shared = new Set(r.tables.filter((t, i) => r.tables.findIndex((u) => u.table === t.table) !== i).map((t) => t.table))
   for (const t of r.tables) {
-    lines.push(`${t.table}: delete ${t.delete.length}, keep ${t.keep.length}`)
+    lines.push(`${t.table}${shared.has(t.table) && t.tableId ? ` (TableId ${t.tableId})` : ''}: delete ${t.delete.length}, keep ${t.keep.length}`)
     for (const b of t.delete) lines.push(`  delete  ${b.name}  ${when(b.createdAt)}`)
     for (const b of t.keep) lines.push(`  keep    ${b.name}  ${when(b.createdAt)}`)
   }

@@ -1,7 +1,8 @@
 import { TagResourceCommand, UpdateContinuousBackupsCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 import { call } from '../connection/call.js'
-import type { Connection } from '../connection/clients.js'
+import { isLoopbackEndpoint, type Connection } from '../connection/clients.js'
 import { UnsupportedByEngineError } from '../errors.js'
 
 /** The settings CreateTable cannot carry, applied once a table is ACTIVE. */
@@ -20,14 +21,32 @@ export async function setTimeToLive(conn: Connection, table: string, attribute: 
   table)
 }
 
-/** Turns PITR on or off; recoveryDays (1-35) sets the recovery period where the service has one. */
-export async function setPointInTimeRecovery(conn: Connection, table: string, enabled: boolean, recoveryDays?: number): Promise<void> {
-  await call(conn, 'UpdateContinuousBackups', () =>
-    conn.dynamodb.send(new UpdateContinuousBackupsCommand({
-      TableName: table,
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: enabled, ...(enabled && recoveryDays !== undefined ? { RecoveryPeriodInDays: recoveryDays } : {}) },
-    })),
-  table)
+/** How long to retry while a new table's continuous backups are still being set up. */
+const CONTINUOUS_BACKUPS_WAIT_MS = 10 * 60_000
+
+/**
+ * Turns PITR on or off; recoveryDays (1-35) sets the recovery period where the service has one.
+ * A table created or restored moments ago answers ContinuousBackupsUnavailableException until its
+ * continuous backups are ready; that is retried for up to 10 minutes.
+ */
+export async function setPointInTimeRecovery(conn: Connection, table: string, enabled: boolean, recoveryDays?: number, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<void> {
+  const started = Date.now()
+  const timeoutMs = options.timeoutMs ?? CONTINUOUS_BACKUPS_WAIT_MS
+  const intervalMs = options.intervalMs ?? (isLoopbackEndpoint(conn.endpoint) ? 100 : 10_000)
+  for (;;) {
+    try {
+      await call(conn, 'UpdateContinuousBackups', () =>
+        conn.dynamodb.send(new UpdateContinuousBackupsCommand({
+          TableName: table,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: enabled, ...(enabled && recoveryDays !== undefined ? { RecoveryPeriodInDays: recoveryDays } : {}) },
+        })),
+      table)
+      return
+    } catch (err) {
+      if ((err as Error).name !== 'ContinuousBackupsUnavailableException' || Date.now() - started + intervalMs > timeoutMs) throw err
+      await sleep(intervalMs)
+    }
+  }
 }
 
 export async function tagTable(conn: Connection, arn: string, tags: Record<string, string>): Promise<void> {

@@ -544,7 +544,8 @@ describe.concurrent('dynx pitr (CLI, moto)', () => {
   // missing table, on AWS as on moto; every case is checked softly so each command's result shows.
   it('pitr enable / status / disable of an unknown table: exit 2 naming the table, nothing created', { timeout: SLOW }, async ({ expect }) => {
     const ghost = uniqueName('nope_xyz')
-    for (const args of [['enable', ghost], ['enable', ghost, '--recovery-days', '7'], ['status', ghost], ['disable', ghost, '--yes']]) {
+    // disable without --yes: the unknown table is named before any question is asked.
+    for (const args of [['enable', ghost], ['enable', ghost, '--recovery-days', '7'], ['status', ghost], ['disable', ghost, '--yes'], ['disable', ghost]]) {
       const r = await dynx('pitr', ...args)
       expect.soft({ args: args.join(' '), code: r.code }).toEqual({ args: args.join(' '), code: 2 })
       expect.soft(r.stderr, args.join(' ')).toContain(`Table "${ghost}" does not exist`)

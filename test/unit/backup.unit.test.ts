@@ -12,6 +12,7 @@ import {
   ResourceNotFoundException,
   RestoreTableFromBackupCommand,
   RestoreTableToPointInTimeCommand,
+  TagResourceCommand,
   UpdateContinuousBackupsCommand,
   UpdateTableCommand,
   type BackupDescription,
@@ -216,11 +217,11 @@ describe('listBackups (stands for DynamoDB paging ListBackups with LastEvaluated
       summary('orders', 'o1', '2026-03-04T00:00:00Z'),
       summary('orders', 'o2', '2026-03-05T00:00:00Z'),
     )
-    const list = await listBackups(a.conn)
+    const list = await listBackups(a.conn, { type: 'user' })
     const sent = a.inputs<ListBackupsCommandInput>(ListBackupsCommand)
     expect(sent).toHaveLength(3)
     expect(sent.map((i) => i.ExclusiveStartBackupArn)).toEqual([undefined, a.backups[1].BackupArn, a.backups[3].BackupArn])
-    expect(sent[0]).toEqual({ BackupType: 'ALL' })
+    expect(sent[0]).toEqual({ BackupType: 'USER' })
     expect(list.map((b) => b.name).sort()).toEqual(['o1', 'o2', 'u1', 'u2', 'u3'])
     expect(list.find((b) => b.name === 'u2')).toEqual({
       name: 'u2',
@@ -439,7 +440,8 @@ describe('restore waiting (stands for a restored table that is CREATING, then AC
       toPrefix: 'q_',
       concurrency: 1,
       waitOptions: { intervalMs: 5, signal: stop.signal },
-      onProgress: (p) => { if (p.stage === 'wait') stop.abort('SIGINT') },
+      // Ctrl-C while the first restore is being started: it goes on, the others never start.
+      onProgress: (p) => { if (p.stage === 'restore') stop.abort('SIGINT') },
     }))
     expect(err).toBeInstanceOf(InterruptedError)
     expect((err as InterruptedError).message).toMatch(/1 restores go on in DynamoDB \(q_a\); not started: q_b, q_c/)
@@ -684,6 +686,20 @@ describe('planPrune (pure: which user backups a prune deletes)', () => {
   const names = (options: Omit<PruneOptions, 'prefix' | 'now'>, list = backups) =>
     planPrune(list, { prefix: 'p_', now: NOW, ...options }).tables.map((t) => `${t.table} keep=${t.keep.map((b) => b.name).join(',')} delete=${t.delete.map((b) => b.name).join(',')}`)
 
+  it('a table deleted and re-created under the same name (another TableId): its last backups are counted apart and keep their newest', () => {
+    const mixed = [
+      info('p_users', 'old-a', 30, { tableId: 'old' }),
+      info('p_users', 'old-b', 20, { tableId: 'old' }),
+      info('p_users', 'new-a', 2, { tableId: 'new' }),
+      info('p_users', 'new-b', 1, { tableId: 'new' }),
+    ]
+    const plan = planPrune(mixed, { prefix: 'p_', now: NOW, keep: 1 })
+    expect(plan.tables.map((t) => [t.tableId, t.keep.map((b) => b.name), t.delete.map((b) => b.name)])).toEqual([
+      ['new', ['new-b'], ['new-a']],
+      ['old', ['old-b'], ['old-a']],
+    ])
+  })
+
   it('--keep N keeps the newest N of each table and deletes the rest', () => {
     expect(names({ keep: 2 })).toEqual(['p_orders keep=o37,o40 delete=', 'p_users keep=u1,u5 delete=u9,u18'])
     expect(names({ keep: 1 })).toEqual(['p_orders keep=o37 delete=o40', 'p_users keep=u1 delete=u5,u9,u18'])
@@ -804,10 +820,9 @@ describe('createBackup names (stands for DynamoDB rejecting invalid BackupName v
   it('a CreateBackup that fails for one table (e.g. BackupInUseException) is reported with the backups that were made', async () => {
     const a = createAws()
     a.mock.on(CreateBackupCommand, { TableName: 'orders' }).rejects(Object.assign(new Error('Backup is being created for table orders'), { name: 'BackupInUseException', $metadata: {} }))
-    const err = await failure(createBackup(a.conn, ['users', 'orders'], { now: at }))
-    expect(err).toBeInstanceOf(DynxError)
-    expect((err as DynxError).exitCode).toBe(1)
-    expect((err as Error).message).toBe('1 of 2 backups failed:\n  orders: Backup is being created for table orders\nCreated: users-20260102-030405')
+    const result = await createBackup(a.conn, ['users', 'orders'], { now: at })
+    expect(result.backups.map((b) => [b.name, b.arn])).toEqual([['users-20260102-030405', backupArn('users', '01-users-20260102-030405')]])
+    expect(result.failed).toEqual([{ table: 'orders', error: 'Backup is being created for table orders' }])
   })
 })
 
@@ -867,6 +882,13 @@ describe('parseDuration and parseTime (--older-than, --ago, --time, --since)', (
       if (saved === undefined) delete process.env.TZ
       else process.env.TZ = saved
     }
+  })
+
+  it('refuses a day that does not exist (2026-02-30) instead of rolling it into March', () => {
+    for (const text of ['2026-02-30T10:00:00Z', '2026-02-29', '2026-13-01T00:00:00Z', '2026-04-31 12:00']) {
+      expect(syncFailure(() => parseTime(text, '--time')), text).toBeInstanceOf(UserInputError)
+    }
+    expect(parseTime('2028-02-29T10:00:00Z', '--time').toISOString()).toBe('2028-02-29T10:00:00.000Z')
   })
 
   it('reads a duration as that long before the given now', () => {
@@ -973,5 +995,95 @@ describe('engines known to lack backups and PITR (stands for dynalite, the embed
     expectUnsupported(await failure(setPitr(conn, ['users'], true)), 'point-in-time recovery')
     expectUnsupported(await failure(restoreToPointInTime(conn, 'users', 'users_pitr', { latest: true })), 'point-in-time recovery')
     expect(mock.calls()).toHaveLength(0)
+  })
+})
+
+describe('review fixes (each stands for a behaviour of the real service moto does not have)', () => {
+  it('a restore still running when the wait gives up: TimeoutWaitingError saying the restore goes on, naming `dynx backup reconcile TARGET`', async () => {
+    const a = aws()
+    const b = summary('users', 'nightly', '2026-03-09T00:00:00Z')
+    a.backups.push(b)
+    a.setRestoreScript([activeTable('users_restored', { TableStatus: 'CREATING', RestoreSummary: { RestoreInProgress: true, RestoreDateTime: NOW } })])
+    const err = await failure(restoreBackup(a.conn, b.BackupArn!, 'users_restored', { waitOptions: { intervalMs: 1, timeoutMs: 5 } }))
+    expect(err).toBeInstanceOf(TimeoutWaitingError)
+    expect((err as TimeoutWaitingError).message).toContain('The restore goes on in DynamoDB')
+    expect((err as TimeoutWaitingError).hint).toContain('dynx backup reconcile users_restored')
+  })
+
+  it('a prefix restore starts every restore before waiting for any (DynamoDB runs them side by side; waiting in turn would take hours per table)', async () => {
+    const a = aws()
+    for (const t of ['p_a', 'p_b', 'p_c']) {
+      a.tables.set(t, [activeTable(t)])
+      a.backups.push(summary(t, `${t}-nightly`, '2026-03-09T00:00:00Z'))
+    }
+    a.mock.on(ListTablesCommand).resolves({ TableNames: ['p_a', 'p_b', 'p_c'] })
+    a.setRestoreScript([
+      activeTable('x', { TableStatus: 'CREATING', RestoreSummary: { RestoreInProgress: true, RestoreDateTime: NOW } }),
+      activeTable('x', { RestoreSummary: { RestoreInProgress: false, RestoreDateTime: NOW } }),
+    ])
+    const stages: string[] = []
+    const result = await restoreBackupsByPrefix(a.conn, { prefix: 'p_', toPrefix: 'q_', concurrency: 1, reconcile: false, wait: true, waitOptions: { intervalMs: 1 }, onProgress: (p) => stages.push(p.stage) })
+    expect(result.restores.map((r) => r.target)).toEqual(['q_a', 'q_b', 'q_c'])
+    expect(stages.lastIndexOf('restore')).toBeLessThan(stages.indexOf('wait'))
+  })
+
+  it('a prefix restore into a prefix that starts with the source prefix is refused before anything is read', async () => {
+    const a = aws()
+    const err = await failure(restoreBackupsByPrefix(a.conn, { prefix: 'prod_', toPrefix: 'prod_restored_' }))
+    expect(err).toBeInstanceOf(UserInputError)
+    expect((err as Error).message).toContain('must not start with --prefix "prod_"')
+    expect(a.mock.calls()).toHaveLength(0)
+  })
+
+  it('deleting a backup still CREATING (DeleteBackup would answer BackupInUseException): refused with exit 2 before confirmation, nothing deleted', async () => {
+    const a = aws()
+    const busy = summary('users', 'inflight', '2026-03-10T11:00:00Z', { BackupStatus: 'CREATING' })
+    a.backups.push(busy, summary('users', 'done', '2026-03-09T11:00:00Z'))
+    let asked = false
+    const err = await failure(deleteBackups(a.conn, ['done', 'inflight'], { beforeDelete: () => { asked = true } }))
+    expect(err).toBeInstanceOf(UserInputError)
+    expect((err as Error).message).toContain('inflight is CREATING')
+    expect(asked).toBe(false)
+    expect(a.mock.commandCalls(DeleteBackupCommand)).toHaveLength(0)
+  })
+
+  it('listBackups with type all also asks for AWS Backup backups, which ListBackups BackupType ALL leaves out', async () => {
+    const a = aws()
+    const user = summary('users', 'mine', '2026-03-09T00:00:00Z')
+    const fromAwsBackup = summary('users', 'vault', '2026-03-08T00:00:00Z', { BackupType: 'AWS_BACKUP' })
+    a.mock.on(ListBackupsCommand).callsFake((input: ListBackupsCommandInput) => ({ BackupSummaries: input.BackupType === 'AWS_BACKUP' ? [fromAwsBackup] : [user] }))
+    expect((await listBackups(a.conn)).map((b) => b.name)).toEqual(['mine', 'vault'])
+    expect(a.inputs<ListBackupsCommandInput>(ListBackupsCommand).map((i) => i.BackupType)).toEqual(['ALL', 'AWS_BACKUP'])
+    expect((await listBackups(a.conn, { type: 'user' })).map((b) => b.name)).toEqual(['mine'])
+  })
+
+  it('enabling PITR on a table made moments ago retries ContinuousBackupsUnavailableException until DynamoDB is ready', async () => {
+    const a = aws()
+    a.tables.set('fresh', [activeTable('fresh')])
+    a.mock.on(DescribeContinuousBackupsCommand).resolves({ ContinuousBackupsDescription: { ContinuousBackupsStatus: 'ENABLED', PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'DISABLED' } } })
+    const notYet = () => Object.assign(new Error('Backups are being enabled for the table: fresh. Please retry later'), { name: 'ContinuousBackupsUnavailableException', $metadata: {} })
+    a.mock.on(UpdateContinuousBackupsCommand).rejectsOnce(notYet()).rejectsOnce(notYet()).resolves({})
+    const result = await setPitr(a.conn, ['fresh'], true)
+    expect(result.tables[0].changed).toBe(true)
+    expect(a.mock.commandCalls(UpdateContinuousBackupsCommand)).toHaveLength(3)
+  })
+
+  it('reconcile does not copy settings from a same-named table re-created since the backup (another TableId): it uses the backup\'s record and says why', async () => {
+    const a = aws()
+    const b = summary('users', 'nightly', '2026-03-09T00:00:00Z', { TableId: 'id-old' })
+    a.backups.push(b)
+    a.descriptions.set(b.BackupArn!, [{
+      ...description(b),
+      SourceTableDetails: { TableName: 'users', TableId: 'id-old', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], TableCreationDateTime: NOW, ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 }, BillingMode: 'PAY_PER_REQUEST' },
+    }])
+    // The live "users" is another table; its tags must not land on the restore.
+    a.tables.set('users', [activeTable('users', { TableId: 'id-new', BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } })])
+    a.mock.on(ListTagsOfResourceCommand).resolves({ Tags: [{ Key: 'owner', Value: 'someone-else' }] })
+    for (const c of [DescribeTimeToLiveCommand, DescribeContinuousBackupsCommand]) a.mock.on(c as never).callsFake(() => { throw Object.assign(new Error('UnknownOperationException'), { name: 'UnknownOperationException', $metadata: {} }) })
+    a.setRestoreScript([activeTable('users_r', { TableId: 'id-r', BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } })])
+    const result = await restoreBackup(a.conn, b.BackupArn!, 'users_r', { waitOptions: { intervalMs: 1 } })
+    expect(result.reconcile?.from).toBe('backup')
+    expect(result.reconcile?.notes.join(' ')).toContain('not the table backed up (another TableId')
+    expect(a.mock.commandCalls(TagResourceCommand)).toHaveLength(0)
   })
 })
