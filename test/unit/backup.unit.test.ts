@@ -48,7 +48,6 @@ import { createConnection } from '../../src/connection/clients.js'
 import {
   AmbiguousBackupError,
   BackupNotFoundError,
-  DynxError,
   InterruptedError,
   PitrNotEnabledError,
   RestoreWindowError,
