@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 
 import type { BackupTypeName } from '../../src/backup/backups.js'
 import { restoreBackup, restoreBackupsByPrefix, type PrefixRestoreResult, type TableRestoreResult } from '../../src/backup/restore.js'
-import { RESTORE_INTERRUPT_MESSAGE, renderPrefixRestore, renderPrefixRestorePlan, renderRestore } from '../../src/cli/backup-render.js'
+import { RESTORE_INTERRUPT_MESSAGE, restoreFlags, renderPrefixRestore, renderPrefixRestorePlan, renderRestore } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
 import { ExitCode, UserInputError } from '../../src/errors.js'
 import { parseTime } from '../../src/time.js'
@@ -31,11 +31,10 @@ Exit codes: 0 restored, 1 a restore or a reconcile step failed, 2 bad input (not
     target: Args.string({ description: 'New table to restore into (--prefix is prepended).', ignoreStdin: true }),
   }
   static override flags = {
+    ...restoreFlags(),
     'to-prefix': Flags.string({ summary: 'Restore every table with --prefix into tables with this prefix instead.' }),
     before: Flags.string({ summary: 'With --to-prefix: use the newest backup created before this time (ISO 8601, or a duration ago such as 1d).', dependsOn: ['to-prefix'] }),
     type: Flags.string({ summary: 'With --to-prefix: which backups count (default all).', options: BACKUP_TYPES, dependsOn: ['to-prefix'] }),
-    wait: Flags.boolean({ summary: 'Wait until the restored tables are ACTIVE (always done when reconciling).' }),
-    reconcile: Flags.boolean({ summary: 'Re-apply TTL, stream, tags, PITR, auto scaling and billing from the source.', default: true, allowNo: true }),
   }
 
   protected override interruptMessage(): string {

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import type { TableRestoreResult } from '../../src/backup/restore.js'
-import { RESTORE_INTERRUPT_MESSAGE, renderRestore } from '../../src/cli/backup-render.js'
+import { RESTORE_INTERRUPT_MESSAGE, restoreFlags, renderRestore } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
 import { ExitCode, UserInputError } from '../../src/errors.js'
 import { restoreToPointInTime } from '../../src/pitr/pitr.js'
@@ -25,11 +25,10 @@ Exit codes: 0 restored, 1 the restore or a reconcile step failed, 2 bad input (n
     target: Args.string({ description: 'New table to restore into (--prefix is prepended).', required: true }),
   }
   static override flags = {
+    ...restoreFlags(),
     time: Flags.string({ summary: 'Restore to this time (ISO 8601; without an offset it is UTC).', exclusive: ['ago', 'latest'] }),
     ago: Flags.string({ summary: 'Restore to this long ago (30m, 2h, 1d).', exclusive: ['time', 'latest'] }),
     latest: Flags.boolean({ summary: 'Restore to the latest restorable time.', exclusive: ['time', 'ago'] }),
-    wait: Flags.boolean({ summary: 'Wait until the restored table is ACTIVE (always done when reconciling).' }),
-    reconcile: Flags.boolean({ summary: 'Re-apply TTL, stream, tags, PITR, auto scaling and billing from the source.', default: true, allowNo: true }),
   }
 
   protected override interruptMessage(): string {

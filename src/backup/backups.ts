@@ -10,14 +10,14 @@ import {
   type BackupSummary,
   type BackupTypeFilter,
 } from '@aws-sdk/client-dynamodb'
-import { setTimeout as sleep } from 'node:timers/promises'
 import pLimit from 'p-limit'
 
 import { call, requireFeature } from '../connection/call.js'
-import { isLoopbackEndpoint, type Connection } from '../connection/clients.js'
+import type { Connection } from '../connection/clients.js'
 import { assertValidTableName } from '../connection/names.js'
 import { AmbiguousBackupError, BackupNotFoundError, TimeoutWaitingError, UserInputError } from '../errors.js'
 import { describeTableRaw } from '../tables/describe.js'
+import { pollUntil } from '../tables/wait.js'
 import { utcDate, utcTime } from '../time.js'
 
 /** One backup as listed: what an operator picks a backup by. */
@@ -65,10 +65,6 @@ export interface BackupProgress {
 const TYPE_FILTER: Record<BackupTypeName, BackupTypeFilter> = { user: 'USER', system: 'SYSTEM', 'aws-backup': 'AWS_BACKUP', all: 'ALL' }
 const NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/
 export const DEFAULT_BACKUP_NAME = '{table}-{date}-{time}'
-
-function pollInterval(conn: Connection, override?: number): number {
-  return override ?? (isLoopbackEndpoint(conn.endpoint) ? 100 : 5_000)
-}
 
 export function isBackupArn(ref: string): boolean {
   return /^arn:[^:]+:(dynamodb|backup):/.test(ref)
@@ -236,21 +232,20 @@ export interface WaitForBackupOptions {
 
 /** Polls DescribeBackup until the backup is AVAILABLE. */
 export async function waitForBackup(conn: Connection, arn: string, options: WaitForBackupOptions = {}): Promise<BackupDetail> {
-  const started = Date.now()
-  const timeoutMs = options.timeoutMs ?? 24 * 60 * 60_000
-  for (;;) {
-    const detail = backupDetail(await describeBackupByArn(conn, arn))
-    const elapsed = Date.now() - started
-    options.onProgress?.({ stage: 'wait', table: detail.table, message: `${detail.name}: ${detail.status} (${Math.round(elapsed / 1000)}s)` })
-    if (detail.status === 'AVAILABLE') return detail
-    if (elapsed > timeoutMs) {
-      throw new TimeoutWaitingError(
-        `Backup ${detail.name} is still ${detail.status} after ${Math.round(elapsed / 1000)}s.`,
-        `It keeps going; check it later with \`dynx backup describe ${arn}\`.`,
-      )
-    }
-    await sleep(pollInterval(conn, options.intervalMs), undefined, options.signal ? { signal: options.signal } : undefined)
-  }
+  return pollUntil(
+    conn,
+    async (elapsedMs) => {
+      const detail = backupDetail(await describeBackupByArn(conn, arn))
+      options.onProgress?.({ stage: 'wait', table: detail.table, message: `${detail.name}: ${detail.status} (${Math.round(elapsedMs / 1000)}s)` })
+      return detail
+    },
+    (detail) => detail.status === 'AVAILABLE',
+    (detail, elapsedMs) => new TimeoutWaitingError(
+      `Backup ${detail.name} is still ${detail.status} after ${Math.round(elapsedMs / 1000)}s.`,
+      `It keeps going; check it later with \`dynx backup describe ${arn}\`.`,
+    ),
+    { timeoutMs: options.timeoutMs ?? 24 * 60 * 60_000, ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+  )
 }
 
 export interface CreateBackupOptions {

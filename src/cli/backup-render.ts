@@ -1,3 +1,4 @@
+import { Flags } from '@oclif/core'
 import Table from 'cli-table3'
 
 import type { BackupDetail, BackupInfo, CreateBackupResult } from '../backup/backups.js'
@@ -8,6 +9,12 @@ import type { PitrChange, PitrStatus } from '../pitr/pitr.js'
 import { formatBytes } from './render.js'
 
 /** Text renderers for backup and PITR results. */
+
+/** --wait and --[no-]reconcile, shared by `backup restore` and `pitr restore`. */
+export const restoreFlags = () => ({
+  wait: Flags.boolean({ summary: 'Wait until the restored tables are ACTIVE (always done when reconciling).' }),
+  reconcile: Flags.boolean({ summary: 'Re-apply TTL, stream, tags, PITR, auto scaling and billing from the source.', default: true, allowNo: true }),
+})
 
 /** What the first Ctrl-C during a restore's wait prints. */
 export const RESTORE_INTERRUPT_MESSAGE = 'Interrupted; the restore itself goes on in DynamoDB. Stopping the wait (press Ctrl-C again to quit at once).'
