@@ -4,6 +4,7 @@ import { DynxCommand } from '../src/cli/base.js'
 import { bootstrapSampleTables, type BootstrapResult } from '../src/tables/bootstrap.js'
 
 export default class Bootstrap extends DynxCommand<typeof Bootstrap> {
+  static override writes = 'main' as const
   static override summary = 'Create and fill sample tables (users, orders) to try dynx on.'
   static override description = `Creates "users" (partition key userId, GSI email-index on email) and "orders"
 (partition key customerId, sort key orderId, LSI createdAt-index), names prefixed with --prefix,

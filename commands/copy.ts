@@ -1,18 +1,18 @@
 import { Args, Flags } from '@oclif/core'
 import { rmSync } from 'node:fs'
 
-import { DynxCommand, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
-import { ledgerConnectionFrom } from '../src/cli/ledger-connection.js'
+import { DynxCommand, environmentSideFlags, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
 import { copyProgressText, renderCopyBump, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
 import { renderVerifyResult } from '../src/cli/verify-render.js'
 import { copyTables, writeBudgets, type CopyTablesResult } from '../src/copy/copy-tables.js'
-import { copyRequestFrom, planCopy, type CopyPlan } from '../src/copy/plan.js'
+import { copyRequestFrom, planCopy, type CopyPlan, type CopyRequest } from '../src/copy/plan.js'
 import { loadTransform } from '../src/copy/transform.js'
 import { DynxError, ExitCode, InterruptedError, UserInputError } from '../src/errors.js'
 
 const SPEED = 'SPEED'
 
 export default class Copy extends DynxCommand<typeof Copy> {
+  static override writes = 'target' as const
   static override summary = 'Copy a table (or every table with a prefix) to another name, environment, region or account.'
   static override description = `Reads SOURCE with a parallel scan and writes every item to TARGET with BatchWriteItem, exact
 (numbers, sets, binary as stored). A missing TARGET is created as a clone of SOURCE (keys, indexes,
@@ -28,12 +28,16 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     '<%= config.bin %> copy --from-prefix staging_ --to-prefix prod_ --tables users,orders --parallel-tables 2 --yes',
     '<%= config.bin %> copy users users --source-region eu-west-1 --target-region us-east-1 --wcu-percent 50',
     '<%= config.bin %> copy users users_v2 --transform ./migrate.mjs --verify',
+    '<%= config.bin %> copy users orders --from-env staging --to-env prod --yes --confirm-env prod',
+    '<%= config.bin %> copy --from-env staging --to-env prod --dry-run   # every table of staging',
   ]
   static override args = {
     source: Args.string({ description: 'Source table (the global --prefix is prepended).' }),
     target: Args.string({ description: 'Target table (the global --prefix is prepended).' }),
   }
+  static override strict = false
   static override flags = {
+    ...environmentSideFlags(),
     ...sourceConnectionFlags(),
     ...targetConnectionFlags(),
     'from-prefix': Flags.string({ summary: 'Copy every table whose name starts with this (may be "")...', helpGroup: 'ENVIRONMENTS' }),
@@ -60,9 +64,8 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
   }
 
   public async run(): Promise<{ plan: CopyPlan; dryRun: boolean } & Partial<CopyTablesResult>> {
-    const { args, flags: f } = this
-    const request = copyRequestFrom({ ...args, fromPrefix: f['from-prefix'], toPrefix: f['to-prefix'], tables: f.tables })
-    if ('tables' in request) request.tables = request.tables.map((t) => ({ source: this.table(t.source), target: this.table(t.target) }))
+    const f = this.flags
+    const request = this.copyRequest()
     const [source, target] = [await this.connectSide('source'), await this.connectSide('target')]
     const transform = f.transform ? await loadTransform(f.transform) : undefined
     if (f.verify && transform) throw new UserInputError('--verify compares items as copied, but --transform changes them on purpose.', 'Drop --verify, or check the transformed table another way.')
@@ -95,7 +98,7 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
       deadLetter: f['dead-letter'],
       parallelTables: f['parallel-tables'],
       verify: f.verify,
-      sameRegion: source === target || (!f['source-profile'] && !f['source-endpoint'] && (!f['source-region'] || f['source-region'] === (f['target-region'] ?? f.region))),
+      sameRegion: source === target || (!f['source-profile'] && !f['source-endpoint'] && this.recordedConnection('source').region === this.recordedConnection('target').region),
       signal,
       ...(f['bump-read'] || f['bump-write']
         ? {
@@ -103,8 +106,8 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
               read: f['bump-read'],
               write: f['bump-write'],
               allowStuck: f['allow-stuck'],
-              sourceConnection: ledgerConnectionFrom(f, 'source'),
-              targetConnection: ledgerConnectionFrom(f, 'target'),
+              sourceConnection: this.recordedConnection('source'),
+              targetConnection: this.recordedConnection('target'),
               onBump: (e, side, b) => !this.jsonEnabled() && this.progress.info(renderCopyBump(side === 'source' ? e.source : e.target, b)),
               onProgress: (p) => show && this.progress.update(`${p.table}: ${p.stage}${p.status ? ` (${p.status})` : ''}`),
             },
@@ -133,5 +136,25 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     }
     if (result.differentTables) process.exitCode = ExitCode.drift
     return { plan, dryRun: false, ...result }
+  }
+
+  /**
+   * SOURCE TARGET, --from-prefix/--to-prefix, or with --from-env/--to-env bare names (TABLE...,
+   * or --tables) taken with each side's prefix; no names then means every table of the source.
+   */
+  private copyRequest(): CopyRequest {
+    const f = this.flags
+    const names = this.positionals
+    if (f['from-env'] === undefined && f['to-env'] === undefined) {
+      if (names.length > 2) throw new UserInputError(`copy takes SOURCE and TARGET, not ${names.length} tables.`, 'To copy several tables, use --from-prefix/--to-prefix with --tables, or --from-env/--to-env with the names.')
+      const request = copyRequestFrom({ ...this.args, fromPrefix: f['from-prefix'], toPrefix: f['to-prefix'], tables: f.tables })
+      if ('tables' in request) request.tables = request.tables.map((t) => ({ source: this.table(t.source), target: this.table(t.target) }))
+      return request
+    }
+    if (f['from-prefix'] !== undefined || f['to-prefix'] !== undefined) {
+      throw new UserInputError('--from-env/--to-env bring their own prefixes, so --from-prefix/--to-prefix do not go with them.', 'Drop --from-prefix/--to-prefix (the environments in dynx.config say the prefixes).')
+    }
+    if (names.length && f.tables) throw new UserInputError('Give the tables as arguments or with --tables, not both.', 'Example: dynx copy users orders --from-env staging --to-env prod')
+    return copyRequestFrom({ fromPrefix: this.sidePrefix('source'), toPrefix: this.sidePrefix('target'), tables: names.length ? names.join(',') : f.tables })
   }
 }

@@ -35,7 +35,7 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
     '<%= config.bin %> scan users --segments 16 --segment-range 0-7 --output part1.jsonl   # machine 1 of 2',
   ]
   static override args = {
-    table: Args.string({ description: 'Table name (the global --prefix is prepended).', required: true }),
+    table: Args.string({ description: 'Table name (the global --prefix is prepended). Default: defaults.table of dynx.config, else a pick list on a terminal.' }),
   }
   static override flags = {
     segments: Flags.integer({ summary: 'Parallel segments (TotalSegments). Default: one per 2 GB of table, at least 1.', helpGroup: SPEED }),
@@ -61,7 +61,6 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
 
   public async run(): Promise<ScanResult | CountResult> {
     const f = this.flags
-    const request = this.request()
     if (this.jsonEnabled() && !f.output && !f.count) {
       throw new UserInputError('--json prints the scan\'s summary, so the items need somewhere else to go.', 'Add --output FILE, or drop --json and use --format json for the items as JSON on stdout.')
     }
@@ -69,8 +68,10 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
       const clash = (['output', 'format', 'raw', 'attributes', 'limit', 'checkpoint'] as const).filter((k) => f[k] !== undefined && f[k] !== false)
       if (clash.length) throw new UserInputError(`--count prints only counts, so ${clash.map((k) => `--${k}`).join(', ')} would do nothing.`, 'Drop those flags, or drop --count to export the items.')
     }
-    const format = this.format()
     const conn = await this.connect()
+    this.tableName = await this.requireTable(this.args.table, () => this.connect())
+    const request = this.request()
+    const format = this.format()
     const signal = this.interruptSignal()
     const show = f.progress || (!this.jsonEnabled() && process.stderr.isTTY && (Boolean(f.output) || f.count || !process.stdout.isTTY))
     const progress = createProgress({ quiet: !show, verbose: true })
@@ -89,7 +90,7 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
       progress.stop()
       if (signal.aborted) throw new InterruptedError(`Interrupted; counted ${result.count} items so far.`, 'Run it again to count from the start.')
       if (!this.jsonEnabled()) {
-        this.log(`${result.count} items${result.scannedCount !== result.count ? ` match (of ${result.scannedCount} scanned)` : ''} in ${this.table(this.args.table)}${f.index ? ` index ${f.index}` : ''}`)
+        this.log(`${result.count} items${result.scannedCount !== result.count ? ` match (of ${result.scannedCount} scanned)` : ''} in ${this.tableName}${f.index ? ` index ${f.index}` : ''}`)
         if (f.verbose) for (const s of result.segments) this.log(`  segment ${s.segment}: ${s.count} items (scanned ${s.scannedCount})`)
       }
       return result
@@ -137,11 +138,12 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
   }
 
   private stopQuietly = false
+  private tableName = ''
 
   private request(): ScanRequest {
     const f = this.flags
     return {
-      table: this.table(this.args.table),
+      table: this.tableName,
       index: f.index,
       segments: f.segments,
       concurrency: f.concurrency,
@@ -160,7 +162,7 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
   private format(): ScanFormat {
     const f = this.flags
     if (f.format) return f.format as ScanFormat
-    if (f.output) return /\.csv$/i.test(f.output) ? 'csv' : /\.json$/i.test(f.output) ? 'json' : 'jsonl'
-    return process.stdout.isTTY && !f.raw ? 'table' : 'jsonl'
+    if (f.output) return /\.csv$/i.test(f.output) ? 'csv' : /\.json$/i.test(f.output) ? 'json' : /\.jsonl$/i.test(f.output) ? 'jsonl' : (this.loadedConfig?.config.defaults?.output ?? 'jsonl')
+    return this.loadedConfig?.config.defaults?.output ?? (process.stdout.isTTY && !f.raw ? 'table' : 'jsonl')
   }
 }

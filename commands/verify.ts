@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core'
 
-import { DynxCommand, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
+import { DynxCommand, environmentSideFlags, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
 import { createProgress } from '../src/cli/progress.js'
 import { renderVerifyResult, verifyProgressText } from '../src/cli/verify-render.js'
 import { rawItemJson } from '../src/data/values.js'
-import { ExitCode, InterruptedError } from '../src/errors.js'
+import { ExitCode, InterruptedError, UserInputError } from '../src/errors.js'
 import { verifyTables, type VerifyResult } from '../src/verify/verify.js'
 
 export default class Verify extends DynxCommand<typeof Verify> {
@@ -23,16 +23,18 @@ Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas
     '<%= config.bin %> verify staging_users users',
     '<%= config.bin %> verify users users --source-region eu-west-1 --target-region us-east-1 --segments 16',
     '<%= config.bin %> verify users users_copy --max-diffs 100 --json > report.json   # exit 3 when different',
+    '<%= config.bin %> verify users --from-env staging --to-env prod',
   ]
   static override args = {
-    source: Args.string({ description: 'Source table (the global --prefix is prepended).', required: true }),
-    target: Args.string({ description: 'Target table (the global --prefix is prepended).', required: true }),
+    source: Args.string({ description: 'Source table (the global --prefix, or --from-env\'s, is prepended).' }),
+    target: Args.string({ description: 'Target table (the global --prefix, or --to-env\'s, is prepended). With --from-env/--to-env, default: the same name as SOURCE.' }),
   }
   static override flags = {
     segments: Flags.integer({ summary: 'Parallel scan segments per table. Default: one per 2 GB of the larger table, at least 4.' }),
     'max-diffs': Flags.integer({ summary: 'Differing keys to list (all are counted).', default: 20 }),
     'max-rcu': Flags.integer({ summary: 'Read at most N capacity units per second from each table.' }),
     progress: Flags.boolean({ summary: 'Show progress on stderr even when it is not a terminal (or under --json).' }),
+    ...environmentSideFlags(),
     ...sourceConnectionFlags(),
     ...targetConnectionFlags(),
   }
@@ -41,6 +43,10 @@ Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas
     const f = this.flags
     const source = await this.connectSide('source')
     const target = await this.connectSide('target')
+    const envs = f['from-env'] !== undefined || f['to-env'] !== undefined
+    if (!envs && this.args.source && !this.args.target) throw new UserInputError('Give SOURCE and TARGET tables.', 'For example: dynx verify staging_users users, or dynx verify users --from-env staging --to-env prod.')
+    const sourceTable = await this.requireTable(this.args.source, async () => source, this.sidePrefix('source'))
+    const targetTable = this.args.target ? `${this.sidePrefix('target')}${this.args.target}` : `${this.sidePrefix('target')}${sourceTable.slice(this.sidePrefix('source').length)}`
     const signal = this.interruptSignal()
     const progress = createProgress({ quiet: !(f.progress || (!this.jsonEnabled() && process.stderr.isTTY)), verbose: true })
     const every = process.stderr.isTTY ? 250 : 5000
@@ -48,7 +54,7 @@ Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas
     let lastShown = 0
     let result: VerifyResult
     try {
-      result = await verifyTables(source, this.table(this.args.source), target, this.table(this.args.target), {
+      result = await verifyTables(source, sourceTable, target, targetTable, {
         segments: f.segments,
         maxDiffs: f['max-diffs'],
         maxRcu: f['max-rcu'],

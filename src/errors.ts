@@ -56,6 +56,16 @@ export class SpecValidationError extends UserInputError {
   }
 }
 
+/** A dynx.config file that does not parse or fails validation; every problem is named by its path. */
+export class ConfigValidationError extends UserInputError {
+  constructor(readonly file: string, readonly issues: SpecIssue[]) {
+    super(
+      `${file} is not a valid dynx config:\n${issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
+      'Fix the fields named above; the format is in the README under "Environments and dynx.config".',
+    )
+  }
+}
+
 export class SchemaMismatchError extends UserInputError {}
 
 /** The endpoint did not answer (refused, DNS, TLS or timeout). */

@@ -7,6 +7,7 @@ import { DynxCommand } from '../../src/cli/base.js'
 import { ExitCode } from '../../src/errors.js'
 
 export default class BackupReconcile extends DynxCommand<typeof BackupReconcile> {
+  static override writes = 'main' as const
   static override summary = 'Re-apply to a restored table what the restore left out (TTL, stream, tags, PITR, auto scaling, billing).'
   static override description = `For a table restored with --no-reconcile, or whose restore dynx stopped waiting for: waits
 until it is ACTIVE, then does what \`backup restore\` and \`pitr restore\` do after a restore. The

@@ -9,6 +9,7 @@ import { parseTime } from '../../src/time.js'
 import { BACKUP_TYPES } from './list.js'
 
 export default class BackupRestore extends DynxCommand<typeof BackupRestore> {
+  static override writes = 'main' as const
   static override summary = 'Restore a backup into a new table, or the newest backup of every table with --prefix.'
   static override description = `A restore never overwrites: a TARGET that exists is refused. With --prefix and --to-prefix,
 each table whose name starts with --prefix (live, or known only from its backups) is restored

@@ -5,6 +5,7 @@ import { DynxCommand } from '../../src/cli/base.js'
 import { pitrStatus, setPitr, type PitrChange, type PitrStatus } from '../../src/pitr/pitr.js'
 
 export default class PitrDisable extends DynxCommand<typeof PitrDisable> {
+  static override writes = 'main' as const
   static override summary = 'Turn off point-in-time recovery (its restorable history is lost).'
   static override description = `Disabling drops the table's continuous backups: times before re-enabling can no longer be
 restored. Asks on a terminal, or --yes; --dry-run shows the tables' current state only.`

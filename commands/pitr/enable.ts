@@ -5,6 +5,7 @@ import { DynxCommand } from '../../src/cli/base.js'
 import { MAX_RECOVERY_DAYS, setPitr, type PitrChange } from '../../src/pitr/pitr.js'
 
 export default class PitrEnable extends DynxCommand<typeof PitrEnable> {
+  static override writes = 'main' as const
   static override summary = 'Turn on point-in-time recovery for tables, or every table with --prefix.'
   static override description = `Tables already enabled (with the same recovery period) are left alone, so it is safe in CI.
 Every table is checked first: an unknown name changes nothing.`

@@ -8,6 +8,7 @@ import { restoreToPointInTime } from '../../src/pitr/pitr.js'
 import { parseDuration, parseTime } from '../../src/time.js'
 
 export default class PitrRestore extends DynxCommand<typeof PitrRestore> {
+  static override writes = 'main' as const
   static override summary = 'Restore a table as it was at a point in time into a new table.'
   static override description = `The time must lie in the source's restorable window (see \`dynx pitr status\`); it is checked
 before anything is asked of DynamoDB, and the error shows the window. A TARGET that exists is

@@ -15,11 +15,12 @@ result is printed, including the raw DescribeTable answer under "description".`
     '<%= config.bin %> tables describe orders --json',
   ]
   static override args = {
-    table: Args.string({ description: 'Table name (the global --prefix is prepended).', required: true }),
+    table: Args.string({ description: 'Table name (the global --prefix is prepended). Default: defaults.table of dynx.config, else a pick list on a terminal.' }),
   }
 
   public async run(): Promise<TableInfo> {
-    const info = await describeTable(await this.connect(), this.table(this.args.table))
+    const conn = await this.connect()
+    const info = await describeTable(conn, await this.requireTable(this.args.table, async () => conn))
     if (!this.jsonEnabled()) this.log(renderTableInfo(info))
     return info
   }

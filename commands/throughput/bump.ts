@@ -2,7 +2,6 @@ import { Args } from '@oclif/core'
 
 import { DynxCommand } from '../../src/cli/base.js'
 import { checkRunnable } from '../../src/cli/run-child.js'
-import { ledgerConnectionFrom } from '../../src/cli/ledger-connection.js'
 import { bumpFlags, bumpPlanFromFlags, splitAtDashDash } from '../../src/cli/throughput-flags.js'
 import { BumpedCommand, type CommandOutcome } from '../../src/cli/throughput-job.js'
 import { renderBumpResult, renderRestoreResult, throughputProgressText } from '../../src/cli/throughput-render.js'
@@ -12,6 +11,7 @@ import { defaultLedgerPath, restoreCommand } from '../../src/throughput/ledger.j
 import type { ThroughputProgress } from '../../src/throughput/types.js'
 
 export default class ThroughputBump extends DynxCommand<typeof ThroughputBump> {
+  static override writes = 'main' as const
   static override summary = 'Raise read/write capacity of tables and GSIs, for good or only while a command runs.'
   static override description = `Only raises (a value already at or above the one asked for is left alone), on the mechanism the
 table uses: provisioned capacity, the auto-scaling minimum (and maximum when below it), or the
@@ -44,7 +44,7 @@ restore was refused; 2 bad input (nothing changed); 130 interrupted (after resto
     if (command && !f['dry-run']) checkRunnable(command[0])
     const conn = await this.connect()
     const ledger = f.ledger ?? defaultLedgerPath(plan.map((p) => p.table))
-    const connection = ledgerConnectionFrom(f)
+    const connection = this.recordedConnection()
     const job = (this.job = new BumpedCommand(command, ledger, restoreCommand(ledger, connection)))
     const signal = this.interruptSignal() // from here on a signal (with --local too) waits for the restore
     const onProgress = (p: ThroughputProgress) => this.progress.update(throughputProgressText(p))

@@ -5,9 +5,11 @@ import { withPrefix } from '../connection/names.js'
 import { listTableNames } from '../tables/describe.js'
 import type { LedgerConnection } from '../throughput/types.js'
 import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.js'
-import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, startLocalEngine, type LocalEngine } from '../local/engine.js'
+import { defaultFlagValues, loadConfig, resolveConnection, type GivenConnection, type LoadedConfig, type ResolvedConnection } from '../config/config.js'
+import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, defaultLocalPath, startLocalEngine, type LocalEngine } from '../local/engine.js'
 import { confirmAction } from './confirm.js'
 import { acknowledgeSignal } from './relaunch.js'
+import { pickTable, type PickIo } from './pick-table.js'
 import { createProgress, type Progress } from './progress.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DynxCommand)['baseFlags'] & T['flags']>
@@ -18,6 +20,14 @@ const CONNECTION = 'Connection'
 /** Flags for a second connection (the source of a clone or copy), e.g. --source-region. */
 export function sourceConnectionFlags() {
   return sideConnectionFlags('source')
+}
+
+/** --from-env and --to-env: the environments of dynx.config the two sides of a copy or verify live in. */
+export function environmentSideFlags() {
+  return {
+    'from-env': Flags.string({ summary: 'Source environment of dynx.config: bare table names take its prefix, region, profile and endpoint.', helpGroup: 'ENVIRONMENTS' }),
+    'to-env': Flags.string({ summary: 'Target environment of dynx.config (writing into a protected one needs confirmation).', helpGroup: 'ENVIRONMENTS' }),
+  }
 }
 
 /** Flags for the target side of a copy or verify, e.g. --target-endpoint. */
@@ -37,7 +47,11 @@ function sideConnectionFlags<S extends 'source' | 'target'>(side: S) {
 /** Where the main connection goes: what --local/--endpoint/--region/--profile say, or a record of them (a throughput ledger's). */
 export type ConnectionChoice = LedgerConnection
 
-const CONNECTION_FLAGS = ['endpoint', 'region', 'profile', 'local']
+const CONNECTION_FLAGS = ['endpoint', 'region', 'profile', 'local', 'env']
+
+function choiceOf(r: ResolvedConnection): ConnectionChoice {
+  return r.local.value ? { local: true } : { endpoint: r.endpoint.value, region: r.region.value, profile: r.profile.value }
+}
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 /** What --source-* or --target-* flags override of the main connection. */
@@ -65,9 +79,18 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     local: Flags.boolean({ summary: 'Use the embedded engine stored in $DYNX_LOCAL_PATH (default ~/.dynx/local).', helpGroup: CONNECTION, exclusive: ['endpoint'] }),
     prefix: Flags.string({ summary: 'Table name prefix: with --prefix staging_, "users" means "staging_users".', default: '', helpGroup: CONNECTION }),
     timeout: Flags.integer({ summary: 'Seconds to wait for each DynamoDB response.', default: 15, min: 1, helpGroup: CONNECTION }),
+    env: Flags.string({ summary: 'Apply this environment of dynx.config (prefix, region, profile, endpoint or local).', helpGroup: CONNECTION }),
+    config: Flags.string({ summary: 'Config file (default: dynx.config.json or .yaml here or in a parent folder; also DYNX_CONFIG).', helpGroup: CONNECTION }),
     yes: Flags.boolean({ char: 'y', summary: 'Confirm destructive or production-facing changes without asking.' }),
+    'confirm-env': Flags.string({ summary: 'Name the protected environment this writes into (with --yes, for CI).' }),
     verbose: Flags.boolean({ summary: 'More detail on stderr (never credentials).' }),
   }
+
+  /**
+   * Which connection this command writes through, for the protected-environment check: the main
+   * one, the target side (copy), or none (read-only commands, and backups, which change no table).
+   */
+  static writes: 'main' | 'target' | undefined = undefined
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
@@ -78,6 +101,11 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   private givenFlags = new Set<string>()
   private connections: Connection[] = []
   private engine?: LocalEngine
+  /** dynx.config, when there is one. */
+  protected loadedConfig?: LoadedConfig
+  /** The main connection's settings after precedence (flag > --env > defaults > AWS). */
+  protected resolved!: ResolvedConnection
+  private guarded = false
 
   public override async init(): Promise<void> {
     await super.init()
@@ -95,6 +123,78 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
       else this.givenFlags.add(token.flag)
     }
     this.progress = createProgress({ quiet: this.jsonEnabled(), verbose: this.flags.verbose })
+    this.loadedConfig = await loadConfig({ file: this.flags.config })
+    this.resolved = resolveConnection(this.givenConnection(), this.loadedConfig, this.flags.env)
+    // The rest of the command reads the resolved prefix, and defaults.segments/output, through its flags.
+    const mutable = this.flags as Record<string, unknown>
+    if (!this.givenFlags.has('prefix')) mutable.prefix = this.resolved.prefix.value ?? ''
+    for (const [name, value] of Object.entries(defaultFlagValues(this.loadedConfig))) {
+      if (name in (this.ctor.flags ?? {}) && !this.givenFlags.has(name)) mutable[name] = value
+    }
+    this.checkConfirmEnv()
+  }
+
+  /** The connection flags as typed on the command line (AWS_PROFILE and flag defaults do not count). */
+  private givenConnection(): GivenConnection {
+    const f = this.flags
+    const given = (name: string) => this.givenFlags.has(name)
+    return {
+      ...(given('region') ? { region: f.region } : {}),
+      ...(given('profile') ? { profile: f.profile } : {}),
+      ...(given('endpoint') ? { endpoint: f.endpoint } : {}),
+      ...(given('local') && f.local ? { local: true } : {}),
+      ...(given('prefix') ? { prefix: f.prefix } : {}),
+    }
+  }
+
+  /** The environment each side resolves from: --from-env / --to-env (copy, verify), else --env. */
+  protected sideEnvironment(side: 'source' | 'target'): string | undefined {
+    const flags = this.flags as unknown as Record<string, string | undefined>
+    return flags[side === 'source' ? 'from-env' : 'to-env'] ?? this.flags.env
+  }
+
+  /** A side's settings: the main ones, or those of its own environment. */
+  protected resolvedSide(side: 'source' | 'target'): ResolvedConnection {
+    const envName = this.sideEnvironment(side)
+    return envName === this.flags.env ? this.resolved : resolveConnection(this.givenConnection(), this.loadedConfig, envName)
+  }
+
+  /** --confirm-env must name the environment being written into. */
+  private checkConfirmEnv(): void {
+    const named = this.flags['confirm-env']
+    if (named === undefined) return
+    const written = this.writtenEnvironment()
+    if (named !== written) {
+      throw new UserInputError(
+        `--confirm-env ${named} does not match the environment this writes into (${written ?? 'none: no --env or --to-env given'}).`,
+        written ? `Pass --confirm-env ${written}, or check --env/--to-env.` : 'Drop --confirm-env, or name the environment with --env/--to-env.',
+      )
+    }
+  }
+
+  private writtenEnvironment(): string | undefined {
+    return (this.ctor as unknown as typeof DynxCommand).writes === 'target' ? this.sideEnvironment('target') : this.flags.env
+  }
+
+  /**
+   * Writing into a protected environment needs its name typed on a terminal, or --yes with
+   * --confirm-env NAME; a dry run or check writes nothing and is let through.
+   */
+  private async guardProtected(side: 'main' | 'target'): Promise<void> {
+    if (this.guarded || (this.ctor as unknown as typeof DynxCommand).writes !== side) return
+    this.guarded = true
+    const flags = this.flags as unknown as Record<string, unknown>
+    if (flags['dry-run'] || flags.check) return
+    const resolved = side === 'target' ? this.resolvedSide('target') : this.resolved
+    if (!resolved.protected || !resolved.environment) return
+    const name = resolved.environment
+    if (this.flags.yes && this.flags['confirm-env'] === name) return
+    this.progress.stop()
+    await confirmAction(`"${name}" is a protected environment and this command writes into it.`, {
+      yes: false,
+      expected: name,
+      flag: `--yes --confirm-env ${name}`,
+    })
   }
 
   /** The table name with the global --prefix applied. */
@@ -111,12 +211,36 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   protected async selectTables(conn: Connection, options: { all?: boolean; example?: string } = {}): Promise<string[]> {
     if (this.positionals.length) return this.positionals.map((t) => this.table(t))
     const prefix = this.flags.prefix
-    if (!prefix && !options.all) {
+    // --env alone means every table of that environment, whatever its prefix.
+    if (!prefix && !options.all && !this.flags.env) {
       throw new UserInputError('Name the tables, or give --prefix to take every table whose name starts with it.', `Example: ${options.example ?? `dynx ${this.id} users orders`}`)
     }
     const names = await listTableNames(conn, prefix)
     if (names.length === 0 && !options.all) throw new UserInputError(`No table name starts with "${prefix}" on ${conn.label}.`, 'Check --prefix and the connection flags; `dynx tables list` shows what exists.')
     return names
+  }
+
+  /**
+   * The table a single-table command works on when TABLE may be left out: the argument (with the
+   * prefix), else the config's defaults.table, else a searchable pick list of the tables with the
+   * prefix when stdin and stderr are a terminal, else bad input saying a table is needed.
+   */
+  protected async requireTable(given: string | undefined, conn: () => Promise<Connection>, prefix: string = this.flags.prefix, io: PickIo = {}): Promise<string> {
+    if (given) return withPrefix(given, prefix)
+    const fallback = this.loadedConfig?.config.defaults?.table
+    if (fallback) return withPrefix(fallback, prefix)
+    const input = (io.input ?? process.stdin) as NodeJS.ReadStream
+    if (!input.isTTY || !process.stderr.isTTY) {
+      throw new UserInputError(
+        `\`dynx ${this.id?.replaceAll(':', ' ')}\` needs a TABLE, and there is no terminal to pick one on.`,
+        'Name the table, or set `defaults.table` in dynx.config (run on a terminal to pick from a list).',
+      )
+    }
+    const c = await conn()
+    const names = await listTableNames(c, prefix)
+    if (names.length === 0) throw new UserInputError(`There are no tables${prefix ? ` starting with "${prefix}"` : ''} on ${c.label} to pick from.`, 'Create one, or check --env/--prefix and the connection flags.')
+    this.progress.stop()
+    return pickTable(names, io)
   }
 
   /**
@@ -134,57 +258,86 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     }
   }
 
-  /** The connection the flags choose. */
+  /** The connection the flags (and --env, and the config's defaults) choose. */
   protected connectionFlags(): ConnectionChoice {
-    const f = this.flags
-    return f.local ? { local: true } : { endpoint: f.endpoint, region: f.region, profile: f.profile }
+    return choiceOf(this.resolved)
   }
 
-  /** Whether --endpoint, --region, --profile or --local is on the command line (AWS_PROFILE alone does not count). */
+  /** Whether --endpoint, --region, --profile, --local or --env is on the command line (AWS_PROFILE alone does not count). */
   protected connectionFlagsGiven(): boolean {
     return CONNECTION_FLAGS.some((name) => this.givenFlags.has(name))
   }
 
-  /** The main connection, from --region/--profile/--endpoint/--local (or `choice`); built once. */
+  /**
+   * Where a side's tables live, as a throughput ledger records it so that `dynx throughput
+   * restore --ledger FILE` reaches them again with no flags: the resolved settings, --source-* /
+   * --target-* overrides on top, and what AWS's environment variables add.
+   */
+  protected recordedConnection(side?: 'source' | 'target'): LedgerConnection {
+    const choice = side ? this.sideChoice(side) : this.connectionFlags()
+    if (choice.local) return { local: true, localPath: defaultLocalPath() }
+    const endpoint = choice.endpoint ?? (process.env.AWS_ENDPOINT_URL_DYNAMODB || undefined)
+    const region = choice.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined)
+    const profile = choice.profile ?? this.flags.profile
+    return { ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...(profile ? { profile } : {}) }
+  }
+
+  /** A side's connection choice: its environment's settings with --source-* / --target-* on top. */
+  private sideChoice(side: 'source' | 'target'): ConnectionChoice {
+    const flags = this.flags as unknown as Record<string, string | undefined>
+    const over: SideConnection = { region: flags[`${side}-region`], profile: flags[`${side}-profile`], endpoint: flags[`${side}-endpoint`] }
+    const base = choiceOf(this.resolvedSide(side))
+    if (!over.region && !over.profile && !over.endpoint) return base
+    // With --local, --source-region alone means that region of AWS, not the embedded engine.
+    return {
+      region: over.region ?? base.region,
+      profile: over.profile ?? base.profile,
+      endpoint: over.endpoint ?? (base.local ? undefined : base.endpoint),
+    }
+  }
+
+  /** The main connection, from --region/--profile/--endpoint/--local/--env (or `choice`); built once. */
   protected async connect(choice: ConnectionChoice = this.connectionFlags()): Promise<Connection> {
     if (this.connections[0]) return this.connections[0]
-    const f = this.flags
+    await this.guardProtected('main')
+    const conn = await this.openConnection(choice)
+    this.connections.unshift(conn)
+    if (this.flags.verbose && !this.jsonEnabled()) {
+      const d = await conn.describe()
+      this.logToStderr(`connection: endpoint=${d.endpoint} region=${d.region}${d.profile ? ` profile=${d.profile}` : ''} credentials=${d.credentialSource}${this.resolved.environment ? ` env=${this.resolved.environment}` : ''}`)
+    }
+    return conn
+  }
+
+  private async openConnection(choice: ConnectionChoice): Promise<Connection> {
     let options: ConnectionOptions
     if (choice.local) {
-      this.engine = await startLocalEngine(choice.localPath ? { path: choice.localPath } : {})
+      this.engine ??= await startLocalEngine(choice.localPath ? { path: choice.localPath } : {})
       this.installSignalHandlers()
       options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})`, lacks: LOCAL_ENGINE_LACKS }
     } else {
       options = { region: choice.region, profile: choice.profile, endpoint: choice.endpoint }
     }
-    const conn = createConnection({ ...options, requestTimeoutMs: f.timeout * 1000 })
-    this.connections.unshift(conn)
-    if (f.verbose && !this.jsonEnabled()) {
-      const d = await conn.describe()
-      this.logToStderr(`connection: endpoint=${d.endpoint} region=${d.region}${d.profile ? ` profile=${d.profile}` : ''} credentials=${d.credentialSource}`)
-    }
-    return conn
+    return createConnection({ ...options, requestTimeoutMs: this.flags.timeout * 1000 })
   }
 
   /**
-   * The connection of one side of a copy or clone: --source-* or --target-* flags, with unset
-   * parts taken from the main connection (the main one itself when none is given).
+   * The connection of one side of a copy, verify or clone: its environment (--from-env/--to-env)
+   * with --source-* or --target-* flags on top; the main connection itself when it is the same.
    */
   protected async connectSide(side: 'source' | 'target'): Promise<Connection> {
+    if (side === 'target') await this.guardProtected('target')
     const main = await this.connect()
-    const flags = this.flags as unknown as Record<string, string | undefined>
-    const over: SideConnection = { region: flags[`${side}-region`], profile: flags[`${side}-profile`], endpoint: flags[`${side}-endpoint`] }
-    if (!over.region && !over.profile && !over.endpoint) return main
-    const f = this.flags
-    const conn = createConnection({
-      region: over.region ?? f.region,
-      profile: over.profile ?? f.profile,
-      // With --local, --source-region alone means that region of AWS, not the embedded engine.
-      endpoint: over.endpoint ?? (f.local ? undefined : f.endpoint),
-      requestTimeoutMs: f.timeout * 1000,
-    })
+    const choice = this.sideChoice(side)
+    if (JSON.stringify(choice) === JSON.stringify(this.connectionFlags())) return main
+    const conn = await this.openConnection(choice)
     this.connections.push(conn)
     return conn
+  }
+
+  /** The table-name prefix of a side: its environment's (or --prefix). */
+  protected sidePrefix(side: 'source' | 'target'): string {
+    return this.givenFlags.has('prefix') ? this.flags.prefix : (this.resolvedSide(side).prefix.value ?? '')
   }
 
   /**

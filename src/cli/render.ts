@@ -42,6 +42,7 @@ export function renderTableInfo(info: TableInfo): string {
   const row = (label: string, value: string) => lines.push(`${label.padEnd(20)}${value}`)
   row('Table', info.name)
   row('ARN', info.arn)
+  row('Console', info.consoleUrl ?? 'none (not an AWS endpoint)')
   row('Status', info.status)
   if (info.createdAt) row('Created', info.createdAt)
   row('Partition key', key(s.hashKey))

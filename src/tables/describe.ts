@@ -58,8 +58,31 @@ export interface TableInfo {
   pitr?: PitrState
   streamArn?: string
   unsupported: OptionalSetting[]
+  /** The table's page in the AWS console (region and partition from its ARN); absent off AWS. */
+  consoleUrl?: string
   /** The DescribeTable answer as DynamoDB sent it. */
   description: TableDescription
+}
+
+/**
+ * The AWS console page of a table from its ARN (which carries partition and region), or undefined
+ * when the connection is not AWS (a local engine or another custom endpoint).
+ */
+export function consoleTableUrl(arn: string, endpoint: string | undefined): string | undefined {
+  if (endpoint) {
+    let host = ''
+    try {
+      host = new URL(endpoint).hostname
+    } catch {
+      return undefined
+    }
+    if (!/\.amazonaws\.com(\.cn)?$|\.api\.aws$/.test(host)) return undefined
+  }
+  const m = /^arn:(aws|aws-cn|aws-us-gov):dynamodb:([a-z0-9-]+):\d+:table\/(.+)$/.exec(arn)
+  if (!m) return undefined
+  const [, partition, region, table] = m
+  const host = partition === 'aws-cn' ? 'console.amazonaws.cn' : partition === 'aws-us-gov' ? 'console.amazonaws-us-gov.com' : `${region}.console.aws.amazon.com`
+  return `https://${host}/dynamodbv2/home?region=${region}#table?name=${encodeURIComponent(table)}`
 }
 
 export async function describeTableRaw(conn: Connection, table: string): Promise<TableDescription> {
@@ -158,6 +181,7 @@ export async function describeTable(conn: Connection, table: string): Promise<Ta
     ...(pitrState ? { pitr: pitrState } : {}),
     ...(d.LatestStreamArn && spec.stream ? { streamArn: d.LatestStreamArn } : {}),
     unsupported,
+    ...(consoleTableUrl(arn, conn.endpoint) ? { consoleUrl: consoleTableUrl(arn, conn.endpoint) } : {}),
     description: d,
   }
 }
