@@ -64,7 +64,7 @@ export function findConfigFile(from: string = process.cwd()): string | undefined
 /** Validates a parsed config document. */
 export function parseConfig(doc: unknown, source: string): DynxConfig {
   const parsed = ConfigFile.safeParse(doc ?? {})
-  if (!parsed.success) throw new ConfigValidationError(source, zodIssues(parsed.error, doc))
+  if (!parsed.success) throw new ConfigValidationError(source, zodIssues(parsed.error, doc, [], 'Environments and dynx.config'))
   return parsed.data
 }
 

@@ -74,13 +74,13 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur
 }
 
-export function zodIssues(error: z.ZodError, input: unknown, basePath: ReadonlyArray<PropertyKey> = []): SpecIssue[] {
+export function zodIssues(error: z.ZodError, input: unknown, basePath: ReadonlyArray<PropertyKey> = [], readmeSection = 'Spec files'): SpecIssue[] {
   const issues: SpecIssue[] = []
   for (const issue of error.issues) {
     const path = [...basePath, ...issue.path]
     const value = valueAt(input, issue.path)
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) issues.push({ path: formatPath([...path, key]), message: 'unknown field (check the spelling; see "Spec files" in the README)' })
+      for (const key of issue.keys) issues.push({ path: formatPath([...path, key]), message: `unknown field (check the spelling; see "${readmeSection}" in the README)` })
     } else if (value === undefined && issue.code === 'invalid_type') {
       issues.push({ path: formatPath(path), message: 'required' })
     } else if (issue.code === 'invalid_value') {
