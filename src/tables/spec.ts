@@ -86,6 +86,9 @@ export function zodIssues(error: z.ZodError, input: unknown, basePath: ReadonlyA
     } else if (issue.code === 'invalid_value') {
       const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ')
       issues.push({ path: formatPath(path), message: `must be one of ${allowed} (got ${JSON.stringify(value)})` })
+    } else if (issue.code === 'invalid_key') {
+      // zod keeps the key rule's own message (e.g. which names are allowed) inside the wrapper.
+      issues.push({ path: formatPath(path), message: issue.issues.map((i) => i.message).join('; ') })
     } else if (issue.code === 'invalid_union') {
       issues.push({ path: formatPath(path), message: `invalid value ${JSON.stringify(value)}: ${unionHint(path)}` })
     } else {
