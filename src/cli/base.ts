@@ -156,7 +156,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   /** A side's settings: the main ones, or those of its own environment. */
   protected resolvedSide(side: 'source' | 'target'): ResolvedConnection {
     const envName = this.sideEnvironment(side)
-    return envName === this.flags.env ? this.resolved : resolveConnection(this.givenConnection(), this.loadedConfig, envName)
+    return envName === this.flags.env ? this.resolved : resolveConnection(this.givenConnection(), this.loadedConfig, envName, side === 'source' ? '--from-env' : '--to-env')
   }
 
   /** --confirm-env must name the environment being written into. */

@@ -129,8 +129,8 @@ export interface GivenConnection {
  * AWS_ENDPOINT_URL_DYNAMODB, ~/.aws/config). An endpoint or --local on one level hides the other
  * on lower levels: they are one choice, "where".
  */
-export function resolveConnection(given: GivenConnection, loaded: LoadedConfig | undefined, envName?: string): ResolvedConnection {
-  const env = envName ? environment(loaded, envName) : undefined
+export function resolveConnection(given: GivenConnection, loaded: LoadedConfig | undefined, envName?: string, flag = '--env'): ResolvedConnection {
+  const env = envName ? environment(loaded, envName, flag) : undefined
   const defaults = loaded?.config.defaults
   const envFrom: SettingSource = `env ${envName ?? ''}`
   const pick = <T>(flag: T | undefined, fromEnv: T | undefined, fromDefaults: T | undefined): ResolvedSetting<T> =>
