@@ -1,0 +1,5 @@
+export * from './fetch.js'
+export * from './recommend.js'
+export * from './reports.js'
+export * from './stats.js'
+export * from './window.js'
