@@ -18,7 +18,7 @@ export interface CapacityPrices {
  * reserved capacity) as of PRICES_TAKEN. Regions not listed fall back to us-east-1 with a note;
  * every value can be overridden (`--price-read-request`, ...).
  */
-export const PRICES_TAKEN = '2026-11-21 (the November 2024 on-demand price list, still current)'
+export const PRICES_TAKEN = '2024-11 (the public price list after the November 2024 on-demand reduction; recorded in dynx on 2026-11-21)'
 export const PRICES: Record<string, Omit<CapacityPrices, 'region'>> = {
   'us-east-1': { readRequestPerMillion: 0.125, writeRequestPerMillion: 0.625, rcuHour: 0.00013, wcuHour: 0.00065 },
   'us-east-2': { readRequestPerMillion: 0.125, writeRequestPerMillion: 0.625, rcuHour: 0.00013, wcuHour: 0.00065 },
