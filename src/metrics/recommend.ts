@@ -40,6 +40,9 @@ export interface UnitLoad {
   write: Series
   /** Throttle events per period; any means demand above what was served is unknown. */
   throttles?: Series
+  /** Provisioned capacity when the window began, where auto scaling starts from (default: what the first minute needs). */
+  initialRead?: number
+  initialWrite?: number
 }
 
 export type CapacityMode = 'on-demand' | 'provisioned' | 'auto-scaling'
@@ -81,9 +84,9 @@ function perMinute(series: Series, periodSeconds: number): number[] {
 }
 
 /** Auto scaling, minute by minute: capacity in each minute, and whether any minute's load exceeded it. */
-export function simulateAutoScaling(load: number[], s: Required<SimulationSettings>): { capacity: number[]; throttled: boolean } {
+export function simulateAutoScaling(load: number[], s: Required<SimulationSettings>, initial?: number): { capacity: number[]; throttled: boolean } {
   const fit = (rate: number) => Math.max(s.minCapacity, Math.ceil(rate / s.targetUtilization))
-  let current = fit(load[0] ?? 0)
+  let current = initial !== undefined ? Math.max(s.minCapacity, initial) : fit(load[0] ?? 0)
   let above = 0
   let below = 0
   let throttled = false
@@ -136,8 +139,8 @@ export function recommendCapacity(units: UnitLoad[], prices: CapacityPrices, set
     fixedParts.push(`${u.name} ${fixedRead} RCU / ${fixedWrite} WCU`)
     if (throttledBefore || read.some((r) => r > fixedRead) || write.some((w) => w > fixedWrite)) fixedThrottles = true
     // Auto scaling.
-    const ar = simulateAutoScaling(read, s)
-    const aw = simulateAutoScaling(write, s)
+    const ar = simulateAutoScaling(read, s, u.initialRead)
+    const aw = simulateAutoScaling(write, s, u.initialWrite)
     autoCost += (ar.capacity.reduce((a, c) => a + c, 0) * prices.rcuHour + aw.capacity.reduce((a, c) => a + c, 0) * prices.wcuHour) / 60
     if (throttledBefore || ar.throttled || aw.throttled) autoThrottles = true
   }

@@ -161,7 +161,16 @@ export async function capacityReport(conn: Connection, tables: string[], options
     })
     const unitReports = measured.map((m) => m.report)
     const recommendation = recommendCapacity(
-      measured.map(({ report: u, throttles }) => ({ name: u.index ? `index ${u.index}` : 'table', periodSeconds: w.periodSeconds, read: u.read.series, write: u.write.series, throttles })),
+      measured.map(({ report: u, throttles }) => ({
+        name: u.index ? `index ${u.index}` : 'table',
+        periodSeconds: w.periodSeconds,
+        read: u.read.series,
+        write: u.write.series,
+        throttles,
+        // Auto scaling starts from the capacity the unit had when the window began.
+        ...(u.read.provisioned !== null ? { initialRead: u.read.provisionedSeries.find((v) => v !== null) ?? u.read.provisioned } : {}),
+        ...(u.write.provisioned !== null ? { initialWrite: u.write.provisionedSeries.find((v) => v !== null) ?? u.write.provisioned } : {}),
+      })),
       prices,
       options.simulation,
     )
