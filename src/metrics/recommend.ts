@@ -85,7 +85,8 @@ function perMinute(series: Series, periodSeconds: number): number[] {
 
 /** Auto scaling, minute by minute: capacity in each minute, and whether any minute's load exceeded it. */
 export function simulateAutoScaling(load: number[], s: Required<SimulationSettings>, initial?: number): { capacity: number[]; throttled: boolean } {
-  const fit = (rate: number) => Math.max(s.minCapacity, Math.ceil(rate / s.targetUtilization))
+  // Rounded before the ceiling: 21 / 0.7 is 30.000000000000004 in floating point, and needs 30.
+  const fit = (rate: number) => Math.max(s.minCapacity, Math.ceil(Number((rate / s.targetUtilization).toFixed(9))))
   let current = initial !== undefined ? Math.max(s.minCapacity, initial) : fit(load[0] ?? 0)
   let above = 0
   let below = 0
@@ -133,8 +134,10 @@ export function recommendCapacity(units: UnitLoad[], prices: CapacityPrices, set
     // On-demand: every unit consumed, at request prices.
     onDemand += (read.reduce((a, r) => a + r * 60, 0) * prices.readRequestPerMillion + write.reduce((a, w) => a + w * 60, 0) * prices.writeRequestPerMillion) / 1e6
     // Fixed provisioned: peak x headroom all the time.
-    const fixedRead = Math.max(s.minCapacity, Math.ceil(Math.max(0, ...read) * s.headroom))
-    const fixedWrite = Math.max(s.minCapacity, Math.ceil(Math.max(0, ...write) * s.headroom))
+    // A loop, not Math.max(...): a 455-day window has more minutes than a call can take arguments.
+    const peakOf = (values: number[]) => values.reduce((a, v) => (v > a ? v : a), 0)
+    const fixedRead = Math.max(s.minCapacity, Math.ceil(Number((peakOf(read) * s.headroom).toFixed(9))))
+    const fixedWrite = Math.max(s.minCapacity, Math.ceil(Number((peakOf(write) * s.headroom).toFixed(9))))
     fixedHourly += fixedRead * prices.rcuHour + fixedWrite * prices.wcuHour
     fixedParts.push(`${u.name} ${fixedRead} RCU / ${fixedWrite} WCU`)
     if (throttledBefore || read.some((r) => r > fixedRead) || write.some((w) => w > fixedWrite)) fixedThrottles = true
