@@ -92,7 +92,7 @@ export function simulateAutoScaling(load: number[], s: Required<SimulationSettin
   let below = 0
   let throttled = false
   const capacity: number[] = []
-  for (const rate of load) {
+  for (const [minute, rate] of load.entries()) {
     capacity.push(current)
     if (rate > current) throttled = true
     const utilization = rate / current
@@ -103,7 +103,9 @@ export function simulateAutoScaling(load: number[], s: Required<SimulationSettin
       current = Math.max(current, fit(rate))
       above = 0
     } else if (below >= s.scaleInMinutes) {
-      current = Math.min(current, fit(rate))
+      // Down to what the busiest of those minutes needed: one idle minute must not drop it to the minimum.
+      const recent = load.slice(minute + 1 - s.scaleInMinutes, minute + 1).reduce((a, v) => (v > a ? v : a), 0)
+      current = Math.min(current, fit(recent))
       below = 0
     }
   }

@@ -196,6 +196,12 @@ describe('simulateAutoScaling (target 70%, out after 2 minutes above, in after 1
     expect(simulateAutoScaling(broken, DEFAULTS).capacity).toEqual(Array<number>(30).fill(100))
   })
 
+  it('scales in to what the busiest of the 15 minutes below needed, so one idle minute does not drop it to the minimum', () => {
+    // cap 100; 14 minutes at 30 then an idle minute (no data counts as 0): in to ceil(30/0.7) = 43, not 1.
+    const load = [70, ...Array<number>(14).fill(30), 0, 30, 30]
+    expect(simulateAutoScaling(load, DEFAULTS)).toEqual({ capacity: [...Array<number>(16).fill(100), 43, 43], throttled: false })
+  })
+
   it('never goes below minCapacity', () => {
     expect(simulateAutoScaling([0, 0], DEFAULTS).capacity).toEqual([1, 1])
     const s = { ...DEFAULTS, minCapacity: 5 }
