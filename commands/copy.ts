@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { rmSync } from 'node:fs'
 
-import { DynxCommand, environmentSideFlags, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
+import { DynxCommand, environmentSideFlags, sameAccountAndRegion, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
 import { copyProgressText, renderCopyBump, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
 import { renderVerifyResult } from '../src/cli/verify-render.js'
 import { copyTables, writeBudgets, type CopyTablesResult } from '../src/copy/copy-tables.js'
@@ -98,7 +98,7 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
       deadLetter: f['dead-letter'],
       parallelTables: f['parallel-tables'],
       verify: f.verify,
-      sameRegion: source === target || (!f['source-profile'] && !f['source-endpoint'] && this.recordedConnection('source').region === this.recordedConnection('target').region),
+      sameRegion: source === target || sameAccountAndRegion(this.recordedConnection('source'), this.recordedConnection('target')),
       signal,
       ...(f['bump-read'] || f['bump-write']
         ? {
@@ -136,6 +136,11 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     }
     if (result.differentTables) process.exitCode = ExitCode.drift
     return { plan, dryRun: false, ...result }
+  }
+
+  protected override writtenSides(): Array<'main' | 'source' | 'target'> {
+    // --bump-read raises (and later lowers) the source's capacity: that is writing into its environment too.
+    return this.flags['bump-read'] ? ['target', 'source'] : ['target']
   }
 
   /**

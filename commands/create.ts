@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 
-import { DynxCommand, sourceConnectionFlags } from '../src/cli/base.js'
+import { DynxCommand, sameAccountAndRegion, sourceConnectionFlags } from '../src/cli/base.js'
 import { renderCreateResult } from '../src/cli/render.js'
 import { cloneTable, createTable, type CreateProgress, type CreateTableResult } from '../src/tables/create.js'
 import { loadTableSpec } from '../src/tables/spec.js'
@@ -43,7 +43,7 @@ The source may be in another region, account or engine (--source-region/--source
       : await cloneTable(await this.connectSide('source'), this.table(f.from ?? ''), target, table, {
           ...options,
           // A customer KMS key belongs to one account and region: reuse it only when nothing points elsewhere.
-          sameRegion: !f['source-profile'] && !f['source-endpoint'] && (!f['source-region'] || f['source-region'] === f.region),
+          sameRegion: sameAccountAndRegion(this.recordedConnection('source'), this.recordedConnection()),
         })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(renderCreateResult(result))

@@ -44,7 +44,7 @@ Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas
     const source = await this.connectSide('source')
     const target = await this.connectSide('target')
     const envs = f['from-env'] !== undefined || f['to-env'] !== undefined
-    if (!envs && this.args.source && !this.args.target) throw new UserInputError('Give SOURCE and TARGET tables.', 'For example: dynx verify staging_users users, or dynx verify users --from-env staging --to-env prod.')
+    if (!envs && !this.args.target) throw new UserInputError('Give SOURCE and TARGET tables.', 'For example: dynx verify staging_users users, or dynx verify users --from-env staging --to-env prod.')
     const sourceTable = await this.requireTable(this.args.source, async () => source, this.sidePrefix('source'))
     const targetTable = this.args.target ? `${this.sidePrefix('target')}${this.args.target}` : `${this.sidePrefix('target')}${sourceTable.slice(this.sidePrefix('source').length)}`
     const signal = this.interruptSignal()

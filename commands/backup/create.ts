@@ -28,7 +28,7 @@ Exit codes: 0 all backed up, 1 a backup failed (the others are kept), 2 bad inpu
 
   public async run(): Promise<CreateBackupResult> {
     const conn = await this.connect()
-    const tables = await this.selectTables(conn, { example: 'dynx backup create users orders, or dynx backup create --prefix prod_' })
+    const tables = await this.selectTables(conn, { wholeEnvironment: true, example: 'dynx backup create users orders, or dynx backup create --prefix prod_' })
     const result = await createBackup(conn, tables, {
       name: this.flags.name,
       wait: this.flags.wait,

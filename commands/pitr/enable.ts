@@ -23,7 +23,7 @@ Every table is checked first: an unknown name changes nothing.`
 
   public async run(): Promise<{ tables: PitrChange[] }> {
     const conn = await this.connect()
-    const tables = await this.selectTables(conn, { example: 'dynx pitr enable users orders, or dynx pitr enable --prefix prod_' })
+    const tables = await this.selectTables(conn, { wholeEnvironment: true, example: 'dynx pitr enable users orders, or dynx pitr enable --prefix prod_' })
     const days = this.flags['recovery-days']
     const result = await setPitr(conn, tables, true, { ...(days !== undefined ? { recoveryDays: days } : {}), onProgress: (p) => this.progress.update(p.message) })
     this.progress.stop()

@@ -7,7 +7,6 @@ import { restoreThroughput, type RestoreResult } from '../../src/throughput/bump
 import { findOpenLedgers, ledgerDir, readLedger } from '../../src/throughput/ledger.js'
 
 export default class ThroughputRestore extends DynxCommand<typeof ThroughputRestore> {
-  static override writes = 'main' as const
   static override summary = 'Put back the capacity a `throughput bump` raised, from its ledger.'
   static override description = `Sets every table and GSI in the ledger back to its original value (provisioned capacity,
 auto-scaling minimum and maximum, on-demand maximum) and marks the ledger restored. Values

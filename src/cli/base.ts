@@ -49,6 +49,16 @@ export type ConnectionChoice = LedgerConnection
 
 const CONNECTION_FLAGS = ['endpoint', 'region', 'profile', 'local', 'env']
 
+/** Whether two connection choices point at the same place (key order and unset keys aside). */
+function sameChoice(a: ConnectionChoice, b: ConnectionChoice): boolean {
+  return Boolean(a.local) === Boolean(b.local) && a.endpoint === b.endpoint && a.region === b.region && a.profile === b.profile && a.localPath === b.localPath
+}
+
+/** Whether two recorded connections reach the same account and region (same endpoint, region and profile). */
+export function sameAccountAndRegion(a: LedgerConnection, b: LedgerConnection): boolean {
+  return sameChoice(a, b)
+}
+
 function choiceOf(r: ResolvedConnection): ConnectionChoice {
   return r.local.value ? { local: true } : { endpoint: r.endpoint.value, region: r.region.value, profile: r.profile.value }
 }
@@ -105,7 +115,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   protected loadedConfig?: LoadedConfig
   /** The main connection's settings after precedence (flag > --env > defaults > AWS). */
   protected resolved!: ResolvedConnection
-  private guarded = false
+  private guarded = new Set<string>()
 
   public override async init(): Promise<void> {
     await super.init()
@@ -159,38 +169,48 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     return envName === this.flags.env ? this.resolved : resolveConnection(this.givenConnection(), this.loadedConfig, envName, side === 'source' ? '--from-env' : '--to-env')
   }
 
-  /** --confirm-env must name the environment being written into. */
+  /** --confirm-env must name an environment this command writes into. */
   private checkConfirmEnv(): void {
     const named = this.flags['confirm-env']
     if (named === undefined) return
-    const written = this.writtenEnvironment()
-    if (named !== written) {
+    const written = this.writtenSides().map((side) => this.environmentOf(side))
+    if (!written.includes(named)) {
+      const names = written.filter((n): n is string => n !== undefined)
       throw new UserInputError(
-        `--confirm-env ${named} does not match the environment this writes into (${written ?? 'none: no --env or --to-env given'}).`,
-        written ? `Pass --confirm-env ${written}, or check --env/--to-env.` : 'Drop --confirm-env, or name the environment with --env/--to-env.',
+        `--confirm-env ${named} does not match the environment this writes into (${names.length ? names.join(', ') : 'none: no --env or --to-env given'}).`,
+        names.length ? `Pass --confirm-env ${names[0]}, or check --env/--to-env.` : 'Drop --confirm-env, or name the environment with --env/--to-env.',
       )
     }
   }
 
-  private writtenEnvironment(): string | undefined {
-    return (this.ctor as unknown as typeof DynxCommand).writes === 'target' ? this.sideEnvironment('target') : this.flags.env
+  /**
+   * The connections this run writes data or capacity through: the class's `writes`, plus what a
+   * command adds for its flags (copy --bump-read raises the source's capacity).
+   */
+  protected writtenSides(): Array<'main' | 'source' | 'target'> {
+    const writes = (this.ctor as unknown as typeof DynxCommand).writes
+    return writes ? [writes] : []
+  }
+
+  private environmentOf(side: 'main' | 'source' | 'target'): string | undefined {
+    return side === 'main' ? this.flags.env : this.sideEnvironment(side)
   }
 
   /**
    * Writing into a protected environment needs its name typed on a terminal, or --yes with
-   * --confirm-env NAME; a dry run or check writes nothing and is let through.
+   * --confirm-env NAME; a dry run or check writes nothing and is let through. Asked once per side.
    */
-  private async guardProtected(side: 'main' | 'target'): Promise<void> {
-    if (this.guarded || (this.ctor as unknown as typeof DynxCommand).writes !== side) return
-    this.guarded = true
+  private async guardProtected(side: 'main' | 'source' | 'target'): Promise<void> {
+    if (this.guarded.has(side) || !this.writtenSides().includes(side)) return
+    this.guarded.add(side)
     const flags = this.flags as unknown as Record<string, unknown>
     if (flags['dry-run'] || flags.check) return
-    const resolved = side === 'target' ? this.resolvedSide('target') : this.resolved
+    const resolved = side === 'main' ? this.resolved : this.resolvedSide(side)
     if (!resolved.protected || !resolved.environment) return
     const name = resolved.environment
     if (this.flags.yes && this.flags['confirm-env'] === name) return
     this.progress.stop()
-    await confirmAction(`"${name}" is a protected environment and this command writes into it.`, {
+    await confirmAction(`"${name}" is a protected environment and this command writes into it${side === 'source' ? ' (capacity of the source)' : ''}.`, {
       yes: false,
       expected: name,
       flag: `--yes --confirm-env ${name}`,
@@ -205,14 +225,15 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   /**
    * The tables a command works on: the TABLE arguments with --prefix prepended, or else every
    * table whose name starts with --prefix. For commands that change things (`all` false) a bare
-   * command is bad input and a prefix must match something; a status command (`all`) shows every
-   * table and accepts none.
+   * command is bad input and a prefix must match something; `wholeEnvironment` lets --env alone
+   * stand for all its tables; a status command (`all`) shows every table and accepts none.
    */
-  protected async selectTables(conn: Connection, options: { all?: boolean; example?: string } = {}): Promise<string[]> {
+  protected async selectTables(conn: Connection, options: { all?: boolean; wholeEnvironment?: boolean; example?: string } = {}): Promise<string[]> {
     if (this.positionals.length) return this.positionals.map((t) => this.table(t))
     const prefix = this.flags.prefix
-    // --env alone means every table of that environment, whatever its prefix.
-    if (!prefix && !options.all && !this.flags.env) {
+    // Only a typed --prefix (or, where harmless, --env: every table of that environment) stands for "all of these";
+    // a prefix from the config's defaults never does.
+    if (!this.givenFlags.has('prefix') && !options.all && !(options.wholeEnvironment && this.flags.env)) {
       throw new UserInputError('Name the tables, or give --prefix to take every table whose name starts with it.', `Example: ${options.example ?? `dynx ${this.id} users orders`}`)
     }
     const names = await listTableNames(conn, prefix)
@@ -326,10 +347,10 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
    * with --source-* or --target-* flags on top; the main connection itself when it is the same.
    */
   protected async connectSide(side: 'source' | 'target'): Promise<Connection> {
-    if (side === 'target') await this.guardProtected('target')
+    await this.guardProtected(side)
     const main = await this.connect()
     const choice = this.sideChoice(side)
-    if (JSON.stringify(choice) === JSON.stringify(this.connectionFlags())) return main
+    if (sameChoice(choice, this.connectionFlags())) return main
     const conn = await this.openConnection(choice)
     this.connections.push(conn)
     return conn

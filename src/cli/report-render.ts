@@ -69,6 +69,7 @@ export function renderCapacityReport(r: CapacityReport, options: { sparklines: b
     }
     const rec = table.recommendation
     lines.push(`${table.table}: recommend ${rec.choice}${table.billing === (rec.choice === 'on-demand' ? 'PAY_PER_REQUEST' : 'PROVISIONED') ? ' (its billing mode now)' : ''}`)
+    if (rec.approximate) lines.push(`  approximate: ${rec.approximate}`)
     for (const o of rec.options) lines.push(`  ${o.mode.padEnd(12)} ${money(o.monthlyCost).padStart(10)}/month${o.throttles ? '  would throttle' : ''}  ${o.detail}`)
   }
   lines.push(`Prices: ${r.prices.region}${r.prices.fallback ? ' (not in the price table: us-east-1 prices used; override with --price-*)' : ''}, taken ${r.prices.taken}.`)

@@ -60,6 +60,8 @@ export interface Recommendation {
   /** The cheapest option that would not have throttled. */
   choice: CapacityMode
   options: CapacityOption[]
+  /** Set when the simulation could only use periods coarser than a minute, saying what that hides. */
+  approximate?: string
 }
 
 export interface SimulationSettings {

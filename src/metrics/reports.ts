@@ -8,7 +8,7 @@ import { describeTableRaw } from '../tables/describe.js'
 import { fetchMetrics, type MetricQuery, type Series } from './fetch.js'
 import { pricesFor, PRICES_TAKEN, recommendCapacity, type CapacityPrices, type Recommendation, type SimulationSettings } from './recommend.js'
 import { addSeries, perSecond, summarizeSeries, sumOf, worstIndex, type SeriesSummary } from './stats.js'
-import type { MetricWindow } from './window.js'
+import { RETENTION, type MetricWindow } from './window.js'
 
 /** The operations DynamoDB publishes ThrottledRequests for. */
 export const THROTTLED_OPERATIONS = [
@@ -94,7 +94,7 @@ export interface CapacityReport {
   tables: TableCapacityReport[]
   /** Nothing at all in the window. */
   noData: boolean
-  /** GetMetricData calls made. */
+  /** GetMetricData calls made (for the report's period; the recommendation's per-minute reads are extra). */
   calls: number
 }
 
@@ -144,6 +144,16 @@ export async function capacityReport(conn: Connection, tables: string[], options
   options.onProgress?.(`reading ${queries.length} CloudWatch series for ${tables.length} tables`)
   const fetched = await fetchMetrics(conn, queries, w, { batchSize: options.batchSize, onBatch: (done, total) => options.onProgress?.(`read ${done} of ${total} series`) })
   const prices = { ...pricesFor(options.region ?? (await conn.region()), options.prices), taken: PRICES_TAKEN }
+  // The recommendation simulates minutes: with a coarser report period, read the consumed capacity
+  // again per minute while CloudWatch still keeps 1-minute data (15 days).
+  const minuteWindow = w.periodSeconds > 60 && Date.now() - w.start.getTime() <= RETENTION[0].days * 24 * 3600_000 ? { ...w, periodSeconds: 60 } : undefined
+  const minuteSeries = minuteWindow
+    ? (await fetchMetrics(conn, flat.flatMap((u) => [
+        { metric: 'ConsumedReadCapacityUnits', stat: 'Sum' as const, dimensions: dims(u) },
+        { metric: 'ConsumedWriteCapacityUnits', stat: 'Sum' as const, dimensions: dims(u) },
+      ]), minuteWindow, { batchSize: options.batchSize })).series
+    : undefined
+  let minuteCursor = 0
   let cursor = 0
   const reports = units.map((list): TableCapacityReport => {
     const measured = list.map((u) => {
@@ -163,9 +173,9 @@ export async function capacityReport(conn: Connection, tables: string[], options
     const recommendation = recommendCapacity(
       measured.map(({ report: u, throttles }) => ({
         name: u.index ? `index ${u.index}` : 'table',
-        periodSeconds: w.periodSeconds,
-        read: u.read.series,
-        write: u.write.series,
+        ...(minuteSeries
+          ? { periodSeconds: 60, read: perSecond(minuteSeries[minuteCursor++], 60), write: perSecond(minuteSeries[minuteCursor++], 60) }
+          : { periodSeconds: w.periodSeconds, read: u.read.series, write: u.write.series }),
         throttles,
         // Auto scaling starts from the capacity the unit had when the window began.
         ...(u.read.provisioned !== null ? { initialRead: u.read.provisionedSeries.find((v) => v !== null) ?? u.read.provisioned } : {}),
@@ -178,7 +188,9 @@ export async function capacityReport(conn: Connection, tables: string[], options
       table: list[0].table,
       billing: list[0].billing,
       units: unitReports,
-      recommendation,
+      recommendation: w.periodSeconds > 60 && !minuteSeries
+        ? { ...recommendation, approximate: `simulated on ${w.periodSeconds / 60}-minute averages (1-minute data is kept for 15 days): spikes shorter than that are not seen` }
+        : recommendation,
       noData: unitReports.every((u) => u.read.consumed.periodsWithData === 0 && u.write.consumed.periodsWithData === 0),
     }
   })

@@ -214,6 +214,22 @@ describe('environments of dynx.config (CLI, staging on dynalite, prod and qa on 
     const verify = await dynx(['verify', 'users', '--from-env', 'staging', '--to-env', 'prod'])
     expect(verify.code).toBe(0)
     expect(verify.stdout).toMatch(/^equal/)
+
+    // Out of prod with --bump-read raises (and later lowers) prod's capacity: that needs the confirmation too.
+    const bumpOut = await dynx(['copy', 'users', '--from-env', 'prod', '--to-env', 'qa', '--bump-read', '50', '--yes'])
+    expect(bumpOut.code).toBe(2)
+    expect(bumpOut.stderr).toContain('"prod" is a protected environment and this command writes into it (capacity of the source)')
+    expect(bumpOut.stdout).toBe('')
+    const plainOut = await dynx(['copy', 'users', '--from-env', 'prod', '--to-env', 'qa', '--dry-run'])
+    expect(plainOut.code, plainOut.stderr).toBe(0)
+  })
+
+  it('a prefix from the config\'s defaults never stands for "every table": a bare pitr enable is bad input', async () => {
+    const folder = tempDir('dynx-envs-defaults-')
+    writeFileSync(join(folder, 'dynx.config.yaml'), `defaults:\n  endpoint: ${engines.dynalite}\n  prefix: ${stg}\n${environments}`)
+    const bare = await dynx(['pitr', 'enable', '--yes'], folder)
+    expect(bare.code).toBe(2)
+    expect(bare.stderr).toContain('Name the tables, or give --prefix')
   })
 
   it('bad input exits 2: unknown environment, --confirm-env naming another environment, invalid config, missing --config file', async () => {

@@ -374,6 +374,23 @@ describe('capacityReport (moto CloudWatch)', () => {
     expect(rec.choice).toBe('provisioned')
   })
 
+  it('a 15-minute report period still simulates minutes: a one-minute spike sets the fixed capacity, not the 15-minute average', { timeout: SLOW }, async () => {
+    const D = uniqueName('mx_spike')
+    await createTable(conn, { name: D, hashKey: { name: 'pk', type: 'S' }, billing: 'PAY_PER_REQUEST' }, { wait: true })
+    // Two whole 15-minute periods ending at a quarter hour, 30 minutes back: 1 RCU/s except one minute at 600/s.
+    const quarter = 15 * MINUTE
+    const end = new Date(Math.floor((Date.now() - 10 * MINUTE) / quarter) * quarter)
+    const start = new Date(end.getTime() - 2 * quarter)
+    seed('ConsumedReadCapacityUnits', [['TableName', D]], Array.from({ length: 30 }, (_, i) => (i === 7 ? 600 * 60 : 60)), start)
+    await flush()
+    const r = await capacityReport(conn, [D], { window: resolveWindow({ start, end, periodSeconds: 900 }), prices: PRICES })
+    const t = r.tables[0]
+    // The report's own figures are 15-minute rates: (14 x 60 + 36000) / 900 = 40.93.. for the first period.
+    expect(t.units[0].read.consumed.peak).toBeCloseTo((14 * 60 + 600 * 60) / 900, 6)
+    expect(t.recommendation.approximate).toBeUndefined()
+    expect(t.recommendation.options.find((o) => o.mode === 'provisioned')?.detail).toContain(`table ${Math.ceil(600 * 1.2)} RCU`)
+  })
+
   it('a window with no data: noData, every figure missing, provisioned from DescribeTable', { timeout: SLOW }, async () => {
     const empty = resolveWindow({ start: new Date(START.getTime() - 3 * 3_600_000), end: new Date(START.getTime() - 2 * 3_600_000), periodSeconds: 60 })
     const r = await capacityReport(conn, [A, B], { window: empty, prices: PRICES })

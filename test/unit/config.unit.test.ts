@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream'
 import { stripVTControlCharacters } from 'node:util'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
+import { sameAccountAndRegion } from '../../src/cli/base.js'
 import { pickTable } from '../../src/cli/pick-table.js'
 import {
   CONFIG_FILE_NAMES,
@@ -538,5 +539,15 @@ describe('pickTable on a fake TTY (PassThrough streams with isTTY stand in for t
     expect(err).toBeInstanceOf(InterruptedError)
     expect((err as InterruptedError).exitCode).toBe(130)
     expect(err.message).toBe('No table picked.')
+  })
+})
+
+describe('sameAccountAndRegion (whether a clone may reuse the source KMS key)', () => {
+  it('is true only for the same endpoint, region and profile: two environments with other profiles are other accounts', () => {
+    expect(sameAccountAndRegion({ region: 'eu-west-1', profile: 'staging' }, { region: 'eu-west-1', profile: 'prod' })).toBe(false)
+    expect(sameAccountAndRegion({ region: 'eu-west-1' }, { region: 'us-east-1' })).toBe(false)
+    expect(sameAccountAndRegion({ endpoint: 'http://a:8000', region: 'eu-west-1' }, { region: 'eu-west-1' })).toBe(false)
+    expect(sameAccountAndRegion({ region: 'eu-west-1', profile: 'p' }, { profile: 'p', region: 'eu-west-1' })).toBe(true)
+    expect(sameAccountAndRegion({ local: true, localPath: '/x' }, { local: true, localPath: '/x' })).toBe(true)
   })
 })
