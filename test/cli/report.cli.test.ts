@@ -1,11 +1,29 @@
-import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
-import type { CapacityReport, CapacityUnitReport, DimensionReport, ThrottleReport } from '../../src/metrics/reports.js'
+import type { CapacityReport, DimensionReport, ThrottleReport } from '../../src/metrics/reports.js'
 import { createTable } from '../../src/tables/create.js'
 import { describeTableRaw } from '../../src/tables/describe.js'
 import type { EngineEndpoints } from '../setup/engines.js'
 import { connect, runCli, tempDir, uniqueName } from '../helpers.js'
+import {
+  createReportTables,
+  expectedRates,
+  expectedThrottleRow,
+  mean,
+  MetricSeeder,
+  MINUTE,
+  minuteAverage,
+  minuteIso as minuteIsoFrom,
+  numbers,
+  PERIODS,
+  recentWindow,
+  reportTables,
+  seedCapacity,
+  sparse,
+  unit,
+  type Dims,
+  type Minute,
+} from '../metrics-seed.js'
 
 // `dynx report capacity` and `dynx report throttles`, the built CLI against moto server (the engine
 // with CloudWatch). Known per-minute series are seeded with PutMetricData into AWS/DynamoDB over a
@@ -19,11 +37,8 @@ const conn = connect(endpoint)
 afterAll(() => conn.destroy())
 
 const SLOW = 180_000
-const MINUTE = 60_000
-const PERIODS = 30
-const END = new Date(Math.floor(Date.now() / MINUTE) * MINUTE - 5 * MINUTE)
-const START = new Date(END.getTime() - PERIODS * MINUTE)
-const minuteIso = (i: number) => new Date(START.getTime() + i * MINUTE).toISOString()
+const { start: START, end: END } = recentWindow(PERIODS)
+const minuteIso = (i: number) => minuteIsoFrom(START, i)
 /** The seeded window, as flags. */
 const WINDOW = ['--start', START.toISOString(), '--end', END.toISOString(), '--period', '1m']
 /** A window three days back, where nothing was seeded for these tables. */
@@ -34,49 +49,14 @@ const EMPTY_WINDOW = ['--start', EMPTY_FROM.toISOString(), '--end', new Date(EMP
 const dynx = (...args: string[]) => runCli([...args, '--endpoint', endpoint])
 const json = <T>(stdout: string): T => JSON.parse(stdout) as T
 
-// ------------------------------------------------------------------ seeding
-
-/** One minute of a metric: one data point, several in the same minute, or none. */
-type Minute = number | number[] | null
-type Dims = Array<[string, string]>
-const datums: MetricDatum[] = []
-
-function seed(metric: string, dims: Dims, minutes: Minute[]): void {
-  minutes.forEach((m, i) => {
-    if (m === null) return
-    ;(Array.isArray(m) ? m : [m]).forEach((Value, k) => {
-      datums.push({ MetricName: metric, Dimensions: dims.map(([Name, V]) => ({ Name, Value: V })), Timestamp: new Date(START.getTime() + i * MINUTE + (5 + 15 * k) * 1000), Value, Unit: 'Count' })
-    })
-  })
-}
-
-const sparse = (points: Record<number, Minute>): Minute[] => Array.from({ length: PERIODS }, (_, i) => points[i] ?? null)
+const seeder = new MetricSeeder(START)
 
 // ------------------------------------------------------- worked out by hand
 
-const minuteSum = (m: Minute): number | null => (m === null ? null : Array.isArray(m) ? m.reduce((a, v) => a + v, 0) : m)
-const minuteAverage = (m: Minute): number | null => (m === null ? null : Array.isArray(m) ? m.reduce((a, v) => a + v, 0) / m.length : m)
-const numbers = (s: Array<number | null>): number[] => s.filter((v): v is number => v !== null)
-const mean = (s: number[]): number => s.reduce((a, v) => a + v, 0) / s.length
-
 /** Per-second rates of a Sum-per-minute series: average, nearest-rank p99, peak, provisioned and utilisation. */
 function expected(consumed: Minute[], provisioned: number | null) {
-  const series = consumed.map((m) => {
-    const s = minuteSum(m)
-    return s === null ? null : s / 60
-  })
-  const values = numbers(series)
-  const sorted = [...values].sort((a, b) => a - b)
-  const average = values.length ? mean(values) : null
-  return {
-    series,
-    average,
-    p99: values.length ? sorted[Math.ceil(0.99 * sorted.length) - 1] : null,
-    peak: values.length ? Math.max(...values) : null,
-    periodsWithData: values.length,
-    provisioned,
-    utilization: provisioned !== null && average !== null ? average / provisioned : null,
-  }
+  const rates = expectedRates(consumed)
+  return { ...rates, provisioned, utilization: provisioned !== null && rates.average !== null ? rates.average / provisioned : null }
 }
 
 function expectDimension(actual: DimensionReport, consumed: Minute[], provisioned: number | null): void {
@@ -101,13 +81,9 @@ function expectDimension(actual: DimensionReport, consumed: Minute[], provisione
 
 // ------------------------------------------------------------- the tables
 
-const A = uniqueName('rep_a')
-const B = uniqueName('rep_b')
+const TABLES = reportTables('rep')
+const { a: A, b: B, index: INDEX, aDims, gsiDims, bDims } = TABLES
 const Q = uniqueName('rep_quiet')
-const INDEX = 'byEmail'
-const aDims: Dims = [['TableName', A]]
-const gsiDims: Dims = [['TableName', A], ['GlobalSecondaryIndexName', INDEX]]
-const bDims: Dims = [['TableName', B]]
 const qDims: Dims = [['TableName', Q]]
 
 // A (provisioned 20/10, GSI byEmail 5/5). Minutes 7 and 19 without reads; minute 4 in two points.
@@ -131,41 +107,20 @@ const Q_READ: Minute[] = Array.from({ length: PERIODS }, () => 120)
 const Q_ZEROS = sparse({ 0: 0, 10: 0, 20: 0 })
 
 beforeAll(async () => {
-  await createTable(conn, {
-    name: A,
-    hashKey: { name: 'pk', type: 'S' },
-    billing: 'PROVISIONED',
-    read: 20,
-    write: 10,
-    indexes: [{ name: INDEX, hashKey: { name: 'email', type: 'S' }, projection: 'ALL', read: 5, write: 5 }],
-  }, { wait: true })
-  await createTable(conn, { name: B, hashKey: { name: 'pk', type: 'S' }, billing: 'PAY_PER_REQUEST' }, { wait: true })
+  await createReportTables(conn, TABLES)
   await createTable(conn, { name: Q, hashKey: { name: 'pk', type: 'S' }, billing: 'PROVISIONED', read: 4, write: 1 }, { wait: true })
-  seed('ConsumedReadCapacityUnits', aDims, A_READ)
-  seed('ConsumedWriteCapacityUnits', aDims, A_WRITE)
-  seed('ProvisionedReadCapacityUnits', aDims, A_PROV_READ)
-  seed('ProvisionedWriteCapacityUnits', aDims, A_PROV_WRITE)
-  seed('ConsumedReadCapacityUnits', gsiDims, GSI_READ)
-  seed('ConsumedWriteCapacityUnits', gsiDims, GSI_WRITE)
-  seed('ConsumedReadCapacityUnits', bDims, B_READ)
-  seed('ConsumedWriteCapacityUnits', bDims, B_WRITE)
-  seed('ThrottledRequests', [...aDims, ['Operation', 'Query']], A_QUERY)
-  seed('ReadThrottleEvents', aDims, A_READ_THROTTLES)
-  seed('ReadThrottleEvents', gsiDims, GSI_READ_THROTTLES)
-  seed('ThrottledRequests', [...bDims, ['Operation', 'BatchWriteItem']], B_BATCH_WRITE)
-  seed('WriteThrottleEvents', bDims, B_WRITE_THROTTLES)
-  seed('ConsumedReadCapacityUnits', qDims, Q_READ)
-  seed('ReadThrottleEvents', qDims, Q_ZEROS)
-  seed('ThrottledRequests', [...qDims, ['Operation', 'GetItem']], Q_ZEROS)
-  const all = datums.splice(0)
-  for (let i = 0; i < all.length; i += 200) await conn.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'AWS/DynamoDB', MetricData: all.slice(i, i + 200) }))
+  seedCapacity(seeder, TABLES, { aRead: A_READ, aWrite: A_WRITE, aProvRead: A_PROV_READ, aProvWrite: A_PROV_WRITE, gsiRead: GSI_READ, gsiWrite: GSI_WRITE, bRead: B_READ, bWrite: B_WRITE })
+  seeder.seed('ThrottledRequests', [...aDims, ['Operation', 'Query']], A_QUERY)
+  seeder.seed('ReadThrottleEvents', aDims, A_READ_THROTTLES)
+  seeder.seed('ReadThrottleEvents', gsiDims, GSI_READ_THROTTLES)
+  seeder.seed('ThrottledRequests', [...bDims, ['Operation', 'BatchWriteItem']], B_BATCH_WRITE)
+  seeder.seed('WriteThrottleEvents', bDims, B_WRITE_THROTTLES)
+  seeder.seed('ConsumedReadCapacityUnits', qDims, Q_READ)
+  seeder.seed('ReadThrottleEvents', qDims, Q_ZEROS)
+  seeder.seed('ThrottledRequests', [...qDims, ['Operation', 'GetItem']], Q_ZEROS)
+  await seeder.flush(conn)
 }, SLOW)
 
-const unit = (r: CapacityReport, table: string, index?: string): CapacityUnitReport => {
-  const found = r.tables.find((t) => t.table === table)?.units.find((u) => u.index === index)
-  if (!found) throw new Error(`no unit ${table}${index ? `/${index}` : ''} in the report`)
-  return found
-}
 const A_PROV_READ_AVG = mean(numbers(A_PROV_READ.map(minuteAverage))) // (20 x 20 + 30 x 10) / 30
 
 describe.concurrent('dynx report capacity (CLI, moto)', () => {
@@ -302,11 +257,7 @@ describe.concurrent('dynx report capacity (CLI, moto)', () => {
 
 describe.concurrent('dynx report throttles (CLI, moto)', () => {
   it('--json: worst first, with totals and worst minutes worked out by hand; --fail-on-throttle exits 3', { timeout: SLOW }, async () => {
-    const hand = (table: string, metric: string, minutes: Minute[], extra: { index?: string; operation?: string } = {}) => {
-      const sums = minutes.map(minuteSum)
-      const worstValue = Math.max(...numbers(sums))
-      return { table, ...extra, metric, total: numbers(sums).reduce((x, v) => x + v, 0), worstAt: minuteIso(sums.indexOf(worstValue)), worstValue, series: sums }
-    }
+    const hand = (table: string, metric: string, minutes: Minute[], extra: { index?: string; operation?: string } = {}) => expectedThrottleRow(START, table, metric, minutes, extra)
     const rows = [
       hand(B, 'ThrottledRequests', B_BATCH_WRITE, { operation: 'BatchWriteItem' }),
       hand(B, 'WriteThrottleEvents', B_WRITE_THROTTLES),

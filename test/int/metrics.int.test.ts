@@ -1,4 +1,3 @@
-import { PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 import type { Connection } from '../../src/connection/clients.js'
@@ -8,14 +7,32 @@ import {
   throttleReport,
   THROTTLE_REASON_METRICS,
   THROTTLED_OPERATIONS,
-  type CapacityReport,
-  type CapacityUnitReport,
   type DimensionReport,
   type MetricWindow,
   type ThrottleReport,
 } from '../../src/metrics/index.js'
 import { createTable } from '../../src/tables/create.js'
 import { connect, uniqueName } from '../helpers.js'
+import {
+  createReportTables,
+  expectedRates,
+  expectedThrottleRow,
+  mean,
+  MetricSeeder,
+  MINUTE,
+  minuteAverage,
+  minuteIso,
+  minuteSum,
+  numbers,
+  PERIODS,
+  recentWindow,
+  reportTables,
+  seedCapacity,
+  sparse,
+  unit,
+  type Dims,
+  type Minute,
+} from '../metrics-seed.js'
 
 // The metrics reports against moto server, the engine with CloudWatch. Known per-minute series are
 // seeded with PutMetricData into AWS/DynamoDB over a past window aligned to the minute, and every
@@ -23,8 +40,6 @@ import { connect, uniqueName } from '../helpers.js'
 // for the main ones, against a literal worked out on paper). The moto server is shared with every
 // other test file: all table names are unique, so the metric dimensions are too.
 
-const MINUTE = 60_000
-const PERIODS = 30
 const SLOW = 180_000
 /** Prices given to the report, so the expected costs do not hang on the price table. */
 const PRICES = { readRequestPerMillion: 0.25, writeRequestPerMillion: 1.25, rcuHour: 0.0002, wcuHour: 0.001 }
@@ -32,92 +47,13 @@ const PRICES = { readRequestPerMillion: 0.25, writeRequestPerMillion: 1.25, rcuH
 let conn: Connection
 
 /** The seeded window: 30 one-minute periods, ending 5 whole minutes ago. */
-const END = new Date(Math.floor(Date.now() / MINUTE) * MINUTE - 5 * MINUTE)
-const START = new Date(END.getTime() - PERIODS * MINUTE)
-const minuteIso = (from: Date, i: number) => new Date(from.getTime() + i * MINUTE).toISOString()
-
-// ------------------------------------------------------------------ seeding
-
-/** One minute of a metric: one data point, several (in the same minute), or none. */
-type Minute = number | number[] | null
-/** Dimensions in the order DynamoDB publishes them: TableName first. */
-type Dims = Array<[string, string]>
-
-const datums: MetricDatum[] = []
-
-/** Queues a per-minute series starting at `from` (points at :05, :20, :35... of each minute). */
-function seed(metric: string, dims: Dims, minutes: Minute[], from: Date = START): void {
-  minutes.forEach((m, i) => {
-    if (m === null) return
-    ;(Array.isArray(m) ? m : [m]).forEach((value, k) => {
-      datums.push({
-        MetricName: metric,
-        Dimensions: dims.map(([Name, Value]) => ({ Name, Value })),
-        Timestamp: new Date(from.getTime() + i * MINUTE + (5 + 15 * k) * 1000),
-        Value: value,
-        Unit: 'Count',
-      })
-    })
-  })
-}
-
-/** Queues single points at the given minutes (which may lie outside the window). */
-function seedAt(metric: string, dims: Dims, points: Record<number, number>, from: Date = START): void {
-  for (const [minute, value] of Object.entries(points)) {
-    datums.push({ MetricName: metric, Dimensions: dims.map(([Name, Value]) => ({ Name, Value })), Timestamp: new Date(from.getTime() + Number(minute) * MINUTE + 10_000), Value: value, Unit: 'Count' })
-  }
-}
-
-/** Sends everything queued, a few hundred points per PutMetricData. */
-async function flush(): Promise<void> {
-  const all = datums.splice(0)
-  for (let i = 0; i < all.length; i += 200) {
-    await conn.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'AWS/DynamoDB', MetricData: all.slice(i, i + 200) }))
-  }
-}
-
-/** A series with values only at the given minutes. */
-function sparse(points: Record<number, Minute>, length = PERIODS): Minute[] {
-  return Array.from({ length }, (_, i) => points[i] ?? null)
-}
+const { start: START, end: END } = recentWindow(PERIODS)
+const seeder = new MetricSeeder(START)
 
 // ------------------------------------------------------- worked out by hand
 
-/** What CloudWatch's Sum / Average of one minute is. */
-const minuteSum = (m: Minute): number | null => (m === null ? null : Array.isArray(m) ? m.reduce((a, v) => a + v, 0) : m)
-const minuteAverage = (m: Minute): number | null => (m === null ? null : Array.isArray(m) ? m.reduce((a, v) => a + v, 0) / m.length : m)
-const numbers = (s: Array<number | null>): number[] => s.filter((v): v is number => v !== null)
-const mean = (s: number[]): number => s.reduce((a, v) => a + v, 0) / s.length
-
-interface Expected {
-  average: number | null
-  p99: number | null
-  peak: number | null
-  periodsWithData: number
-  periods: number
-  series: Array<number | null>
-}
-
-/** Per-second rates of a per-minute Sum series, with their average, nearest-rank p99 and peak. */
-function expectedConsumed(minutes: Minute[]): Expected {
-  const series = minutes.map((m) => {
-    const sum = minuteSum(m)
-    return sum === null ? null : sum / 60
-  })
-  const values = numbers(series)
-  const sorted = [...values].sort((a, b) => a - b)
-  return {
-    average: values.length ? mean(values) : null,
-    p99: values.length ? sorted[Math.ceil(0.99 * sorted.length) - 1] : null,
-    peak: values.length ? Math.max(...values) : null,
-    periodsWithData: values.length,
-    periods: minutes.length,
-    series,
-  }
-}
-
 function expectDimension(actual: DimensionReport, consumed: Minute[], provisioned: number | null): void {
-  const e = expectedConsumed(consumed)
+  const e = expectedRates(consumed)
   expect(actual.consumed.periods).toBe(e.periods)
   expect(actual.consumed.periodsWithData).toBe(e.periodsWithData)
   expect(actual.series).toHaveLength(e.series.length)
@@ -144,8 +80,8 @@ function expectedCosts(units: Array<{ read: Minute[]; write: Minute[] }>, minute
   for (const u of units) {
     requests += numbers(u.read.map(minuteSum)).reduce((a, v) => a + v, 0) * PRICES.readRequestPerMillion
     requests += numbers(u.write.map(minuteSum)).reduce((a, v) => a + v, 0) * PRICES.writeRequestPerMillion
-    const peakRead = expectedConsumed(u.read).peak ?? 0
-    const peakWrite = expectedConsumed(u.write).peak ?? 0
+    const peakRead = expectedRates(u.read).peak ?? 0
+    const peakWrite = expectedRates(u.write).peak ?? 0
     const f: [number, number] = [Math.max(1, Math.ceil(peakRead * 1.2)), Math.max(1, Math.ceil(peakWrite * 1.2))]
     fixed.push(f)
     fixedHourly += f[0] * PRICES.rcuHour + f[1] * PRICES.wcuHour
@@ -155,12 +91,9 @@ function expectedCosts(units: Array<{ read: Minute[]; write: Minute[] }>, minute
 
 // ------------------------------------------------------------- the tables
 
-const A = uniqueName('met_a')
-const B = uniqueName('met_b')
-const INDEX = 'byEmail'
-const aDims: Dims = [['TableName', A]]
-const gsiDims: Dims = [['TableName', A], ['GlobalSecondaryIndexName', INDEX]]
-const bDims: Dims = [['TableName', B]]
+// A (provisioned 20/10, GSI byEmail 5/5) and B (on-demand).
+const TABLES = reportTables('met')
+const { a: A, b: B, index: INDEX, aDims, gsiDims, bDims } = TABLES
 
 // Table A (provisioned 20 RCU / 10 WCU): ConsumedReadCapacityUnits, Sum per minute. Minutes 7 and
 // 19 have no data; minutes 3 and 4 are two points each (CloudWatch adds them up).
@@ -200,50 +133,30 @@ const C_READ: Minute[] = Array.from({ length: C_PERIODS }, (_, i) => (i === 40 ?
 
 beforeAll(async () => {
   conn = connect(inject('engines').moto)
-  await createTable(conn, {
-    name: A,
-    hashKey: { name: 'pk', type: 'S' },
-    billing: 'PROVISIONED',
-    read: 20,
-    write: 10,
-    indexes: [{ name: INDEX, hashKey: { name: 'email', type: 'S' }, projection: 'ALL', read: 5, write: 5 }],
-  }, { wait: true })
-  await createTable(conn, { name: B, hashKey: { name: 'pk', type: 'S' }, billing: 'PAY_PER_REQUEST' }, { wait: true })
+  await createReportTables(conn, TABLES)
   await createTable(conn, { name: C, hashKey: { name: 'pk', type: 'S' }, billing: 'PROVISIONED', read: 10, write: 1 }, { wait: true })
 
-  seed('ConsumedReadCapacityUnits', aDims, A_READ)
-  seed('ConsumedWriteCapacityUnits', aDims, A_WRITE)
-  seed('ProvisionedReadCapacityUnits', aDims, A_PROV_READ)
-  seed('ProvisionedWriteCapacityUnits', aDims, A_PROV_WRITE)
-  seed('ConsumedReadCapacityUnits', gsiDims, GSI_READ)
-  seed('ConsumedWriteCapacityUnits', gsiDims, GSI_WRITE)
-  seed('ConsumedReadCapacityUnits', bDims, B_READ)
-  seed('ConsumedWriteCapacityUnits', bDims, B_WRITE)
-  seed('ThrottledRequests', [...aDims, ['Operation', 'Query']], THROTTLES.aQuery)
-  seed('ThrottledRequests', [...aDims, ['Operation', 'GetItem']], THROTTLES.aGetItemZero)
-  seed('ReadThrottleEvents', aDims, THROTTLES.aRead)
-  seed('ReadProvisionedThroughputThrottleEvents', aDims, THROTTLES.aReadProvisioned)
-  seed('ReadKeyRangeThroughputThrottleEvents', aDims, THROTTLES.aReadKeyRange)
-  seed('WriteThrottleEvents', aDims, THROTTLES.aWrite)
-  seed('ReadThrottleEvents', gsiDims, THROTTLES.gsiRead)
-  seed('ThrottledRequests', [...bDims, ['Operation', 'BatchWriteItem']], THROTTLES.bBatchWrite)
-  seed('WriteThrottleEvents', bDims, THROTTLES.bWrite)
-  seed('WriteKeyRangeThroughputThrottleEvents', bDims, THROTTLES.bWriteKeyRange)
+  seedCapacity(seeder, TABLES, { aRead: A_READ, aWrite: A_WRITE, aProvRead: A_PROV_READ, aProvWrite: A_PROV_WRITE, gsiRead: GSI_READ, gsiWrite: GSI_WRITE, bRead: B_READ, bWrite: B_WRITE })
+  seeder.seed('ThrottledRequests', [...aDims, ['Operation', 'Query']], THROTTLES.aQuery)
+  seeder.seed('ThrottledRequests', [...aDims, ['Operation', 'GetItem']], THROTTLES.aGetItemZero)
+  seeder.seed('ReadThrottleEvents', aDims, THROTTLES.aRead)
+  seeder.seed('ReadProvisionedThroughputThrottleEvents', aDims, THROTTLES.aReadProvisioned)
+  seeder.seed('ReadKeyRangeThroughputThrottleEvents', aDims, THROTTLES.aReadKeyRange)
+  seeder.seed('WriteThrottleEvents', aDims, THROTTLES.aWrite)
+  seeder.seed('ReadThrottleEvents', gsiDims, THROTTLES.gsiRead)
+  seeder.seed('ThrottledRequests', [...bDims, ['Operation', 'BatchWriteItem']], THROTTLES.bBatchWrite)
+  seeder.seed('WriteThrottleEvents', bDims, THROTTLES.bWrite)
+  seeder.seed('WriteKeyRangeThroughputThrottleEvents', bDims, THROTTLES.bWriteKeyRange)
   // Just outside the window (the minute before it, and its exclusive end): must not count.
-  seedAt('ConsumedReadCapacityUnits', aDims, { [-1]: 60_000, [PERIODS]: 60_000 })
-  seedAt('ReadThrottleEvents', aDims, { [-1]: 100, [PERIODS]: 100 })
-  seedAt('ThrottledRequests', [...bDims, ['Operation', 'BatchWriteItem']] as Dims, { [-1]: 500, [PERIODS]: 500 })
-  seed('ConsumedReadCapacityUnits', [['TableName', C]], C_READ, C_START)
-  await flush()
+  seeder.seedAt('ConsumedReadCapacityUnits', aDims, { [-1]: 60_000, [PERIODS]: 60_000 })
+  seeder.seedAt('ReadThrottleEvents', aDims, { [-1]: 100, [PERIODS]: 100 })
+  seeder.seedAt('ThrottledRequests', [...bDims, ['Operation', 'BatchWriteItem']] as Dims, { [-1]: 500, [PERIODS]: 500 })
+  seeder.seed('ConsumedReadCapacityUnits', [['TableName', C]], C_READ, C_START)
+  await seeder.flush(conn)
 })
 afterAll(() => conn?.destroy())
 
 const window = (): MetricWindow => resolveWindow({ start: START, end: END, periodSeconds: 60 })
-const unit = (r: CapacityReport, table: string, index?: string): CapacityUnitReport => {
-  const found = r.tables.find((t) => t.table === table)?.units.find((u) => u.index === index)
-  if (!found) throw new Error(`no unit ${table}${index ? `/${index}` : ''} in the report`)
-  return found
-}
 
 describe('capacityReport (moto CloudWatch)', () => {
   it('the window is the seeded 30 minutes, aligned to the minute', () => {
@@ -381,8 +294,8 @@ describe('capacityReport (moto CloudWatch)', () => {
     const quarter = 15 * MINUTE
     const end = new Date(Math.floor((Date.now() - 10 * MINUTE) / quarter) * quarter)
     const start = new Date(end.getTime() - 2 * quarter)
-    seed('ConsumedReadCapacityUnits', [['TableName', D]], Array.from({ length: 30 }, (_, i) => (i === 7 ? 600 * 60 : 60)), start)
-    await flush()
+    seeder.seed('ConsumedReadCapacityUnits', [['TableName', D]], Array.from({ length: 30 }, (_, i) => (i === 7 ? 600 * 60 : 60)), start)
+    await seeder.flush(conn)
     const r = await capacityReport(conn, [D], { window: resolveWindow({ start, end, periodSeconds: 900 }), prices: PRICES })
     const t = r.tables[0]
     // The report's own figures are 15-minute rates: (14 x 60 + 36000) / 900 = 40.93.. for the first period.
@@ -417,12 +330,7 @@ describe('throttleReport (moto CloudWatch)', () => {
     expect(r.calls).toBe(1)
 
     // Worked out from the seeded arrays: total, worst minute and its value.
-    const hand = (table: string, metric: string, minutes: Minute[], extra: { index?: string; operation?: string } = {}) => {
-      const sums = minutes.map(minuteSum)
-      const total = numbers(sums).reduce((x, v) => x + v, 0)
-      const worstValue = Math.max(...numbers(sums))
-      return { table, ...extra, metric, total, worstAt: minuteIso(START, sums.indexOf(worstValue)), worstValue, series: sums }
-    }
+    const hand = (table: string, metric: string, minutes: Minute[], extra: { index?: string; operation?: string } = {}) => expectedThrottleRow(START, table, metric, minutes, extra)
     const expected = [
       hand(B, 'ThrottledRequests', THROTTLES.bBatchWrite, { operation: 'BatchWriteItem' }),
       hand(B, 'WriteThrottleEvents', THROTTLES.bWrite),
@@ -467,11 +375,11 @@ describe('throttleReport (moto CloudWatch)', () => {
     // Query order: per table, 13 ThrottledRequests then Read/WriteThrottleEvents and the 8 reasons.
     // Table 0's GetItem is query 0 (first call); table 21's ReadThrottleEvents is query 496 (first
     // call); its WriteMaxOnDemandThroughputThrottleEvents query 505 and table 22's Scan query 511 (second call).
-    seedAt('ThrottledRequests', [['TableName', tables[0]], ['Operation', 'GetItem']], { 2: 4 }, from)
-    seedAt('ReadThrottleEvents', [['TableName', tables[21]]], { 7: 9 }, from)
-    seedAt('WriteMaxOnDemandThroughputThrottleEvents', [['TableName', tables[21]]], { 3: 6 }, from)
-    seedAt('ThrottledRequests', [['TableName', tables[22]], ['Operation', 'Scan']], { 9: 5 }, from)
-    await flush()
+    seeder.seedAt('ThrottledRequests', [['TableName', tables[0]], ['Operation', 'GetItem']], { 2: 4 }, from)
+    seeder.seedAt('ReadThrottleEvents', [['TableName', tables[21]]], { 7: 9 }, from)
+    seeder.seedAt('WriteMaxOnDemandThroughputThrottleEvents', [['TableName', tables[21]]], { 3: 6 }, from)
+    seeder.seedAt('ThrottledRequests', [['TableName', tables[22]], ['Operation', 'Scan']], { 9: 5 }, from)
+    await seeder.flush(conn)
 
     const progress: string[] = []
     const r = await throttleReport(conn, tables, { window: w, onProgress: (m) => progress.push(m) })
