@@ -46,7 +46,6 @@ Exit codes: 0 done (also when there is no data), 1 CloudWatch failed, 2 bad inpu
     const tables = await this.selectTables(conn, { all: true })
     const chart = f.chart ? this.table(f.chart) : undefined
     if (chart && !tables.includes(chart)) throw new UserInputError(`--chart ${chart} is not one of the tables in this report.`, 'Name a table of the report (or add it to the tables).')
-    this.progress.start('reading CloudWatch metrics')
     const report = await capacityReport(conn, tables, { window, prices, onProgress: (m) => this.progress.update(m) })
     this.progress.stop()
     if (this.jsonEnabled()) return report

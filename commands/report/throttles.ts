@@ -34,7 +34,6 @@ failed, 2 bad input.`
     const window = windowFrom(f, '1h')
     const conn = await this.connect()
     const tables = await this.selectTables(conn, { all: true })
-    this.progress.start('reading CloudWatch metrics')
     const report = await throttleReport(conn, tables, { window, onProgress: (m) => this.progress.update(m) })
     this.progress.stop()
     if (f['fail-on-throttle'] && report.throttled) process.exitCode = ExitCode.drift
