@@ -216,11 +216,16 @@ async function describeBackupByArn(conn: Connection, arn: string): Promise<Backu
  */
 export async function describeBackup(conn: Connection, ref: string): Promise<BackupDetail> {
   requireFeature(conn, 'backups', 'on-demand backups')
-  if (isBackupArn(ref)) return backupDetail(await describeBackupByArn(conn, ref))
-  const matches = (await listBackups(conn)).filter((b) => b.name === ref)
-  if (matches.length === 0) throw new BackupNotFoundError(ref, conn.label)
-  if (matches.length > 1) throw new AmbiguousBackupError(ref, matches)
-  return backupDetail(await describeBackupByArn(conn, matches[0].arn))
+  const arn = isBackupArn(ref) ? ref : byName(await listBackups(conn), ref, conn.label).arn
+  return backupDetail(await describeBackupByArn(conn, arn))
+}
+
+/** The one backup of `all` with this name; none or several is bad input. */
+function byName(all: BackupInfo[], name: string, where: string): BackupInfo {
+  const matches = all.filter((b) => b.name === name)
+  if (matches.length === 0) throw new BackupNotFoundError(name, where)
+  if (matches.length > 1) throw new AmbiguousBackupError(name, matches)
+  return matches[0]
 }
 
 export interface WaitForBackupOptions {
@@ -322,10 +327,7 @@ export async function resolveBackups(conn: Connection, refs: string[]): Promise<
       resolved.push(backupInfo(backupDetail(await describeBackupByArn(conn, ref))))
       continue
     }
-    const matches = all.filter((b) => b.name === ref)
-    if (matches.length === 0) throw new BackupNotFoundError(ref, conn.label)
-    if (matches.length > 1) throw new AmbiguousBackupError(ref, matches)
-    resolved.push(matches[0])
+    resolved.push(byName(all, ref, conn.label))
   }
   return resolved
 }

@@ -73,13 +73,12 @@ export async function finishRestore(
   const { target } = started
   const reconcile = options.reconcile ?? true
   const targetArn = started.description?.TableArn
-  let status = started.description?.TableStatus ?? 'CREATING'
-  if (!reconcile && !options.wait) return { status, ...(targetArn ? { targetArn } : {}) }
+  const arn = targetArn ? { targetArn } : {}
+  if (!reconcile && !options.wait) return { status: started.description?.TableStatus ?? 'CREATING', ...arn }
   await waitForRestore(conn, target, options)
-  status = 'ACTIVE'
-  if (!reconcile) return { status, ...(targetArn ? { targetArn } : {}) }
+  if (!reconcile) return { status: 'ACTIVE', ...arn }
   const result = await reconcileRestoredTable(conn, target, { table: started.source, ...(started.backup ? { backup: started.backup } : {}) }, options.onProgress)
-  return { status, ...(targetArn ? { targetArn } : {}), reconcile: result }
+  return { status: 'ACTIVE', ...arn, reconcile: result }
 }
 
 /** Restores a backup (by name or ARN) into a new table. */

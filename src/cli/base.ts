@@ -49,14 +49,12 @@ export type ConnectionChoice = LedgerConnection
 
 const CONNECTION_FLAGS = ['endpoint', 'region', 'profile', 'local', 'env']
 
-/** Whether two connection choices point at the same place (key order and unset keys aside). */
-function sameChoice(a: ConnectionChoice, b: ConnectionChoice): boolean {
+/**
+ * Whether two connection choices point at the same place (key order and unset keys aside): for
+ * recorded connections, the same account and region (same endpoint, region and profile).
+ */
+export function sameAccountAndRegion(a: ConnectionChoice, b: ConnectionChoice): boolean {
   return Boolean(a.local) === Boolean(b.local) && a.endpoint === b.endpoint && a.region === b.region && a.profile === b.profile && a.localPath === b.localPath
-}
-
-/** Whether two recorded connections reach the same account and region (same endpoint, region and profile). */
-export function sameAccountAndRegion(a: LedgerConnection, b: LedgerConnection): boolean {
-  return sameChoice(a, b)
 }
 
 function choiceOf(r: ResolvedConnection): ConnectionChoice {
@@ -350,7 +348,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     await this.guardProtected(side)
     const main = await this.connect()
     const choice = this.sideChoice(side)
-    if (sameChoice(choice, this.connectionFlags())) return main
+    if (sameAccountAndRegion(choice, this.connectionFlags())) return main
     const conn = await this.openConnection(choice)
     this.connections.push(conn)
     return conn

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core'
 
-import { UserInputError } from '../errors.js'
 import { resolveWindow, type MetricWindow } from '../metrics/window.js'
 import { parseDuration, parseTime } from '../time.js'
 
@@ -19,12 +18,8 @@ export function windowFlags(defaultSince: string) {
 
 export function windowFrom(f: { since?: string; start?: string; end?: string; period?: string }, defaultSince: string): MetricWindow {
   const now = new Date()
-  let periodSeconds: number | undefined
-  if (f.period !== undefined) {
-    const ms = parseDuration(f.period, '--period')
-    if (ms % 60_000 !== 0) throw new UserInputError(`--period ${f.period} is not a multiple of 60 seconds.`, 'DynamoDB publishes metrics per minute: give 1m, 5m, 1h, ...')
-    periodSeconds = ms / 1000
-  }
+  // resolveWindow checks that the period is a whole multiple of 60 seconds.
+  const periodSeconds = f.period === undefined ? undefined : parseDuration(f.period, '--period') / 1000
   return resolveWindow({
     ...(f.start ? { start: parseTime(f.start, '--start', now) } : { sinceMs: parseDuration(f.since ?? defaultSince, '--since') }),
     ...(f.end ? { end: parseTime(f.end, '--end', now) } : {}),
