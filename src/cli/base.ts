@@ -11,11 +11,34 @@ import { confirmAction } from './confirm.js'
 import { acknowledgeSignal } from './relaunch.js'
 import { pickTable, type PickIo } from './pick-table.js'
 import { createProgress, type Progress } from './progress.js'
+import { GLOBAL_FLAGS, type GlobalFlagSpec } from './global-flags.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DynxCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
-const CONNECTION = 'Connection'
+/** The oclif flag for a global flag's plain declaration. */
+type OclifFlagOf<S> = S extends { kind: 'boolean' } ? Interfaces.BooleanFlag<boolean>
+  : S extends { kind: 'integer'; default: number } ? Interfaces.OptionFlag<number>
+  : S extends { kind: 'integer' } ? Interfaces.OptionFlag<number | undefined>
+  : S extends { default: string } ? Interfaces.OptionFlag<string>
+  : Interfaces.OptionFlag<string | undefined>
+
+function oclifFlags<T extends Record<string, GlobalFlagSpec>>(specs: T): { [K in keyof T]: OclifFlagOf<T[K]> } {
+  const out: Record<string, unknown> = {}
+  for (const [name, spec] of Object.entries(specs)) {
+    const common = {
+      summary: spec.summary,
+      ...(spec.char ? { char: spec.char as Interfaces.AlphabetLowercase } : {}),
+      ...(spec.helpGroup ? { helpGroup: spec.helpGroup } : {}),
+      ...(spec.env ? { env: spec.env } : {}),
+      ...(spec.exclusive ? { exclusive: [...spec.exclusive] } : {}),
+    }
+    out[name] = spec.kind === 'boolean' ? Flags.boolean(common)
+      : spec.kind === 'integer' ? Flags.integer({ ...common, min: spec.min, default: spec.default as number | undefined })
+      : Flags.string({ ...common, default: spec.default as string | undefined })
+  }
+  return out as { [K in keyof T]: OclifFlagOf<T[K]> }
+}
 
 /** Flags for a second connection (the source of a clone or copy), e.g. --source-region. */
 export function sourceConnectionFlags() {
@@ -80,19 +103,7 @@ const CREDENTIAL_ERRORS = new Set(['UnrecognizedClientException', 'InvalidSignat
 export abstract class DynxCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
-  static override baseFlags = {
-    region: Flags.string({ summary: 'AWS region (default: AWS_REGION or the profile\'s region).', helpGroup: CONNECTION }),
-    profile: Flags.string({ summary: 'AWS profile from ~/.aws/config (SSO included).', env: 'AWS_PROFILE', helpGroup: CONNECTION }),
-    endpoint: Flags.string({ summary: 'DynamoDB endpoint URL (default: AWS_ENDPOINT_URL_DYNAMODB).', helpGroup: CONNECTION }),
-    local: Flags.boolean({ summary: 'Use the embedded engine stored in $DYNX_LOCAL_PATH (default ~/.dynx/local).', helpGroup: CONNECTION, exclusive: ['endpoint'] }),
-    prefix: Flags.string({ summary: 'Table name prefix: with --prefix staging_, "users" means "staging_users".', default: '', helpGroup: CONNECTION }),
-    timeout: Flags.integer({ summary: 'Seconds to wait for each DynamoDB response.', default: 15, min: 1, helpGroup: CONNECTION }),
-    env: Flags.string({ summary: 'Apply this environment of dynx.config (prefix, region, profile, endpoint or local).', helpGroup: CONNECTION }),
-    config: Flags.string({ summary: 'Config file (default: dynx.config.json or .yaml here or in a parent folder; also DYNX_CONFIG).', helpGroup: CONNECTION }),
-    yes: Flags.boolean({ char: 'y', summary: 'Confirm destructive or production-facing changes without asking.' }),
-    'confirm-env': Flags.string({ summary: 'Name the protected environment this writes into (with --yes, for CI).' }),
-    verbose: Flags.boolean({ summary: 'More detail on stderr (never credentials).' }),
-  }
+  static override baseFlags = oclifFlags(GLOBAL_FLAGS)
 
   /**
    * Which connection this command writes through, for the protected-environment check: the main
