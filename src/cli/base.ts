@@ -3,15 +3,15 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import { createConnection, redactEndpoint, type Connection, type ConnectionOptions } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
 import { listTableNames } from '../tables/describe.js'
-import type { LedgerConnection } from '../throughput/types.js'
-import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.js'
-import { defaultFlagValues, loadConfig, resolveConnection, type GivenConnection, type LoadedConfig, type ResolvedConnection } from '../config/config.js'
+import { DynxError, ExitCode, UserInputError, toDynxError } from '../errors.js'
+import { defaultFlagValues, loadConfig, type GivenConnection, type LoadedConfig, type ResolvedConnection } from '../config/config.js'
+import { recordedConnection, resolveCommandConnections, sameAccountAndRegion, type CommandConnections, type ConnectionChoice, type Side, type SideOverrides } from '../config/connections.js'
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, defaultLocalPath, startLocalEngine, type LocalEngine } from '../local/engine.js'
 import { confirmAction } from './confirm.js'
 import { acknowledgeSignal } from './relaunch.js'
 import { pickTable, type PickIo } from './pick-table.js'
 import { createProgress, type Progress } from './progress.js'
-import { GLOBAL_FLAGS, type GlobalFlagSpec } from './global-flags.js'
+import { GLOBAL_FLAGS, type GlobalFlagName, type GlobalFlagSpec } from './global-flags.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DynxCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -40,61 +40,53 @@ function oclifFlags<T extends Record<string, GlobalFlagSpec>>(specs: T): { [K in
   return out as { [K in keyof T]: OclifFlagOf<T[K]> }
 }
 
-/** Flags for a second connection (the source of a clone or copy), e.g. --source-region. */
+/**
+ * The names of the per-side flags, declared once: the flag helpers below make flags with these
+ * names, and the base command reads a side's flags by them for the sides a command declares
+ * (`static sides`, `static sideEnvironments`).
+ */
+export const SIDE_FLAGS = {
+  source: { region: 'source-region', profile: 'source-profile', endpoint: 'source-endpoint', env: 'from-env' },
+  target: { region: 'target-region', profile: 'target-profile', endpoint: 'target-endpoint', env: 'to-env' },
+} as const
+
+type SideFlagName<S extends Side, K extends 'region' | 'profile' | 'endpoint'> = (typeof SIDE_FLAGS)[S][K]
+
+/** Flags for a second connection (the source of a clone or copy), e.g. --source-region; declare `static sides = ['source']`. */
 export function sourceConnectionFlags() {
   return sideConnectionFlags('source')
 }
 
-/** --from-env and --to-env: the environments of dynx.config the two sides of a copy or verify live in. */
+/** --from-env and --to-env: the environments of dynx.config the two sides of a copy or verify live in; declare `static sideEnvironments = true`. */
 export function environmentSideFlags() {
   return {
-    'from-env': Flags.string({ summary: 'Source environment of dynx.config: bare table names take its prefix, region, profile and endpoint.', helpGroup: 'ENVIRONMENTS' }),
-    'to-env': Flags.string({ summary: 'Target environment of dynx.config (writing into a protected one needs confirmation).', helpGroup: 'ENVIRONMENTS' }),
-  }
+    [SIDE_FLAGS.source.env]: Flags.string({ summary: 'Source environment of dynx.config: bare table names take its prefix, region, profile and endpoint.', helpGroup: 'ENVIRONMENTS' }),
+    [SIDE_FLAGS.target.env]: Flags.string({ summary: 'Target environment of dynx.config (writing into a protected one needs confirmation).', helpGroup: 'ENVIRONMENTS' }),
+  } as Record<(typeof SIDE_FLAGS)[Side]['env'], Interfaces.OptionFlag<string | undefined>>
 }
 
-/** Flags for the target side of a copy or verify, e.g. --target-endpoint. */
+/** Flags for the target side of a copy or verify, e.g. --target-endpoint; declare `static sides = [..., 'target']`. */
 export function targetConnectionFlags() {
   return sideConnectionFlags('target')
 }
 
-function sideConnectionFlags<S extends 'source' | 'target'>(side: S) {
+function sideConnectionFlags<S extends Side>(side: S) {
   const group = side.toUpperCase()
+  const names = SIDE_FLAGS[side]
   return {
-    [`${side}-region`]: Flags.string({ summary: `Region of the ${side} table (default: --region).`, helpGroup: group }),
-    [`${side}-profile`]: Flags.string({ summary: `AWS profile for the ${side} (default: --profile).`, helpGroup: group }),
-    [`${side}-endpoint`]: Flags.string({ summary: `Endpoint of the ${side} (default: --endpoint).`, helpGroup: group }),
-  } as Record<`${S}-region` | `${S}-profile` | `${S}-endpoint`, Interfaces.OptionFlag<string | undefined>>
+    [names.region]: Flags.string({ summary: `Region of the ${side} table (default: --region).`, helpGroup: group }),
+    [names.profile]: Flags.string({ summary: `AWS profile for the ${side} (default: --profile).`, helpGroup: group }),
+    [names.endpoint]: Flags.string({ summary: `Endpoint of the ${side} (default: --endpoint).`, helpGroup: group }),
+  } as Record<SideFlagName<S, 'region'> | SideFlagName<S, 'profile'> | SideFlagName<S, 'endpoint'>, Interfaces.OptionFlag<string | undefined>>
 }
 
-/** Where the main connection goes: what --local/--endpoint/--region/--profile say, or a record of them (a throughput ledger's). */
-export type ConnectionChoice = LedgerConnection
+export { sameAccountAndRegion }
+export type { ConnectionChoice, SideOverrides as SideConnection }
 
-const CONNECTION_FLAGS = ['endpoint', 'region', 'profile', 'local', 'env']
+/** The global flags that choose the main connection (typed against the declaration, so a rename is a compile error). */
+const CONNECTION_FLAGS: readonly GlobalFlagName[] = ['endpoint', 'region', 'profile', 'local', 'env']
 
-/**
- * Whether two connection choices point at the same place (key order and unset keys aside): for
- * recorded connections, the same account and region (same endpoint, region and profile).
- */
-export function sameAccountAndRegion(a: ConnectionChoice, b: ConnectionChoice): boolean {
-  return Boolean(a.local) === Boolean(b.local) && a.endpoint === b.endpoint && a.region === b.region && a.profile === b.profile && a.localPath === b.localPath
-}
-
-function choiceOf(r: ResolvedConnection): ConnectionChoice {
-  return r.local.value ? { local: true } : { endpoint: r.endpoint.value, region: r.region.value, profile: r.profile.value }
-}
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
-
-/** What --source-* or --target-* flags override of the main connection. */
-export interface SideConnection {
-  region?: string
-  profile?: string
-  endpoint?: string
-}
-
-// AWS errors whose cause is the request the user made, not the tool.
-const BAD_INPUT_ERRORS = new Set(['ValidationException', 'LimitExceededException', 'InvalidRestoreTimeException', 'PointInTimeRecoveryUnavailableException', 'TableAlreadyExistsException', 'BackupInUseException'])
-const CREDENTIAL_ERRORS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'AccessDeniedException', 'CredentialsProviderError'])
 
 /**
  * Owns the global flags, builds clients once (starting the embedded engine for --local), maps
@@ -111,6 +103,19 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
    */
   static writes: 'main' | 'target' | undefined = undefined
 
+  /**
+   * The boolean flag that makes a run write nothing (`dry-run`, apply's `check`): set, the
+   * protected-environment check lets the run through. Must name one of the command's flags (a
+   * unit test checks every command), so renaming the flag cannot switch the check off unnoticed.
+   */
+  static dryRunFlag: string | undefined = undefined
+
+  /** The sides whose --source-* / --target-* flags (sourceConnectionFlags(), targetConnectionFlags()) the command has. */
+  static sides: readonly Side[] = []
+
+  /** Whether the command has --from-env / --to-env (environmentSideFlags()). */
+  static sideEnvironments = false
+
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
   protected progress!: Progress
@@ -124,6 +129,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   protected loadedConfig?: LoadedConfig
   /** The main connection's settings after precedence (flag > --env > defaults > AWS). */
   protected resolved!: ResolvedConnection
+  /** The main connection and both sides, resolved once in init(). */
+  private resolvedConnections!: CommandConnections
   private guarded = new Set<string>()
 
   public override async init(): Promise<void> {
@@ -143,7 +150,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     }
     this.progress = createProgress({ quiet: this.jsonEnabled(), verbose: this.flags.verbose })
     this.loadedConfig = await loadConfig({ file: this.flags.config })
-    this.resolved = resolveConnection(this.givenConnection(), this.loadedConfig, this.flags.env)
+    this.resolvedConnections = resolveCommandConnections(this.connectionInput(), this.loadedConfig)
+    this.resolved = this.resolvedConnections.main.resolved
     // The rest of the command reads the resolved prefix, and defaults.segments/output, through its flags.
     const mutable = this.flags as Record<string, unknown>
     if (!this.givenFlags.has('prefix')) mutable.prefix = this.resolved.prefix.value ?? ''
@@ -166,16 +174,31 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     }
   }
 
-  /** The environment each side resolves from: --from-env / --to-env (copy, verify), else --env. */
-  protected sideEnvironment(side: 'source' | 'target'): string | undefined {
-    const flags = this.flags as unknown as Record<string, string | undefined>
-    return flags[side === 'source' ? 'from-env' : 'to-env'] ?? this.flags.env
+  private get ctorStatics(): typeof DynxCommand {
+    return this.ctor as unknown as typeof DynxCommand
   }
 
-  /** A side's settings: the main ones, or those of its own environment. */
-  protected resolvedSide(side: 'source' | 'target'): ResolvedConnection {
-    const envName = this.sideEnvironment(side)
-    return envName === this.flags.env ? this.resolved : resolveConnection(this.givenConnection(), this.loadedConfig, envName, side === 'source' ? '--from-env' : '--to-env')
+  /** A flag of this command by a name its class declares (the names are checked against the flags by a unit test). */
+  private declaredFlag(name: string): unknown {
+    return (this.flags as Record<string, unknown>)[name]
+  }
+
+  /** What the command line says of every connection, as the pure resolver takes it. */
+  private connectionInput() {
+    const ctor = this.ctorStatics
+    const sideEnv: Partial<Record<Side, string>> = {}
+    const overrides: Partial<Record<Side, SideOverrides>> = {}
+    for (const side of ['source', 'target'] as const) {
+      const names = SIDE_FLAGS[side]
+      if (ctor.sideEnvironments) {
+        const env = this.declaredFlag(names.env) as string | undefined
+        if (env !== undefined) sideEnv[side] = env
+      }
+      if (ctor.sides.includes(side)) {
+        overrides[side] = { region: this.declaredFlag(names.region) as string | undefined, profile: this.declaredFlag(names.profile) as string | undefined, endpoint: this.declaredFlag(names.endpoint) as string | undefined }
+      }
+    }
+    return { given: this.givenConnection(), env: this.flags.env, sideEnv, overrides }
   }
 
   /** --confirm-env must name an environment this command writes into. */
@@ -197,12 +220,18 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
    * command adds for its flags (copy --bump-read raises the source's capacity).
    */
   protected writtenSides(): Array<'main' | 'source' | 'target'> {
-    const writes = (this.ctor as unknown as typeof DynxCommand).writes
+    const writes = this.ctorStatics.writes
     return writes ? [writes] : []
   }
 
   private environmentOf(side: 'main' | 'source' | 'target'): string | undefined {
-    return side === 'main' ? this.flags.env : this.sideEnvironment(side)
+    return this.resolvedConnections[side === 'main' ? 'main' : side].environment
+  }
+
+  /** Whether this run writes nothing: the class's dryRunFlag is set. */
+  protected dryRun(): boolean {
+    const name = this.ctorStatics.dryRunFlag
+    return name !== undefined && this.declaredFlag(name) === true
   }
 
   /**
@@ -212,9 +241,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   private async guardProtected(side: 'main' | 'source' | 'target'): Promise<void> {
     if (this.guarded.has(side) || !this.writtenSides().includes(side)) return
     this.guarded.add(side)
-    const flags = this.flags as unknown as Record<string, unknown>
-    if (flags['dry-run'] || flags.check) return
-    const resolved = side === 'main' ? this.resolved : this.resolvedSide(side)
+    if (this.dryRun()) return
+    const resolved = this.resolvedConnections[side === 'main' ? 'main' : side].resolved
     if (!resolved.protected || !resolved.environment) return
     const name = resolved.environment
     if (this.flags.yes && this.flags['confirm-env'] === name) return
@@ -290,7 +318,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
 
   /** The connection the flags (and --env, and the config's defaults) choose. */
   protected connectionFlags(): ConnectionChoice {
-    return choiceOf(this.resolved)
+    return this.resolvedConnections.main.choice
   }
 
   /** Whether --endpoint, --region, --profile, --local or --env is on the command line (AWS_PROFILE alone does not count). */
@@ -303,27 +331,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
    * restore --ledger FILE` reaches them again with no flags: the resolved settings, --source-* /
    * --target-* overrides on top, and what AWS's environment variables add.
    */
-  protected recordedConnection(side?: 'source' | 'target'): LedgerConnection {
-    const choice = side ? this.sideChoice(side) : this.connectionFlags()
-    if (choice.local) return { local: true, localPath: defaultLocalPath() }
-    const endpoint = choice.endpoint ?? (process.env.AWS_ENDPOINT_URL_DYNAMODB || undefined)
-    const region = choice.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined)
-    const profile = choice.profile ?? this.flags.profile
-    return { ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...(profile ? { profile } : {}) }
-  }
-
-  /** A side's connection choice: its environment's settings with --source-* / --target-* on top. */
-  private sideChoice(side: 'source' | 'target'): ConnectionChoice {
-    const flags = this.flags as unknown as Record<string, string | undefined>
-    const over: SideConnection = { region: flags[`${side}-region`], profile: flags[`${side}-profile`], endpoint: flags[`${side}-endpoint`] }
-    const base = choiceOf(this.resolvedSide(side))
-    if (!over.region && !over.profile && !over.endpoint) return base
-    // With --local, --source-region alone means that region of AWS, not the embedded engine.
-    return {
-      region: over.region ?? base.region,
-      profile: over.profile ?? base.profile,
-      endpoint: over.endpoint ?? (base.local ? undefined : base.endpoint),
-    }
+  protected recordedConnection(side?: Side): ConnectionChoice {
+    return recordedConnection(this.resolvedConnections[side ?? 'main'].choice, process.env, defaultLocalPath())
   }
 
   /** The main connection, from --region/--profile/--endpoint/--local/--env (or `choice`); built once. */
@@ -358,7 +367,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   protected async connectSide(side: 'source' | 'target'): Promise<Connection> {
     await this.guardProtected(side)
     const main = await this.connect()
-    const choice = this.sideChoice(side)
+    const choice = this.resolvedConnections[side].choice
     if (sameAccountAndRegion(choice, this.connectionFlags())) return main
     const conn = await this.openConnection(choice)
     this.connections.push(conn)
@@ -366,8 +375,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   }
 
   /** The table-name prefix of a side: its environment's (or --prefix). */
-  protected sidePrefix(side: 'source' | 'target'): string {
-    return this.givenFlags.has('prefix') ? this.flags.prefix : (this.resolvedSide(side).prefix.value ?? '')
+  protected sidePrefix(side: Side): string {
+    return this.resolvedConnections[side].prefix
   }
 
   /**
@@ -451,7 +460,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
       }
       return super.catch(err)
     }
-    const mapped = this.toDynxError(err)
+    const mapped = toDynxError(err, this.connections[0]?.label ?? (this.flags?.endpoint ? redactEndpoint(this.flags.endpoint) : 'DynamoDB'))
     process.exitCode = mapped.exitCode
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(mapped))
@@ -460,18 +469,6 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     if (this.flags?.verbose && mapped.cause) this.logToStderr(String((mapped.cause as Error).stack ?? mapped.cause))
     // Written as is: oclif would wrap long lines at 80 columns, splitting names and paths.
     process.stderr.write(`Error: ${mapped.message}\n${mapped.hint ? `${mapped.hint}\n` : ''}`)
-  }
-
-  private toDynxError(err: unknown): DynxError {
-    const label = this.connections[0]?.label ?? (this.flags?.endpoint ? redactEndpoint(this.flags.endpoint) : 'DynamoDB')
-    const explained = explainAwsError(err, label)
-    if (explained instanceof DynxError) return explained
-    const e = explained as Error & { name: string }
-    if (BAD_INPUT_ERRORS.has(e.name)) return new UserInputError(`DynamoDB rejected the request: ${e.message}`, 'Fix the input named in the message; nothing was changed by the rejected call.', { cause: err })
-    if (CREDENTIAL_ERRORS.has(e.name)) {
-      return new DynxError(`AWS refused the credentials (${e.name}): ${e.message}`, 'Check --profile/AWS_PROFILE, refresh an SSO session with `aws sso login`, or use --local.', { cause: err })
-    }
-    return new DynxError(`${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(err)}`, undefined, { cause: err })
   }
 
   protected override toErrorJson(err: unknown): unknown {
