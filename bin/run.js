@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-import { fileURLToPath } from 'node:url'
+// The Node check comes first and loads nothing: on an older Node, one line instead of the AWS SDK's
+// deprecation warning and a TypeError. Everything else is imported after it.
+const NODE_NEEDED = 22 // package.json "engines"
+const found = process.versions.node
+if (Number(found.split('.')[0]) < NODE_NEEDED) {
+  process.stderr.write(`dynx needs Node.js ${NODE_NEEDED} or newer; this is Node.js ${found} (${process.execPath}). Install Node.js ${NODE_NEEDED}+ (in a clone of dynx, \`npm install\` fetches Node 24 for npx and npm scripts).\n`)
+  process.exit(1)
+}
 
-import { moveLeadingGlobalFlags } from '../dist/src/cli/argv.js'
-import { followLauncher, relaunchWithTightHeap, shouldRelaunch } from '../dist/src/cli/relaunch.js'
+const { fileURLToPath } = await import('node:url')
+const { moveLeadingGlobalFlags } = await import('../dist/src/cli/argv.js')
+const { followLauncher, relaunchWithTightHeap, shouldRelaunch } = await import('../dist/src/cli/relaunch.js')
 
 const args = moveLeadingGlobalFlags(process.argv.slice(2))
 if (shouldRelaunch(args)) {

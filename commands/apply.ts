@@ -8,6 +8,7 @@ import { loadSpecFile } from '../src/tables/spec.js'
 
 export default class Apply extends DynxCommand<typeof Apply> {
   static override writes = 'main' as const
+  static override dryRunFlag = 'check'
   static override summary = 'Make tables match a spec file: create missing ones, apply additive changes.'
   static override description = `For CI migration steps. Missing tables are created. Existing tables are compared with the
 spec and the drift printed as a plan; changes DynamoDB can make in place (new GSI, TTL, stream,

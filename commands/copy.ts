@@ -13,6 +13,9 @@ const SPEED = 'SPEED'
 
 export default class Copy extends DynxCommand<typeof Copy> {
   static override writes = 'target' as const
+  static override dryRunFlag = 'dry-run'
+  static override sides = ['source', 'target'] as const
+  static override sideEnvironments = true
   static override summary = 'Copy a table (or every table with a prefix) to another name, environment, region or account.'
   static override description = `Reads SOURCE with a parallel scan and writes every item to TARGET with BatchWriteItem, exact
 (numbers, sets, binary as stored). A missing TARGET is created as a clone of SOURCE (keys, indexes,

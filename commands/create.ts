@@ -7,6 +7,7 @@ import { loadTableSpec } from '../src/tables/spec.js'
 
 export default class Create extends DynxCommand<typeof Create> {
   static override writes = 'main' as const
+  static override sides = ['source'] as const
   static override summary = 'Create a table from a spec file or by cloning an existing table.'
   static override description = `--spec FILE reads a JSON or YAML spec (see "Spec files" in the README).
 --from SOURCE clones SOURCE's definition (keys, GSIs, LSIs, billing and throughput, stream, SSE,

@@ -8,6 +8,8 @@ import { ExitCode, InterruptedError, UserInputError } from '../src/errors.js'
 import { verifyTables, type VerifyResult } from '../src/verify/verify.js'
 
 export default class Verify extends DynxCommand<typeof Verify> {
+  static override sides = ['source', 'target'] as const
+  static override sideEnvironments = true
   static override summary = 'Check that two tables hold the same items, and name the keys that differ.'
   static override description = `Scans SOURCE and TARGET at once (--segments each) and compares their item counts and an
 order-independent checksum of every item's canonical form: attribute and set order, number

@@ -216,3 +216,23 @@ export class RestoreWindowError extends UserInputError {
     )
   }
 }
+
+// AWS errors whose cause is the request the user made, not the tool.
+const BAD_INPUT_ERRORS = new Set(['ValidationException', 'LimitExceededException', 'InvalidRestoreTimeException', 'PointInTimeRecoveryUnavailableException', 'TableAlreadyExistsException', 'BackupInUseException'])
+const CREDENTIAL_ERRORS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'AccessDeniedException', 'CredentialsProviderError'])
+
+/**
+ * Any failure as a DynxError with a message, a hint and a documented exit code: dynx's own errors
+ * as they are, transport and unknown-operation failures named after `endpoint` (explainAwsError),
+ * AWS rejecting the request as bad input (exit 2), refused credentials and anything else as a failure (exit 1).
+ */
+export function toDynxError(err: unknown, endpoint: string): DynxError {
+  const explained = explainAwsError(err, endpoint)
+  if (explained instanceof DynxError) return explained
+  const e = explained as Error & { name: string }
+  if (BAD_INPUT_ERRORS.has(e.name)) return new UserInputError(`DynamoDB rejected the request: ${e.message}`, 'Fix the input named in the message; nothing was changed by the rejected call.', { cause: err })
+  if (CREDENTIAL_ERRORS.has(e.name)) {
+    return new DynxError(`AWS refused the credentials (${e.name}): ${e.message}`, 'Check --profile/AWS_PROFILE, refresh an SSO session with `aws sso login`, or use --local.', { cause: err })
+  }
+  return new DynxError(`${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e?.message ?? String(err)}`, undefined, { cause: err })
+}

@@ -7,6 +7,7 @@ import { ExitCode } from '../../src/errors.js'
 
 export default class BackupDelete extends DynxCommand<typeof BackupDelete> {
   static override writes = 'main' as const
+  static override dryRunFlag = 'dry-run'
   static override summary = 'Delete backups by name or ARN.'
   static override description = `Every name is resolved first: an unknown name, or a name shared by several backups, stops
 the command before anything is deleted. Asks for confirmation on a terminal; --yes in scripts.

@@ -8,6 +8,7 @@ import { parseDuration } from '../../src/time.js'
 
 export default class BackupPrune extends DynxCommand<typeof BackupPrune> {
   static override writes = 'main' as const
+  static override dryRunFlag = 'dry-run'
   static override summary = 'Delete old user backups of a table, or of every table with --prefix.'
   static override description = `Only USER backups that are AVAILABLE are considered (system and AWS Backup backups have
 lifecycles of their own). --keep N keeps the newest N of each table; --older-than deletes

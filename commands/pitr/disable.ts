@@ -6,6 +6,7 @@ import { pitrStatus, setPitr, type PitrChange, type PitrStatus } from '../../src
 
 export default class PitrDisable extends DynxCommand<typeof PitrDisable> {
   static override writes = 'main' as const
+  static override dryRunFlag = 'dry-run'
   static override summary = 'Turn off point-in-time recovery (its restorable history is lost).'
   static override description = `Disabling drops the table's continuous backups: times before re-enabling can no longer be
 restored. Asks on a terminal, or --yes; --dry-run shows the tables' current state only.`

@@ -12,6 +12,7 @@ import type { ThroughputProgress } from '../../src/throughput/types.js'
 
 export default class ThroughputBump extends DynxCommand<typeof ThroughputBump> {
   static override writes = 'main' as const
+  static override dryRunFlag = 'dry-run'
   static override summary = 'Raise read/write capacity of tables and GSIs, for good or only while a command runs.'
   static override description = `Only raises (a value already at or above the one asked for is left alone), on the mechanism the
 table uses: provisioned capacity, the auto-scaling minimum (and maximum when below it), or the

@@ -15,7 +15,7 @@ import pLimit from 'p-limit'
 import { call, requireFeature } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
 import { assertValidTableName } from '../connection/names.js'
-import { AmbiguousBackupError, BackupNotFoundError, TimeoutWaitingError, UserInputError } from '../errors.js'
+import { AmbiguousBackupError, BackupNotFoundError, TimeoutWaitingError, UnsupportedByEngineError, UserInputError } from '../errors.js'
 import { describeTableRaw } from '../tables/describe.js'
 import { pollUntil } from '../tables/wait.js'
 import { utcDate, utcTime } from '../time.js'
@@ -291,6 +291,8 @@ export async function createBackup(conn: Connection, tables: string[], options: 
       if (options.wait && info.status !== 'AVAILABLE') info = await waitForBackup(conn, info.arn, { ...options.waitOptions, onProgress: options.onProgress })
       result.backups.push(backupInfo(info))
     } catch (err) {
+      // An engine without backups fails every table alike: the same error (exit 2) as every other backup command.
+      if (err instanceof UnsupportedByEngineError) throw err
       result.failed.push({ table, error: (err as Error).message })
     }
   })))

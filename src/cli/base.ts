@@ -1,77 +1,30 @@
-import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
+import { Command, Errors, type Interfaces } from '@oclif/core'
 
 import { createConnection, redactEndpoint, type Connection, type ConnectionOptions } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
 import { listTableNames } from '../tables/describe.js'
-import type { LedgerConnection } from '../throughput/types.js'
-import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.js'
-import { defaultFlagValues, loadConfig, resolveConnection, type GivenConnection, type LoadedConfig, type ResolvedConnection } from '../config/config.js'
+import { DynxError, ExitCode, UserInputError, toDynxError } from '../errors.js'
+import { defaultFlagValues, loadConfig, type GivenConnection, type LoadedConfig, type ResolvedConnection } from '../config/config.js'
+import { recordedConnection, resolveCommandConnections, sameAccountAndRegion, type CommandConnections, type ConnectionChoice, type Side, type SideOverrides } from '../config/connections.js'
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, defaultLocalPath, startLocalEngine, type LocalEngine } from '../local/engine.js'
 import { confirmAction } from './confirm.js'
 import { acknowledgeSignal } from './relaunch.js'
 import { pickTable, type PickIo } from './pick-table.js'
 import { createProgress, type Progress } from './progress.js'
+import { GLOBAL_FLAGS, type GlobalFlagName } from './global-flags.js'
+import { SIDE_FLAGS, oclifFlags } from './command-flags.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DynxCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
-const CONNECTION = 'Connection'
+export { SIDE_FLAGS, environmentSideFlags, sourceConnectionFlags, targetConnectionFlags } from './command-flags.js'
+export { sameAccountAndRegion }
+export type { ConnectionChoice, SideOverrides as SideConnection }
 
-/** Flags for a second connection (the source of a clone or copy), e.g. --source-region. */
-export function sourceConnectionFlags() {
-  return sideConnectionFlags('source')
-}
+/** The global flags that choose the main connection (typed against the declaration, so a rename is a compile error). */
+const CONNECTION_FLAGS: readonly GlobalFlagName[] = ['endpoint', 'region', 'profile', 'local', 'env']
 
-/** --from-env and --to-env: the environments of dynx.config the two sides of a copy or verify live in. */
-export function environmentSideFlags() {
-  return {
-    'from-env': Flags.string({ summary: 'Source environment of dynx.config: bare table names take its prefix, region, profile and endpoint.', helpGroup: 'ENVIRONMENTS' }),
-    'to-env': Flags.string({ summary: 'Target environment of dynx.config (writing into a protected one needs confirmation).', helpGroup: 'ENVIRONMENTS' }),
-  }
-}
-
-/** Flags for the target side of a copy or verify, e.g. --target-endpoint. */
-export function targetConnectionFlags() {
-  return sideConnectionFlags('target')
-}
-
-function sideConnectionFlags<S extends 'source' | 'target'>(side: S) {
-  const group = side.toUpperCase()
-  return {
-    [`${side}-region`]: Flags.string({ summary: `Region of the ${side} table (default: --region).`, helpGroup: group }),
-    [`${side}-profile`]: Flags.string({ summary: `AWS profile for the ${side} (default: --profile).`, helpGroup: group }),
-    [`${side}-endpoint`]: Flags.string({ summary: `Endpoint of the ${side} (default: --endpoint).`, helpGroup: group }),
-  } as Record<`${S}-region` | `${S}-profile` | `${S}-endpoint`, Interfaces.OptionFlag<string | undefined>>
-}
-
-/** Where the main connection goes: what --local/--endpoint/--region/--profile say, or a record of them (a throughput ledger's). */
-export type ConnectionChoice = LedgerConnection
-
-const CONNECTION_FLAGS = ['endpoint', 'region', 'profile', 'local', 'env']
-
-/**
- * Whether two connection choices point at the same place (key order and unset keys aside): for
- * recorded connections, the same account and region (same endpoint, region and profile).
- */
-export function sameAccountAndRegion(a: ConnectionChoice, b: ConnectionChoice): boolean {
-  return Boolean(a.local) === Boolean(b.local) && a.endpoint === b.endpoint && a.region === b.region && a.profile === b.profile && a.localPath === b.localPath
-}
-
-function choiceOf(r: ResolvedConnection): ConnectionChoice {
-  return r.local.value ? { local: true } : { endpoint: r.endpoint.value, region: r.region.value, profile: r.profile.value }
-}
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
-
-/** What --source-* or --target-* flags override of the main connection. */
-export interface SideConnection {
-  region?: string
-  profile?: string
-  endpoint?: string
-}
-
-// AWS errors whose cause is the request the user made, not the tool.
-const BAD_INPUT_ERRORS = new Set(['ValidationException', 'LimitExceededException', 'InvalidRestoreTimeException', 'PointInTimeRecoveryUnavailableException', 'TableAlreadyExistsException', 'BackupInUseException'])
-const CREDENTIAL_ERRORS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'AccessDeniedException', 'CredentialsProviderError'])
 
 /**
  * Owns the global flags, builds clients once (starting the embedded engine for --local), maps
@@ -80,25 +33,26 @@ const CREDENTIAL_ERRORS = new Set(['UnrecognizedClientException', 'InvalidSignat
 export abstract class DynxCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
-  static override baseFlags = {
-    region: Flags.string({ summary: 'AWS region (default: AWS_REGION or the profile\'s region).', helpGroup: CONNECTION }),
-    profile: Flags.string({ summary: 'AWS profile from ~/.aws/config (SSO included).', env: 'AWS_PROFILE', helpGroup: CONNECTION }),
-    endpoint: Flags.string({ summary: 'DynamoDB endpoint URL (default: AWS_ENDPOINT_URL_DYNAMODB).', helpGroup: CONNECTION }),
-    local: Flags.boolean({ summary: 'Use the embedded engine stored in $DYNX_LOCAL_PATH (default ~/.dynx/local).', helpGroup: CONNECTION, exclusive: ['endpoint'] }),
-    prefix: Flags.string({ summary: 'Table name prefix: with --prefix staging_, "users" means "staging_users".', default: '', helpGroup: CONNECTION }),
-    timeout: Flags.integer({ summary: 'Seconds to wait for each DynamoDB response.', default: 15, min: 1, helpGroup: CONNECTION }),
-    env: Flags.string({ summary: 'Apply this environment of dynx.config (prefix, region, profile, endpoint or local).', helpGroup: CONNECTION }),
-    config: Flags.string({ summary: 'Config file (default: dynx.config.json or .yaml here or in a parent folder; also DYNX_CONFIG).', helpGroup: CONNECTION }),
-    yes: Flags.boolean({ char: 'y', summary: 'Confirm destructive or production-facing changes without asking.' }),
-    'confirm-env': Flags.string({ summary: 'Name the protected environment this writes into (with --yes, for CI).' }),
-    verbose: Flags.boolean({ summary: 'More detail on stderr (never credentials).' }),
-  }
+  static override baseFlags = oclifFlags(GLOBAL_FLAGS)
 
   /**
    * Which connection this command writes through, for the protected-environment check: the main
    * one, the target side (copy), or none (read-only commands, and backups, which change no table).
    */
   static writes: 'main' | 'target' | undefined = undefined
+
+  /**
+   * The boolean flag that makes a run write nothing (`dry-run`, apply's `check`): set, the
+   * protected-environment check lets the run through. Must name one of the command's flags (a
+   * unit test checks every command), so renaming the flag cannot switch the check off unnoticed.
+   */
+  static dryRunFlag: string | undefined = undefined
+
+  /** The sides whose --source-* / --target-* flags (sourceConnectionFlags(), targetConnectionFlags()) the command has. */
+  static sides: readonly Side[] = []
+
+  /** Whether the command has --from-env / --to-env (environmentSideFlags()). */
+  static sideEnvironments = false
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
@@ -113,6 +67,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   protected loadedConfig?: LoadedConfig
   /** The main connection's settings after precedence (flag > --env > defaults > AWS). */
   protected resolved!: ResolvedConnection
+  /** The main connection and both sides, resolved once in init(). */
+  private resolvedConnections!: CommandConnections
   private guarded = new Set<string>()
 
   public override async init(): Promise<void> {
@@ -132,7 +88,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     }
     this.progress = createProgress({ quiet: this.jsonEnabled(), verbose: this.flags.verbose })
     this.loadedConfig = await loadConfig({ file: this.flags.config })
-    this.resolved = resolveConnection(this.givenConnection(), this.loadedConfig, this.flags.env)
+    this.resolvedConnections = resolveCommandConnections(this.connectionInput(), this.loadedConfig)
+    this.resolved = this.resolvedConnections.main.resolved
     // The rest of the command reads the resolved prefix, and defaults.segments/output, through its flags.
     const mutable = this.flags as Record<string, unknown>
     if (!this.givenFlags.has('prefix')) mutable.prefix = this.resolved.prefix.value ?? ''
@@ -155,16 +112,31 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     }
   }
 
-  /** The environment each side resolves from: --from-env / --to-env (copy, verify), else --env. */
-  protected sideEnvironment(side: 'source' | 'target'): string | undefined {
-    const flags = this.flags as unknown as Record<string, string | undefined>
-    return flags[side === 'source' ? 'from-env' : 'to-env'] ?? this.flags.env
+  private get ctorStatics(): typeof DynxCommand {
+    return this.ctor as unknown as typeof DynxCommand
   }
 
-  /** A side's settings: the main ones, or those of its own environment. */
-  protected resolvedSide(side: 'source' | 'target'): ResolvedConnection {
-    const envName = this.sideEnvironment(side)
-    return envName === this.flags.env ? this.resolved : resolveConnection(this.givenConnection(), this.loadedConfig, envName, side === 'source' ? '--from-env' : '--to-env')
+  /** A flag of this command by a name its class declares (the names are checked against the flags by a unit test). */
+  private declaredFlag(name: string): unknown {
+    return (this.flags as Record<string, unknown>)[name]
+  }
+
+  /** What the command line says of every connection, as the pure resolver takes it. */
+  private connectionInput() {
+    const ctor = this.ctorStatics
+    const sideEnv: Partial<Record<Side, string>> = {}
+    const overrides: Partial<Record<Side, SideOverrides>> = {}
+    for (const side of ['source', 'target'] as const) {
+      const names = SIDE_FLAGS[side]
+      if (ctor.sideEnvironments) {
+        const env = this.declaredFlag(names.env) as string | undefined
+        if (env !== undefined) sideEnv[side] = env
+      }
+      if (ctor.sides.includes(side)) {
+        overrides[side] = { region: this.declaredFlag(names.region) as string | undefined, profile: this.declaredFlag(names.profile) as string | undefined, endpoint: this.declaredFlag(names.endpoint) as string | undefined }
+      }
+    }
+    return { given: this.givenConnection(), env: this.flags.env, sideEnv, overrides }
   }
 
   /** --confirm-env must name an environment this command writes into. */
@@ -186,12 +158,18 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
    * command adds for its flags (copy --bump-read raises the source's capacity).
    */
   protected writtenSides(): Array<'main' | 'source' | 'target'> {
-    const writes = (this.ctor as unknown as typeof DynxCommand).writes
+    const writes = this.ctorStatics.writes
     return writes ? [writes] : []
   }
 
   private environmentOf(side: 'main' | 'source' | 'target'): string | undefined {
-    return side === 'main' ? this.flags.env : this.sideEnvironment(side)
+    return this.resolvedConnections[side === 'main' ? 'main' : side].environment
+  }
+
+  /** Whether this run writes nothing: the class's dryRunFlag is set. */
+  protected dryRun(): boolean {
+    const name = this.ctorStatics.dryRunFlag
+    return name !== undefined && this.declaredFlag(name) === true
   }
 
   /**
@@ -201,9 +179,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   private async guardProtected(side: 'main' | 'source' | 'target'): Promise<void> {
     if (this.guarded.has(side) || !this.writtenSides().includes(side)) return
     this.guarded.add(side)
-    const flags = this.flags as unknown as Record<string, unknown>
-    if (flags['dry-run'] || flags.check) return
-    const resolved = side === 'main' ? this.resolved : this.resolvedSide(side)
+    if (this.dryRun()) return
+    const resolved = this.resolvedConnections[side === 'main' ? 'main' : side].resolved
     if (!resolved.protected || !resolved.environment) return
     const name = resolved.environment
     if (this.flags.yes && this.flags['confirm-env'] === name) return
@@ -279,7 +256,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
 
   /** The connection the flags (and --env, and the config's defaults) choose. */
   protected connectionFlags(): ConnectionChoice {
-    return choiceOf(this.resolved)
+    return this.resolvedConnections.main.choice
   }
 
   /** Whether --endpoint, --region, --profile, --local or --env is on the command line (AWS_PROFILE alone does not count). */
@@ -292,27 +269,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
    * restore --ledger FILE` reaches them again with no flags: the resolved settings, --source-* /
    * --target-* overrides on top, and what AWS's environment variables add.
    */
-  protected recordedConnection(side?: 'source' | 'target'): LedgerConnection {
-    const choice = side ? this.sideChoice(side) : this.connectionFlags()
-    if (choice.local) return { local: true, localPath: defaultLocalPath() }
-    const endpoint = choice.endpoint ?? (process.env.AWS_ENDPOINT_URL_DYNAMODB || undefined)
-    const region = choice.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined)
-    const profile = choice.profile ?? this.flags.profile
-    return { ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...(profile ? { profile } : {}) }
-  }
-
-  /** A side's connection choice: its environment's settings with --source-* / --target-* on top. */
-  private sideChoice(side: 'source' | 'target'): ConnectionChoice {
-    const flags = this.flags as unknown as Record<string, string | undefined>
-    const over: SideConnection = { region: flags[`${side}-region`], profile: flags[`${side}-profile`], endpoint: flags[`${side}-endpoint`] }
-    const base = choiceOf(this.resolvedSide(side))
-    if (!over.region && !over.profile && !over.endpoint) return base
-    // With --local, --source-region alone means that region of AWS, not the embedded engine.
-    return {
-      region: over.region ?? base.region,
-      profile: over.profile ?? base.profile,
-      endpoint: over.endpoint ?? (base.local ? undefined : base.endpoint),
-    }
+  protected recordedConnection(side?: Side): ConnectionChoice {
+    return recordedConnection(this.resolvedConnections[side ?? 'main'].choice, process.env, defaultLocalPath())
   }
 
   /** The main connection, from --region/--profile/--endpoint/--local/--env (or `choice`); built once. */
@@ -347,7 +305,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   protected async connectSide(side: 'source' | 'target'): Promise<Connection> {
     await this.guardProtected(side)
     const main = await this.connect()
-    const choice = this.sideChoice(side)
+    const choice = this.resolvedConnections[side].choice
     if (sameAccountAndRegion(choice, this.connectionFlags())) return main
     const conn = await this.openConnection(choice)
     this.connections.push(conn)
@@ -355,8 +313,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   }
 
   /** The table-name prefix of a side: its environment's (or --prefix). */
-  protected sidePrefix(side: 'source' | 'target'): string {
-    return this.givenFlags.has('prefix') ? this.flags.prefix : (this.resolvedSide(side).prefix.value ?? '')
+  protected sidePrefix(side: Side): string {
+    return this.resolvedConnections[side].prefix
   }
 
   /**
@@ -440,7 +398,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
       }
       return super.catch(err)
     }
-    const mapped = this.toDynxError(err)
+    const mapped = toDynxError(err, this.connections[0]?.label ?? (this.flags?.endpoint ? redactEndpoint(this.flags.endpoint) : 'DynamoDB'))
     process.exitCode = mapped.exitCode
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(mapped))
@@ -449,18 +407,6 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     if (this.flags?.verbose && mapped.cause) this.logToStderr(String((mapped.cause as Error).stack ?? mapped.cause))
     // Written as is: oclif would wrap long lines at 80 columns, splitting names and paths.
     process.stderr.write(`Error: ${mapped.message}\n${mapped.hint ? `${mapped.hint}\n` : ''}`)
-  }
-
-  private toDynxError(err: unknown): DynxError {
-    const label = this.connections[0]?.label ?? (this.flags?.endpoint ? redactEndpoint(this.flags.endpoint) : 'DynamoDB')
-    const explained = explainAwsError(err, label)
-    if (explained instanceof DynxError) return explained
-    const e = explained as Error & { name: string }
-    if (BAD_INPUT_ERRORS.has(e.name)) return new UserInputError(`DynamoDB rejected the request: ${e.message}`, 'Fix the input named in the message; nothing was changed by the rejected call.', { cause: err })
-    if (CREDENTIAL_ERRORS.has(e.name)) {
-      return new DynxError(`AWS refused the credentials (${e.name}): ${e.message}`, 'Check --profile/AWS_PROFILE, refresh an SSO session with `aws sso login`, or use --local.', { cause: err })
-    }
-    return new DynxError(`${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(err)}`, undefined, { cause: err })
   }
 
   protected override toErrorJson(err: unknown): unknown {

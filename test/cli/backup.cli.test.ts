@@ -554,19 +554,49 @@ describe.concurrent('dynx pitr (CLI, moto)', () => {
   })
 })
 
-describe.concurrent('backups and PITR with --local', () => {
-  it('backup create, backup list and pitr status: exit 2, the embedded engine does not support them', { timeout: SLOW }, async () => {
+describe.concurrent('backups and PITR on engines without them: exit 2 for every command (README, exit codes)', () => {
+  // The same missing feature, the same exit code, whichever command meets it first and however
+  // the engine is reached: refused up front for --local, answered by the engine (dynalite) through --endpoint.
+  const cases: Array<[string[], string]> = [
+    [['backup', 'create', 'T'], 'on-demand backups'],
+    [['backup', 'create', 'T', 'T2', '--wait'], 'on-demand backups'],
+    [['backup', 'list'], 'on-demand backups'],
+    [['backup', 'describe', 'some-backup'], 'on-demand backups'],
+    [['backup', 'delete', 'some-backup', '--yes'], 'on-demand backups'],
+    [['backup', 'prune', '--table', 'T', '--keep', '1', '--yes'], 'on-demand backups'],
+    [['backup', 'restore', 'some-backup', 'T_restored'], 'on-demand backups'],
+    [['pitr', 'status', 'T'], 'point-in-time recovery'],
+    [['pitr', 'enable', 'T'], 'point-in-time recovery'],
+    [['pitr', 'disable', 'T', '--yes'], 'point-in-time recovery'],
+    [['pitr', 'restore', 'T', 'T_restored', '--latest'], 'point-in-time recovery'],
+  ]
+
+  it('--local', { timeout: SLOW }, async ({ expect }) => {
     const env = { DYNX_LOCAL_PATH: tempDir('dynx-local-'), DYNX_HOME: tempDir('dynx-home-') }
-    const cases: Array<[string[], string]> = [
-      [['backup', 'create', 'T'], 'on-demand backups'],
-      [['backup', 'list'], 'on-demand backups'],
-      [['pitr', 'status', 'T'], 'point-in-time recovery'],
-    ]
     for (const [args, what] of cases) {
       const r = await runCli([...args, '--local'], { env })
-      expect(r.code, args.join(' ')).toBe(2)
-      expect(r.stderr, args.join(' ')).toContain(`The embedded --local engine does not support ${what}.`)
-      expect(r.stdout).toBe('')
+      expect.soft({ args: args.join(' '), code: r.code }).toEqual({ args: args.join(' '), code: 2 })
+      expect.soft(r.stderr, args.join(' ')).toContain(`The embedded --local engine does not support ${what}.`)
+      expect.soft(r.stdout, args.join(' ')).toBe('')
+    }
+  })
+
+  it('--endpoint of dynalite, with the tables there (backup create used to exit 1, listing each table as failed)', { timeout: SLOW }, async ({ expect }) => {
+    const dynalite = connect(engines.dynalite)
+    const [t, t2] = [uniqueName('nobackups'), uniqueName('nobackups')]
+    try {
+      for (const name of [t, t2]) await createTable(dynalite, { name, hashKey: { name: 'pk', type: 'S' }, billing: 'PAY_PER_REQUEST' }, { wait: true })
+      for (const [args] of cases) {
+        const named = args.map((a) => (a === 'T' ? t : a === 'T2' ? t2 : a))
+        for (const json of args[1] === 'create' ? [false, true] : [false]) {
+          const r = await runCli([...named, '--endpoint', engines.dynalite, ...(json ? ['--json'] : [])])
+          expect.soft({ args: named.join(' '), json, code: r.code }).toEqual({ args: named.join(' '), json, code: 2 })
+          if (json) expect.soft((JSON.parse(r.stdout) as { error?: { name: string } }).error?.name, named.join(' ')).toBe('UnsupportedByEngineError')
+          else expect.soft(r.stderr, named.join(' ')).toMatch(/The DynamoDB engine at \S+ does not support/)
+        }
+      }
+    } finally {
+      dynalite.destroy()
     }
   })
 })
