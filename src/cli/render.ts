@@ -180,6 +180,18 @@ export function renderCopySummary(r: CopyTablesResult): string {
   return lines.join('\n')
 }
 
+/**
+ * What to do after a copy that did not end well, once (the summary above already names each failed
+ * table and dead-letter file); nothing after a clean copy.
+ */
+export function renderCopyEnding(r: CopyTablesResult): string {
+  if (r.outcome === 'interrupted') return `Interrupted after writing ${r.written.toLocaleString('en-US')} items; progress is saved: run the same command again to continue.`
+  const lines: string[] = []
+  if (r.failedTables) lines.push(`${r.failedTables} table${r.failedTables === 1 ? '' : 's'} failed: fix the cause shown above and run the same command again (a failed table continues from its checkpoint).`)
+  if (r.deadLettered) lines.push(`${r.deadLettered.toLocaleString('en-US')} item${r.deadLettered === 1 ? '' : 's'} could not be written: each line of the dead-letter file says why; fix the items (or the target) and write them again.`)
+  return lines.join('\n')
+}
+
 /** One line per bump made for a copy: what was raised, and how to restore it if dynx dies. */
 export function renderCopyBump(table: string, bump: BumpResult): string {
   if (!bump.changes.length) return `${table}: nothing to raise (${bump.skipped.map((s) => `${s.index ? `${s.index} ` : ''}${s.dimension} ${s.reason}`).join('; ')})`
