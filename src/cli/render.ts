@@ -187,8 +187,8 @@ export function renderCopySummary(r: CopyTablesResult): string {
 export function renderCopyEnding(r: CopyTablesResult): string {
   if (r.outcome === 'interrupted') return `Interrupted after writing ${r.written.toLocaleString('en-US')} items; progress is saved: run the same command again to continue.`
   const lines: string[] = []
-  if (r.failedTables) lines.push(`${r.failedTables} table${r.failedTables === 1 ? '' : 's'} failed: fix the cause shown above and run the same command again (a failed table continues from its checkpoint).`)
-  if (r.deadLettered) lines.push(`${r.deadLettered.toLocaleString('en-US')} item${r.deadLettered === 1 ? '' : 's'} could not be written: each line of the dead-letter file says why; fix the items (or the target) and write them again.`)
+  if (r.failedTables) lines.push('Fix the cause shown above and run the same command again: a failed table continues from its checkpoint.')
+  if (r.deadLettered) lines.push('Each line of the dead-letter file above says why its item was not written; fix the items (or the target) and write them again.')
   return lines.join('\n')
 }
 
