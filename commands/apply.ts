@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 
 import { DynxCommand } from '../src/cli/base.js'
 import { renderApplyResult, renderPlan } from '../src/cli/render.js'
-import { ExitCode } from '../src/errors.js'
+import type { Outcome } from '../src/outcome.js'
 import { applyPlan, planApply, type ApplyPlan, type ApplyResult } from '../src/tables/apply.js'
 import { loadSpecFile } from '../src/tables/spec.js'
 
@@ -30,18 +30,15 @@ Exit codes: 0 in sync (or made so), 2 bad spec, 3 drift remains (--check, unconf
     check: Flags.boolean({ summary: 'Only compare: change nothing, exit 3 on drift.' }),
   }
 
-  public async run(): Promise<{ plan: ApplyPlan; result?: ApplyResult }> {
+  public async run(): Promise<{ plan: ApplyPlan; result?: ApplyResult; outcome: Outcome }> {
     const specs = await loadSpecFile(this.args.file)
     const conn = await this.connect()
     this.progress.start('comparing tables with the spec')
     const plan = await planApply(conn, specs, { prefix: this.flags.prefix })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(renderPlan(plan))
-    if (!plan.drift) return { plan }
-    if (this.flags.check) {
-      process.exitCode = ExitCode.drift
-      return { plan }
-    }
+    if (!plan.drift) return { plan, outcome: 'ok' }
+    if (this.flags.check) return { plan, outcome: 'drift' }
     let applyUpdates = this.flags.yes
     if (!applyUpdates && plan.tables.some((t) => t.changes.some((c) => c.kind === 'update')) && process.stdin.isTTY && !this.jsonEnabled()) {
       await this.confirm('Apply the in-place updates above?')
@@ -50,8 +47,6 @@ Exit codes: 0 in sync (or made so), 2 bad spec, 3 drift remains (--check, unconf
     const result = await applyPlan(conn, plan, { applyUpdates, onProgress: (p) => this.progress.update(p.message) })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(renderApplyResult(result))
-    if (result.failed) process.exitCode = ExitCode.failure
-    else if (result.remaining) process.exitCode = ExitCode.drift
-    return { plan, result }
+    return { plan, result, outcome: result.outcome }
   }
 }

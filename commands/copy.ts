@@ -2,12 +2,15 @@ import { Args, Flags } from '@oclif/core'
 import { rmSync } from 'node:fs'
 
 import { DynxCommand, environmentSideFlags, sameAccountAndRegion, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
-import { copyProgressText, renderCopyBump, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
+import { progressFlag } from '../src/cli/progress.js'
+import { copyProgressText, renderCopyBump, renderCopyEnding, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
+import { throughputProgressText } from '../src/cli/throughput-render.js'
 import { renderVerifyResult } from '../src/cli/verify-render.js'
 import { copyTables, writeBudgets, type CopyTablesResult } from '../src/copy/copy-tables.js'
 import { copyRequestFrom, planCopy, type CopyPlan, type CopyRequest } from '../src/copy/plan.js'
 import { loadTransform } from '../src/copy/transform.js'
-import { DynxError, ExitCode, InterruptedError, UserInputError } from '../src/errors.js'
+import { UserInputError } from '../src/errors.js'
+import type { Outcome } from '../src/outcome.js'
 
 const SPEED = 'SPEED'
 
@@ -63,22 +66,24 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     'bump-read': Flags.integer({ summary: 'Raise each source table\'s read capacity to N while it is copied, then restore it.', min: 1, helpGroup: SPEED }),
     'bump-write': Flags.integer({ summary: 'Raise each target\'s write capacity (table and GSIs) to N while it is copied, then restore it.', min: 1, helpGroup: SPEED }),
     'allow-stuck': Flags.boolean({ summary: 'Bump even when DynamoDB\'s decrease quota would refuse the restore today.', helpGroup: SPEED }),
-    progress: Flags.boolean({ summary: 'Show progress on stderr even when it is not a terminal (or under --json).' }),
+    progress: progressFlag(),
   }
 
-  public async run(): Promise<{ plan: CopyPlan; dryRun: boolean } & Partial<CopyTablesResult>> {
+  public async run(): Promise<{ plan: CopyPlan; dryRun: boolean; outcome: Outcome } & Partial<CopyTablesResult>> {
     const f = this.flags
     const request = this.copyRequest()
     const [source, target] = [await this.connectSide('source'), await this.connectSide('target')]
     const transform = f.transform ? await loadTransform(f.transform) : undefined
     if (f.verify && transform) throw new UserInputError('--verify compares items as copied, but --transform changes them on purpose.', 'Drop --verify, or check the transformed table another way.')
+    this.progress.stage('plan', source.label === target.label ? source.label : `${source.label} -> ${target.label}`)
     const plan = await planCopy(source, target, request, { create: f.create, checkpoint: f.checkpoint })
+    this.progress.stop()
     const budgets = { maxWcu: f['max-wcu'], wcuPercent: f['wcu-percent'] }
     writeBudgets(plan, budgets)
     const planText = renderCopyPlan(plan, source.label, target.label)
     if (f['dry-run']) {
       if (!this.jsonEnabled()) this.log(planText)
-      return { plan, dryRun: true }
+      return { plan, dryRun: true, outcome: 'ok' }
     }
     if (!this.jsonEnabled() && plan.entries.length > 1) process.stderr.write(`${planText}\n`)
     // A target holding items is overwritten where keys match; a resumed copy was agreed to before.
@@ -87,9 +92,9 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     if (f.restart) for (const e of plan.entries) rmSync(e.checkpoint, { force: true })
 
     const signal = this.interruptSignal()
-    const show = f.progress || (!this.jsonEnabled() && process.stderr.isTTY)
-    const lines = new Map<string, string>()
-    let shownAt = 0
+    const progress = this.progress
+    // Each table's part of the status line is keyed by its source (bumps name either side).
+    const keyOf = (table: string) => plan.entries.find((e) => e.source === table || e.target === table)?.source ?? table
     const result = await copyTables(source, target, plan, {
       ...budgets,
       segments: f.segments,
@@ -111,33 +116,35 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
               allowStuck: f['allow-stuck'],
               sourceConnection: this.recordedConnection('source'),
               targetConnection: this.recordedConnection('target'),
-              onBump: (e, side, b) => !this.jsonEnabled() && this.progress.info(renderCopyBump(side === 'source' ? e.source : e.target, b)),
-              onProgress: (p) => show && this.progress.update(`${p.table}: ${p.stage}${p.status ? ` (${p.status})` : ''}`),
+              onBump: (e, side, b) => progress.info(renderCopyBump(side === 'source' ? e.source : e.target, b)),
+              onProgress: (p) => {
+                if (p.stage === 'waiting') progress.update(throughputProgressText(p), keyOf(p.table))
+                else progress.stage(p.stage === 'raising' ? 'bump' : 'restore', throughputProgressText(p), keyOf(p.table))
+              },
             },
           }
         : {}),
-      onCreate: (e, message) => show && this.progress.update(`${e.target}: ${message}`),
-      onVerify: (e) => show && this.progress.update(`${e.source} -> ${e.target}: verifying`),
-      onTableStart: (e, s) => !this.jsonEnabled() && s.checkpoint && this.progress.info(`${e.source} -> ${e.target}: ${s.resumed ? 'resuming' : 'checkpoint'} ${s.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to copy)`),
+      onCreate: (e, message) => {
+        progress.stage('create', `${e.target}: ${message}`, e.source)
+      },
+      onVerify: (e) => {
+        progress.stage('verify', `${e.source} -> ${e.target}`, e.source)
+      },
+      onTableStart: (e, s) => {
+        progress.stage('copy', `${e.source} -> ${e.target}`, e.source)
+        if (s.checkpoint) progress.info(`${e.source} -> ${e.target}: ${s.resumed ? 'resuming' : 'checkpoint'} ${s.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to copy)`)
+      },
       onProgress: (p) => {
-        lines.set(p.source, copyProgressText(p, plan.entries.find((e) => e.source === p.source)?.estimatedItems ?? 0))
-        if (!show || performance.now() - shownAt < 250) return
-        shownAt = performance.now()
-        this.progress.update([...lines.values()].join(' | '))
+        progress.stage('copy', copyProgressText(p, plan.entries.find((e) => e.source === p.source)?.estimatedItems ?? 0), p.source)
       },
     })
-    this.progress.stop()
+    progress.stop()
     if (!this.jsonEnabled()) {
       this.log(renderCopySummary(result))
       for (const o of result.tables) if (o.verify) this.log(`verify ${o.source} -> ${o.target}: ${renderVerifyResult(o.verify)}`)
+      const ending = renderCopyEnding(result)
+      if (ending) this.logToStderr(ending)
     }
-    if (!result.complete && signal.aborted) throw new InterruptedError(`Interrupted after writing ${result.written} items.`, 'Progress is saved; run the same command again to continue.')
-    if (result.failedTables || result.deadLettered) {
-      const what = [result.failedTables ? `${result.failedTables} table(s) failed` : '', result.deadLettered ? `${result.deadLettered} items could not be written (see the dead-letter file above)` : ''].filter(Boolean)
-      if (this.jsonEnabled()) process.exitCode = ExitCode.failure
-      else throw new DynxError(`Copy finished with problems: ${what.join('; ')}.`, result.failedTables ? 'Fix the cause and re-run: a failed table continues from its checkpoint.' : 'Each line of the dead-letter file says why; fix the items (or the target) and write them again.')
-    }
-    if (result.differentTables) process.exitCode = ExitCode.drift
     return { plan, dryRun: false, ...result }
   }
 

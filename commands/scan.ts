@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core'
 
 import { DynxCommand } from '../src/cli/base.js'
-import { createProgress } from '../src/cli/progress.js'
+import { progressFlag } from '../src/cli/progress.js'
 import { scanProgressText } from '../src/cli/render.js'
 import { parseExpressionNames, parseExpressionValues } from '../src/data/values.js'
-import { InterruptedError, UserInputError } from '../src/errors.js'
+import { UserInputError } from '../src/errors.js'
 import { countItems, parseSegmentRange, scanToOutput, type CountResult, type ScanRequest, type ScanResult } from '../src/scan/export.js'
 import { SCAN_FORMATS, type ScanFormat } from '../src/scan/output.js'
 import type { ScanProgress } from '../src/scan/parallel-scan.js'
@@ -56,7 +56,7 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
     raw: Flags.boolean({ summary: 'DynamoDB JSON (AttributeValue maps) that writes back identically.', helpGroup: OUTPUT }),
     output: Flags.string({ char: 'o', summary: 'Write to FILE (via FILE.partial, renamed when complete).', helpGroup: OUTPUT }),
     checkpoint: Flags.string({ summary: 'Save each segment\'s position to FILE; re-run the same command to continue.', helpGroup: OUTPUT }),
-    progress: Flags.boolean({ summary: 'Show progress on stderr even when it is not a terminal (or under --json).', helpGroup: OUTPUT }),
+    progress: progressFlag(OUTPUT),
   }
 
   public async run(): Promise<ScanResult | CountResult> {
@@ -73,23 +73,20 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
     const request = this.request()
     const format = this.format()
     const signal = this.interruptSignal()
-    const show = f.progress || (!this.jsonEnabled() && process.stderr.isTTY && (Boolean(f.output) || f.count || !process.stdout.isTTY))
-    const progress = createProgress({ quiet: !show, verbose: true })
-    const every = process.stderr.isTTY ? 250 : 5000
-    let lastShown = 0
+    // Items shown on the terminal are not mixed with a spinner (unless --progress asks for it).
+    const live = f.progress || !(process.stdout.isTTY && process.stderr.isTTY && !f.output && !f.count)
+    const progress = this.progress
     const started = performance.now()
     const onProgress = (p: ScanProgress & { estimatedItems?: number }) => {
-      const now = performance.now()
-      if (now - lastShown < every) return
-      lastShown = now
-      progress.update(scanProgressText(p, (now - started) / 1000, p.estimatedItems ?? 0))
+      if (live) progress.update(scanProgressText(p, (performance.now() - started) / 1000, p.estimatedItems ?? 0))
     }
 
     if (f.count) {
+      if (live) progress.stage('count', this.tableName)
       const result = await countItems(conn, { ...request, signal, onProgress })
       progress.stop()
-      if (signal.aborted) throw new InterruptedError(`Interrupted; counted ${result.count} items so far.`, 'Run it again to count from the start.')
-      if (!this.jsonEnabled()) {
+      if (result.outcome === 'interrupted') this.logToStderr(`Interrupted; counted ${result.count} items so far. Run it again to count from the start.`)
+      else if (!this.jsonEnabled()) {
         this.log(`${result.count} items${result.scannedCount !== result.count ? ` match (of ${result.scannedCount} scanned)` : ''} in ${this.tableName}${f.index ? ` index ${f.index}` : ''}`)
         if (f.verbose) for (const s of result.segments) this.log(`  segment ${s.segment}: ${s.count} items (scanned ${s.scannedCount})`)
       }
@@ -101,6 +98,7 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
       if (err.code === 'EPIPE' && !signal.aborted) this.stopQuietly = true
     }
     process.stdout.on('error', stdoutClosed)
+    if (live) progress.stage('scan', this.tableName)
     let result: ScanResult
     try {
       result = await scanToOutput(conn, {
@@ -113,7 +111,9 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
         checkpoint: f.checkpoint,
         onProgress,
         onStart: (s) => {
-          if (f.checkpoint && show) progress.info(`${s.resumed ? 'Resuming' : 'Checkpoint'}: ${f.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to scan)`)
+          if (!live) return
+          // Without a terminal or --progress, a scan is silent unless it runs long (the heartbeat).
+          if (f.checkpoint && progress.mode !== 'heartbeat') progress.info(`${s.resumed ? 'Resuming' : 'Checkpoint'}: ${f.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to scan)`)
         },
       })
     } catch (err) {
@@ -123,13 +123,12 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
       process.stdout.off('error', stdoutClosed)
       progress.stop()
     }
-    if (!result.complete) {
-      throw new InterruptedError(
-        `Interrupted after ${result.items} items${f.output ? ` (kept in ${f.output}.partial)` : ''}.`,
-        f.checkpoint ? `Progress is saved in ${f.checkpoint}; run the same command again to continue.` : 'Add --checkpoint FILE next time to be able to continue an interrupted scan.',
+    if (result.outcome === 'interrupted') {
+      // What to do next goes to stderr with the run's outcome; --json prints the result with outcome "interrupted".
+      this.logToStderr(
+        `Interrupted after ${result.items} items${f.output ? ` (kept in ${f.output}.partial)` : ''}. ${f.checkpoint ? `Progress is saved in ${f.checkpoint}; run the same command again to continue.` : 'Add --checkpoint FILE next time to be able to continue an interrupted scan.'}`,
       )
-    }
-    if (!this.jsonEnabled() && (f.output || show)) {
+    } else if (!this.jsonEnabled() && (f.output || (live && progress.mode !== 'heartbeat'))) {
       const line = `${f.output ? `Wrote ${result.items} items to ${f.output}` : `${result.items} items`} (${result.format}${f.raw ? ', raw' : ''}, ${result.segments} segments, ${result.seconds.toFixed(1)} s${result.resumed ? ', resumed' : ''})`
       if (f.output) this.log(line)
       else process.stderr.write(`${line}\n`)

@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core'
 
 import { DynxCommand, environmentSideFlags, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
-import { createProgress } from '../src/cli/progress.js'
+import { progressFlag } from '../src/cli/progress.js'
 import { renderVerifyResult, verifyProgressText } from '../src/cli/verify-render.js'
 import { rawItemJson } from '../src/data/values.js'
-import { ExitCode, InterruptedError, UserInputError } from '../src/errors.js'
+import { UserInputError } from '../src/errors.js'
 import { verifyTables, type VerifyResult } from '../src/verify/verify.js'
 
 export default class Verify extends DynxCommand<typeof Verify> {
@@ -35,7 +35,7 @@ Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas
     segments: Flags.integer({ summary: 'Parallel scan segments per table. Default: one per 2 GB of the larger table, at least 4.' }),
     'max-diffs': Flags.integer({ summary: 'Differing keys to list (all are counted).', default: 20 }),
     'max-rcu': Flags.integer({ summary: 'Read at most N capacity units per second from each table.' }),
-    progress: Flags.boolean({ summary: 'Show progress on stderr even when it is not a terminal (or under --json).' }),
+    progress: progressFlag(),
     ...environmentSideFlags(),
     ...sourceConnectionFlags(),
     ...targetConnectionFlags(),
@@ -50,11 +50,10 @@ Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas
     const sourceTable = await this.requireTable(this.args.source, async () => source, this.sidePrefix('source'))
     const targetTable = this.args.target ? `${this.sidePrefix('target')}${this.args.target}` : `${this.sidePrefix('target')}${sourceTable.slice(this.sidePrefix('source').length)}`
     const signal = this.interruptSignal()
-    const progress = createProgress({ quiet: !(f.progress || (!this.jsonEnabled() && process.stderr.isTTY)), verbose: true })
-    const every = process.stderr.isTTY ? 250 : 5000
+    const progress = this.progress
     const started = performance.now()
-    let lastShown = 0
     let result: VerifyResult
+    progress.stage('verify', `${sourceTable} -> ${targetTable}`)
     try {
       result = await verifyTables(source, sourceTable, target, targetTable, {
         segments: f.segments,
@@ -62,18 +61,14 @@ Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas
         maxRcu: f['max-rcu'],
         signal,
         onProgress: (p) => {
-          const now = performance.now()
-          if (now - lastShown < every) return
-          lastShown = now
-          progress.update(verifyProgressText(p, (now - started) / 1000))
+          progress.stage(p.phase === 'checksum' ? 'verify' : 'diff', verifyProgressText(p, (performance.now() - started) / 1000))
         },
       })
     } finally {
       progress.stop()
     }
-    if (!result.complete) throw new InterruptedError('Interrupted before the comparison was finished.', 'Run it again to verify from the start.')
-    if (!this.jsonEnabled()) this.log(renderVerifyResult(result))
-    if (!result.equal) process.exitCode = ExitCode.drift
+    if (result.outcome === 'interrupted') this.logToStderr('Interrupted before the comparison was finished; run it again to verify from the start.')
+    else if (!this.jsonEnabled()) this.log(renderVerifyResult(result))
     // Keys as DynamoDB JSON under --json (binary as base64), like `scan --raw`.
     return { ...result, diffs: result.diffs.map((d) => ({ kind: d.kind, key: JSON.parse(rawItemJson(d.key)) })) }
   }

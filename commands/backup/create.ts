@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core'
 import { createBackup, DEFAULT_BACKUP_NAME, type CreateBackupResult } from '../../src/backup/backups.js'
 import { renderCreatedBackups } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
-import { ExitCode } from '../../src/errors.js'
+import type { WithOutcome } from '../../src/outcome.js'
 
 export default class BackupCreate extends DynxCommand<typeof BackupCreate> {
   static override summary = 'Take on-demand backups of tables, or of every table with --prefix.'
@@ -26,7 +26,7 @@ Exit codes: 0 all backed up, 1 a backup failed (the others are kept), 2 bad inpu
     wait: Flags.boolean({ summary: 'Wait until every backup is AVAILABLE.' }),
   }
 
-  public async run(): Promise<CreateBackupResult> {
+  public async run(): Promise<CreateBackupResult & WithOutcome> {
     const conn = await this.connect()
     const tables = await this.selectTables(conn, { wholeEnvironment: true, example: 'dynx backup create users orders, or dynx backup create --prefix prod_' })
     const result = await createBackup(conn, tables, {
@@ -36,7 +36,6 @@ Exit codes: 0 all backed up, 1 a backup failed (the others are kept), 2 bad inpu
     })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(renderCreatedBackups(result))
-    if (result.failed.length) process.exitCode = ExitCode.failure
-    return result
+    return { ...result, outcome: result.failed.length ? 'partial' : 'ok' }
   }
 }

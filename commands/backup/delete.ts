@@ -3,7 +3,7 @@ import { Args, Flags } from '@oclif/core'
 import { deleteBackups, resolveBackups, type BackupInfo, type DeleteBackupsResult } from '../../src/backup/backups.js'
 import { renderBackupList, renderDeleted } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
-import { ExitCode } from '../../src/errors.js'
+import type { WithOutcome } from '../../src/outcome.js'
 
 export default class BackupDelete extends DynxCommand<typeof BackupDelete> {
   static override writes = 'main' as const
@@ -25,12 +25,12 @@ Exit codes: 0 deleted, 1 a deletion failed, 2 bad input or not confirmed.`
     'dry-run': Flags.boolean({ summary: 'Show which backups would be deleted; delete nothing.' }),
   }
 
-  public async run(): Promise<DeleteBackupsResult & { dryRun: boolean; backups?: BackupInfo[] }> {
+  public async run(): Promise<DeleteBackupsResult & WithOutcome & { dryRun: boolean; backups?: BackupInfo[] }> {
     const conn = await this.connect()
     if (this.flags['dry-run']) {
       const backups = await resolveBackups(conn, this.positionals)
       if (!this.jsonEnabled()) this.log(`${renderBackupList(backups)}\nDry run: nothing was deleted.`)
-      return { dryRun: true, backups, deleted: [], failed: [] }
+      return { dryRun: true, backups, deleted: [], failed: [], outcome: 'ok' }
     }
     const result = await deleteBackups(conn, this.positionals, {
       beforeDelete: async (backups) => {
@@ -41,7 +41,6 @@ Exit codes: 0 deleted, 1 a deletion failed, 2 bad input or not confirmed.`
     })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(renderDeleted(result))
-    if (result.failed.length) process.exitCode = ExitCode.failure
-    return { dryRun: false, ...result }
+    return { dryRun: false, ...result, outcome: result.failed.length ? 'partial' : 'ok' }
   }
 }

@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core'
 import { pruneBackups, type PruneResult } from '../../src/backup/prune.js'
 import { renderPrunePlan, renderPruneResult } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
-import { ExitCode } from '../../src/errors.js'
+import type { WithOutcome } from '../../src/outcome.js'
 import { parseDuration } from '../../src/time.js'
 
 export default class BackupPrune extends DynxCommand<typeof BackupPrune> {
@@ -28,7 +28,7 @@ Exit codes: 0 done, 1 a deletion failed, 2 bad input or not confirmed.`
     'dry-run': Flags.boolean({ summary: 'Show what would be deleted and kept; delete nothing.' }),
   }
 
-  public async run(): Promise<PruneResult> {
+  public async run(): Promise<PruneResult & WithOutcome> {
     const { table, keep } = this.flags
     const olderThan = this.flags['older-than']
     const result = await pruneBackups(await this.connect(), {
@@ -45,7 +45,6 @@ Exit codes: 0 done, 1 a deletion failed, 2 bad input or not confirmed.`
     })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(renderPruneResult(result))
-    if (result.failed.length) process.exitCode = ExitCode.failure
-    return result
+    return { ...result, outcome: result.failed.length ? 'partial' : 'ok' }
   }
 }

@@ -4,7 +4,7 @@ import type { ReconcileResult } from '../../src/backup/reconcile.js'
 import { reconcileRestore } from '../../src/backup/restore.js'
 import { RESTORE_INTERRUPT_MESSAGE, renderReconcile } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
-import { ExitCode } from '../../src/errors.js'
+import type { WithOutcome } from '../../src/outcome.js'
 
 export default class BackupReconcile extends DynxCommand<typeof BackupReconcile> {
   static override writes = 'main' as const
@@ -30,7 +30,7 @@ Exit codes: 0 reconciled, 1 a setting failed, 2 bad input.`
     return RESTORE_INTERRUPT_MESSAGE
   }
 
-  public async run(): Promise<ReconcileResult & { target: string }> {
+  public async run(): Promise<ReconcileResult & WithOutcome & { target: string }> {
     const { source } = this.flags
     const result = await reconcileRestore(await this.connect(), this.table(this.args.target), {
       ...(source ? { source: this.table(source) } : {}),
@@ -39,7 +39,6 @@ Exit codes: 0 reconciled, 1 a setting failed, 2 bad input.`
     })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log([`Reconciled ${result.target} with ${result.from === 'backup' ? 'the backup of ' : ''}${result.source}:`, ...renderReconcile(result)].join('\n'))
-    if (result.failed) process.exitCode = ExitCode.failure
-    return result
+    return { ...result, outcome: result.failed ? 'partial' : 'ok' }
   }
 }

@@ -4,7 +4,8 @@ import type { BackupTypeName } from '../../src/backup/backups.js'
 import { restoreBackup, restoreBackupsByPrefix, type PrefixRestoreResult, type TableRestoreResult } from '../../src/backup/restore.js'
 import { RESTORE_INTERRUPT_MESSAGE, restoreFlags, renderPrefixRestore, renderPrefixRestorePlan, renderRestore } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
-import { ExitCode, UserInputError } from '../../src/errors.js'
+import { UserInputError } from '../../src/errors.js'
+import type { WithOutcome } from '../../src/outcome.js'
 import { parseTime } from '../../src/time.js'
 import { BACKUP_TYPES } from './list.js'
 
@@ -42,7 +43,7 @@ Exit codes: 0 restored, 1 a restore or a reconcile step failed, 2 bad input (not
     return RESTORE_INTERRUPT_MESSAGE
   }
 
-  public async run(): Promise<TableRestoreResult | PrefixRestoreResult> {
+  public async run(): Promise<(TableRestoreResult | PrefixRestoreResult) & WithOutcome> {
     const { backup, target } = this.args
     const common = { wait: this.flags.wait, reconcile: this.flags.reconcile, waitOptions: { signal: this.interruptSignal() }, onProgress: (p: { message: string }) => this.progress.update(p.message) }
     const toPrefix = this.flags['to-prefix']
@@ -66,10 +67,9 @@ Exit codes: 0 restored, 1 a restore or a reconcile step failed, 2 bad input (not
     return this.finish(result, renderRestore(result), Boolean(result.reconcile?.failed))
   }
 
-  private finish<R>(result: R, text: string, failed: boolean): R {
+  private finish<R>(result: R, text: string, failed: boolean): R & WithOutcome {
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(text)
-    if (failed) process.exitCode = ExitCode.failure
-    return result
+    return { ...result, outcome: failed ? 'partial' : 'ok' }
   }
 }

@@ -3,7 +3,8 @@ import { Args, Flags } from '@oclif/core'
 import type { TableRestoreResult } from '../../src/backup/restore.js'
 import { RESTORE_INTERRUPT_MESSAGE, restoreFlags, renderRestore } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'
-import { ExitCode, UserInputError } from '../../src/errors.js'
+import { UserInputError } from '../../src/errors.js'
+import type { WithOutcome } from '../../src/outcome.js'
 import { restoreToPointInTime } from '../../src/pitr/pitr.js'
 import { parseDuration, parseTime } from '../../src/time.js'
 
@@ -36,7 +37,7 @@ Exit codes: 0 restored, 1 the restore or a reconcile step failed, 2 bad input (n
     return RESTORE_INTERRUPT_MESSAGE
   }
 
-  public async run(): Promise<TableRestoreResult> {
+  public async run(): Promise<TableRestoreResult & WithOutcome> {
     const { time, ago, latest } = this.flags
     if (!time && !ago && !latest) throw new UserInputError('Say when to restore to: --time, --ago or --latest.', 'Examples: --time 2026-11-20T15:00:00Z, --ago 2h, --latest; `dynx pitr status TABLE` shows the restorable window.')
     const at = time ? parseTime(time, '--time') : ago ? new Date(Date.now() - parseDuration(ago, '--ago')) : undefined
@@ -49,7 +50,6 @@ Exit codes: 0 restored, 1 the restore or a reconcile step failed, 2 bad input (n
     })
     this.progress.stop()
     if (!this.jsonEnabled()) this.log(renderRestore(result))
-    if (result.reconcile?.failed) process.exitCode = ExitCode.failure
-    return result
+    return { ...result, outcome: result.reconcile?.failed ? 'partial' : 'ok' }
   }
 }

@@ -3,8 +3,8 @@ import { Args, Flags } from '@oclif/core'
 import { DynxCommand } from '../../src/cli/base.js'
 import { windowFlags, windowFrom } from '../../src/cli/report-flags.js'
 import { renderThrottleReport, throttleCsv } from '../../src/cli/report-render.js'
-import { ExitCode } from '../../src/errors.js'
 import { throttleReport, type ThrottleReport } from '../../src/metrics/reports.js'
+import type { WithOutcome } from '../../src/outcome.js'
 
 export default class ReportThrottles extends DynxCommand<typeof ReportThrottles> {
   static override summary = 'What was throttled, where and by which operation, from CloudWatch; worst first.'
@@ -29,16 +29,15 @@ failed, 2 bad input.`
     'fail-on-throttle': Flags.boolean({ summary: 'Exit 3 if anything was throttled in the window.' }),
   }
 
-  public async run(): Promise<ThrottleReport> {
+  public async run(): Promise<ThrottleReport & WithOutcome> {
     const f = this.flags
     const window = windowFrom(f, '1h')
     const conn = await this.connect()
     const tables = await this.selectTables(conn, { all: true })
-    const report = await throttleReport(conn, tables, { window, onProgress: (m) => this.progress.update(m) })
+    const found = await throttleReport(conn, tables, { window, onProgress: (m) => this.progress.update(m) })
     this.progress.stop()
-    if (f['fail-on-throttle'] && report.throttled) process.exitCode = ExitCode.drift
-    if (this.jsonEnabled()) return report
-    this.log(f.format === 'csv' ? throttleCsv(report) : renderThrottleReport(report, { sparklines: Boolean(process.stdout.isTTY) }))
+    const report = { ...found, outcome: f['fail-on-throttle'] && found.throttled ? ('drift' as const) : ('ok' as const) }
+    if (!this.jsonEnabled()) this.log(f.format === 'csv' ? throttleCsv(report) : renderThrottleReport(report, { sparklines: Boolean(process.stdout.isTTY) }))
     return report
   }
 }

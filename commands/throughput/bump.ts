@@ -5,7 +5,7 @@ import { checkRunnable } from '../../src/cli/run-child.js'
 import { bumpFlags, bumpPlanFromFlags, splitAtDashDash } from '../../src/cli/throughput-flags.js'
 import { BumpedCommand, type CommandOutcome } from '../../src/cli/throughput-job.js'
 import { renderBumpResult, renderRestoreResult, throughputProgressText } from '../../src/cli/throughput-render.js'
-import { ExitCode } from '../../src/errors.js'
+import type { Outcome } from '../../src/outcome.js'
 import { bumpThroughput, restoreThroughput, withThroughput, type BumpResult, type RestoreResult } from '../../src/throughput/bump.js'
 import { defaultLedgerPath, restoreCommand } from '../../src/throughput/ledger.js'
 import type { ThroughputProgress } from '../../src/throughput/types.js'
@@ -38,7 +38,8 @@ restore was refused; 2 bad input (nothing changed); 130 interrupted (after resto
   static override flags = bumpFlags
   private job?: BumpedCommand
 
-  public async run(): Promise<{ bump: BumpResult; command?: CommandOutcome; restore?: RestoreResult; interrupted?: string }> {
+  /** With a command, `exitCode` is its exit code, passed on as dynx's own. */
+  public async run(): Promise<{ bump: BumpResult; command?: CommandOutcome; restore?: RestoreResult; interrupted?: string; outcome: Outcome; exitCode?: number }> {
     const f = this.flags
     const { args, command } = splitAtDashDash(this.argv, this.positionals)
     const plan = await bumpPlanFromFlags(f, args, f.prefix)
@@ -60,8 +61,7 @@ restore was refused; 2 bad input (nothing changed); 130 interrupted (after resto
       const restore = signal.aborted && bump.ledger ? await restoreThroughput(conn, bump.ledger, options) : undefined
       if (restore) say(renderRestoreResult(restore))
       job.phase = 'done'
-      if (signal.aborted) process.exitCode = ExitCode.interrupted
-      return { bump, ...(restore ? { restore, interrupted: String(signal.reason) } : {}) }
+      return { bump, ...(restore ? { restore, interrupted: String(signal.reason) } : {}), outcome: signal.aborted ? 'interrupted' : 'ok' }
     }
     const { bump, result, restore } = await withThroughput(conn, plan, async (b) => {
       this.progress.stop()
@@ -72,8 +72,12 @@ restore was refused; 2 bad input (nothing changed); 130 interrupted (after resto
     this.progress.stop()
     if (result && result.exitCode !== 0) say(`${job.name} ${result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`}.`)
     if (restore) say(renderRestoreResult(restore))
-    process.exitCode = signal.aborted ? ExitCode.interrupted : (result?.exitCode ?? 0)
-    return { bump, ...(result ? { command: result } : {}), ...(restore ? { restore } : {}), ...(signal.aborted ? { interrupted: String(signal.reason) } : {}) }
+    return {
+      bump,
+      ...(result ? { command: result } : {}),
+      ...(restore ? { restore } : {}),
+      ...(signal.aborted ? { interrupted: String(signal.reason), outcome: 'interrupted' as const } : { outcome: 'ok' as const, exitCode: result?.exitCode ?? 0 }),
+    }
   }
 
   protected override interruptMessage(signal: NodeJS.Signals): string {

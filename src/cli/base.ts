@@ -7,6 +7,7 @@ import { DynxError, ExitCode, UserInputError, toDynxError } from '../errors.js'
 import { defaultFlagValues, loadConfig, type GivenConnection, type LoadedConfig, type ResolvedConnection } from '../config/config.js'
 import { recordedConnection, resolveCommandConnections, sameAccountAndRegion, type CommandConnections, type ConnectionChoice, type Side, type SideOverrides } from '../config/connections.js'
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, defaultLocalPath, startLocalEngine, type LocalEngine } from '../local/engine.js'
+import { OUTCOME_EXIT_CODES, type Outcome } from '../outcome.js'
 import { confirmAction } from './confirm.js'
 import { acknowledgeSignal } from './relaunch.js'
 import { pickTable, type PickIo } from './pick-table.js'
@@ -86,7 +87,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
       if (token.type === 'arg') this.positionals.push(token.input)
       else this.givenFlags.add(token.flag)
     }
-    this.progress = createProgress({ quiet: this.jsonEnabled(), verbose: this.flags.verbose })
+    this.progress = createProgress({ quiet: this.jsonEnabled(), forced: (this.flags as { progress?: boolean }).progress, verbose: this.flags.verbose })
     this.loadedConfig = await loadConfig({ file: this.flags.config })
     this.resolvedConnections = resolveCommandConnections(this.connectionInput(), this.loadedConfig)
     this.resolved = this.resolvedConnections.main.resolved
@@ -412,6 +413,18 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   protected override toErrorJson(err: unknown): unknown {
     const e = err as DynxError
     return { error: { name: e.name, message: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode: e.exitCode ?? ExitCode.failure } }
+  }
+
+  /**
+   * The one place a finished run's typed result becomes the exit code: its `outcome` (ok 0,
+   * partial 1, drift 3, interrupted 130), or the `exitCode` of a command it ran and passes on
+   * (`throughput bump -- COMMAND`). Errors get theirs in catch().
+   */
+  protected override async _run<R>(): Promise<R> {
+    const result = await super._run<R>()
+    const { outcome, exitCode } = (result ?? {}) as { outcome?: Outcome; exitCode?: number }
+    if (outcome) process.exitCode = outcome === 'ok' && typeof exitCode === 'number' ? exitCode : OUTCOME_EXIT_CODES[outcome]
+    return result
   }
 
   public override async finally(err: Error | undefined): Promise<void> {

@@ -180,6 +180,18 @@ export function renderCopySummary(r: CopyTablesResult): string {
   return lines.join('\n')
 }
 
+/**
+ * What to do after a copy that did not end well, once (the summary above already names each failed
+ * table and dead-letter file); nothing after a clean copy.
+ */
+export function renderCopyEnding(r: CopyTablesResult): string {
+  if (r.outcome === 'interrupted') return `Interrupted after writing ${r.written.toLocaleString('en-US')} items; progress is saved: run the same command again to continue.`
+  const lines: string[] = []
+  if (r.failedTables) lines.push('Fix the cause shown above and run the same command again: a failed table continues from its checkpoint.')
+  if (r.deadLettered) lines.push('Each line of the dead-letter file above says why its item was not written; fix the items (or the target) and write them again.')
+  return lines.join('\n')
+}
+
 /** One line per bump made for a copy: what was raised, and how to restore it if dynx dies. */
 export function renderCopyBump(table: string, bump: BumpResult): string {
   if (!bump.changes.length) return `${table}: nothing to raise (${bump.skipped.map((s) => `${s.index ? `${s.index} ` : ''}${s.dimension} ${s.reason}`).join('; ')})`

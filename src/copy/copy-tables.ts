@@ -2,6 +2,7 @@ import pLimit from 'p-limit'
 
 import type { Connection } from '../connection/clients.js'
 import { CapacityRestoreError, UserInputError } from '../errors.js'
+import { worstOutcome, type Outcome } from '../outcome.js'
 import { cloneTable } from '../tables/create.js'
 import { bumpThroughput, withThroughput, type BumpResult } from '../throughput/bump.js'
 import type { LedgerConnection, ThroughputPlan, ThroughputProgress } from '../throughput/types.js'
@@ -68,6 +69,8 @@ export interface CopyTablesResult {
   /** Tables that --verify found different from their source. */
   differentTables: number
   seconds: number
+  /** interrupted (positions saved), else partial (a table failed or items were dead-lettered), else drift (verify differences), else ok. */
+  outcome: Outcome
 }
 
 /** Each table's write budget: --max-wcu as given, or --wcu-percent of its provisioned capacity. */
@@ -152,14 +155,19 @@ export async function copyTables(source: Connection, target: Connection, plan: C
     ),
   )
   if (restoreFailures.length) throw restoreFailures[0]
+  const deadLettered = outcomes.reduce((n, o) => n + (o.deadLettered ?? 0), 0)
+  const failedTables = outcomes.filter((o) => o.status === 'failed').length
+  const differentTables = outcomes.filter((o) => o.verify && o.verify.complete && !o.verify.equal).length
+  const interrupted = outcomes.some((o) => o.status === 'interrupted' || o.status === 'not started')
   return {
     tables: outcomes,
     complete: outcomes.every((o) => o.status === 'copied'),
     written: outcomes.reduce((n, o) => n + (o.written ?? 0), 0),
-    deadLettered: outcomes.reduce((n, o) => n + (o.deadLettered ?? 0), 0),
-    failedTables: outcomes.filter((o) => o.status === 'failed').length,
-    differentTables: outcomes.filter((o) => o.verify && o.verify.complete && !o.verify.equal).length,
+    deadLettered,
+    failedTables,
+    differentTables,
     seconds: (performance.now() - started) / 1000,
+    outcome: worstOutcome(interrupted ? 'interrupted' : undefined, failedTables || deadLettered ? 'partial' : undefined, differentTables ? 'drift' : undefined),
   }
 }
 

@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream'
 import type { Connection } from '../connection/clients.js'
 import { rawItemJson, type Item } from '../data/values.js'
 import { UserInputError } from '../errors.js'
+import type { Outcome } from '../outcome.js'
 import { describeTableRaw } from '../tables/describe.js'
 import { ScanCheckpoint } from './checkpoint.js'
 import { buildProjection } from './expressions.js'
@@ -150,6 +151,8 @@ export interface ScanResult {
   output?: string
   /** False when interrupted (signal) or stopped by an error before the end. */
   complete: boolean
+  /** ok, or interrupted (what was written is kept; with a checkpoint a re-run continues). */
+  outcome: Outcome
   resumed: boolean
   checkpoint?: string
   seconds: number
@@ -175,11 +178,11 @@ export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Pr
   const checkpoint = o.checkpoint ? ScanCheckpoint.open<OutputState>(o.checkpoint, 'scan', options.segments, fingerprint, { bytes: 0, items: 0 }) : undefined
   const resumeFrom = checkpoint?.resumed ? checkpoint.position() : undefined
   const wanted = options.segmentList?.length ?? options.segments
-  const result: ScanResult = { table: o.table, index: o.index, segments: options.segments, segmentsScanned: 0, items: 0, scanned: 0, consumedCapacity: 0, format: o.format, output: o.output, complete: false, resumed: !!resumeFrom, checkpoint: o.checkpoint, seconds: 0 }
+  const result: ScanResult = { table: o.table, index: o.index, segments: options.segments, segmentsScanned: 0, items: 0, scanned: 0, consumedCapacity: 0, format: o.format, output: o.output, complete: false, outcome: 'interrupted', resumed: !!resumeFrom, checkpoint: o.checkpoint, seconds: 0 }
   if (checkpoint && resumeFrom && o.output && resumeFrom.finished.length >= wanted && !existsSync(`${o.output}.partial`) && existsSync(o.output)) {
     // Stopped between renaming the finished file into place and deleting the checkpoint: already done.
     checkpoint.remove()
-    return { ...result, items: checkpoint.state.items, complete: true }
+    return { ...result, items: checkpoint.state.items, complete: true, outcome: 'ok' }
   }
   let output: ScanOutput | undefined
   const pages = parallelScan(conn, {
@@ -227,6 +230,7 @@ export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Pr
       await output.finish()
       checkpoint?.remove()
       result.complete = true
+      result.outcome = 'ok'
     } else {
       await output.abandon()
     }
@@ -249,6 +253,8 @@ export interface CountResult {
   segments: { segment: number; count: number; scannedCount: number }[]
   consumedCapacity: number
   seconds: number
+  /** ok, or interrupted (the counts cover what was read by then). */
+  outcome: Outcome
 }
 
 /** Select COUNT over every segment: how many items match (and how many were read). */
@@ -256,7 +262,7 @@ export async function countItems(conn: Connection, req: ScanRequest & { onProgre
   const prepared = await prepareScan(conn, req)
   const started = performance.now()
   const perSegment = new Map<number, { segment: number; count: number; scannedCount: number }>()
-  const result: CountResult = { table: req.table, index: req.index, count: 0, scannedCount: 0, segments: [], consumedCapacity: 0, seconds: 0 }
+  const result: CountResult = { table: req.table, index: req.index, count: 0, scannedCount: 0, segments: [], consumedCapacity: 0, seconds: 0, outcome: 'ok' }
   const pages = parallelScan(conn, { ...prepared.options, projection: undefined, select: 'COUNT', names: req.names, onProgress: req.onProgress })
   for await (const page of rejectionsExplained(pages)) {
     result.count += page.count
@@ -269,6 +275,7 @@ export async function countItems(conn: Connection, req: ScanRequest & { onProgre
   }
   result.segments = [...perSegment.values()].sort((a, b) => a.segment - b.segment)
   result.seconds = (performance.now() - started) / 1000
+  if (req.signal?.aborted) result.outcome = 'interrupted'
   return result
 }
 

@@ -4,6 +4,7 @@ import pLimit from 'p-limit'
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
+import type { Outcome } from '../outcome.js'
 import { attributeDefinitions, projectionText, toGlobalIndex } from './convert.js'
 import { createTable, type CreateProgress } from './create.js'
 import { describeTable, findTable, type TableInfo } from './describe.js'
@@ -175,6 +176,8 @@ export interface ApplyResult {
   remaining: number
   /** Changes that failed; the other tables were still carried out. */
   failed: number
+  /** partial (a change failed), drift (changes remain), or ok. */
+  outcome: Outcome
 }
 
 async function updateTable(conn: Connection, input: UpdateTableCommandInput, onProgress?: ApplyOptions['onProgress']) {
@@ -269,13 +272,16 @@ export async function applyPlan(conn: Connection, plan: ApplyPlan, options: Appl
       }),
     ),
   )
+  const remaining = results.reduce((n, r) => n + r.changes.filter((c) => c.outcome === 'pending' || c.outcome === 'manual').length, 0)
+  const failed = results.reduce((n, r) => n + r.changes.filter((c) => c.outcome === 'failed').length, 0)
   return {
     tables: results,
     created: results.filter((r) => r.action === 'create' && r.changes[0]?.outcome === 'applied').length,
     updated: results.filter((r) => r.changes.some((c) => c.kind === 'update' && c.outcome === 'applied') && r.action === 'update').length,
     unchanged: results.filter((r) => r.action === 'none').length,
-    remaining: results.reduce((n, r) => n + r.changes.filter((c) => c.outcome === 'pending' || c.outcome === 'manual').length, 0),
-    failed: results.reduce((n, r) => n + r.changes.filter((c) => c.outcome === 'failed').length, 0),
+    remaining,
+    failed,
+    outcome: failed ? 'partial' : remaining ? 'drift' : 'ok',
   }
 }
 

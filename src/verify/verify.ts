@@ -4,6 +4,7 @@ import { hash } from 'node:crypto'
 import { isSameTable, type Connection } from '../connection/clients.js'
 import { binaryFromBase64, type Item } from '../data/values.js'
 import { SchemaMismatchError, UserInputError } from '../errors.js'
+import type { Outcome } from '../outcome.js'
 import { defaultSegmentCount, parallelScan, validateScanOptions, type ScanProgress } from '../scan/parallel-scan.js'
 import { describeTableRaw } from '../tables/describe.js'
 import { canonicalItemText, canonicalKeyText, compareNumbers } from './canonical.js'
@@ -66,6 +67,8 @@ export interface VerifyResult {
   seconds: number
   /** False when interrupted (signal): the counts then cover only what was read. */
   complete: boolean
+  /** ok (equal), drift (different) or interrupted. */
+  outcome: Outcome
 }
 
 /**
@@ -231,11 +234,12 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
       segments,
       seconds: 0,
       complete: false,
+      outcome: 'interrupted',
     }
-    const done = (complete: boolean) => ({ ...result, complete, seconds: (performance.now() - started) / 1000 })
+    const done = (complete: boolean, equal = false): VerifyResult => ({ ...result, complete, equal, outcome: !complete ? 'interrupted' : equal ? 'ok' : 'drift', seconds: (performance.now() - started) / 1000 })
     if (abort.signal.aborted) return done(false)
     const { flags, count } = buckets[0].differing(buckets[1])
-    if (count === 0) return { ...done(true), equal: true }
+    if (count === 0) return done(true, true)
 
     // Pass 2: key -> digest for the items of differing buckets only. Memory: one entry (key text,
     // digest, key attributes: ~150 bytes plus the key) per item in those buckets, so about

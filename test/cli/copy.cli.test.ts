@@ -101,10 +101,38 @@ describe('dynx copy (CLI, dynalite)', () => {
     const deadLetter = join(home, 'dead.jsonl')
     const run = await copy(small, target, '--transform', fn, '--dead-letter', deadLetter)
     expect(run.code).toBe(1)
-    expect(run.stderr).toContain('4 items could not be written')
-    expect(run.stdout).toContain(deadLetter)
+    // Reported once: the summary names the count and the file, stderr only says what to do.
+    expect(run.stdout).toContain(`4 items could not be written; they are in ${deadLetter}`)
+    expect(`${run.stdout}${run.stderr}`.match(/could not be written/g)).toHaveLength(1)
+    expect(run.stderr).toContain('Each line of the dead-letter file above says why')
+    expect(run.stderr).not.toContain('Error')
     expect(readFileSync(deadLetter, 'utf8').trim().split('\n')).toHaveLength(4)
     expect((await allItems(conn, target)).length).toBe(16)
+
+    // --json: the same outcome in the result, exit 1, nothing else.
+    const again = await copy(small, uniqueName('clicopy_badj'), '--transform', fn, '--dead-letter', join(home, 'dead-json.jsonl'), '--json')
+    expect(again.code).toBe(1)
+    expect(JSON.parse(again.stdout)).toMatchObject({ outcome: 'partial', deadLettered: 4, written: 16, tables: [{ status: 'copied', deadLettered: 4 }] })
+    expect(again.stderr).toBe('')
+  })
+
+  it('--json --progress: named stages on stderr as plain lines, only the JSON result on stdout', async () => {
+    const target = uniqueName('clicopy_prog')
+    const run = await copy(source, target, '--json', '--progress', '--segments', '2', '--verify')
+    expect(run.code).toBe(0)
+    expect(JSON.parse(run.stdout)).toMatchObject({ outcome: 'ok', written: total, tables: [{ status: 'copied', created: true, verify: { equal: true, outcome: 'ok' } }] })
+    const lines = run.stderr.trimEnd().split('\n')
+    const stages = lines.filter((l) => l.startsWith('[')).map((l) => /^\[(\w+)\]/.exec(l)?.[1])
+    expect([...new Set(stages)]).toEqual(['plan', 'create', 'copy', 'verify'])
+    expect(lines.find((l) => l.startsWith('[copy] '))).toContain(`${source} -> ${target}`)
+    // Nothing but status lines and the checkpoint notice.
+    for (const l of lines) expect(l).toMatch(/^\[(plan|create|copy|verify)\] |^\S+ -> \S+: checkpoint /)
+
+    // --json alone: nothing on stderr.
+    const quiet = await copy(source, uniqueName('clicopy_quiet'), '--json', '--segments', '2')
+    expect(quiet.code).toBe(0)
+    expect(JSON.parse(quiet.stdout)).toMatchObject({ outcome: 'ok', written: total })
+    expect(quiet.stderr).toBe('')
   })
 
   it('bad input exits 2 and writes nothing', async () => {

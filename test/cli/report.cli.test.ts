@@ -270,12 +270,13 @@ describe.concurrent('dynx report throttles (CLI, moto)', () => {
     const gate = await dynx('report', 'throttles', A, B, ...WINDOW, '--fail-on-throttle', '--json')
     expect(gate.code, gate.stderr).toBe(3)
     const report = json<ThrottleReport>(gate.stdout)
-    expect(report).toMatchObject({ throttled: true, noData: false, calls: 1, window: { start: START.toISOString(), end: END.toISOString(), periodSeconds: 60 } })
+    expect(report).toMatchObject({ outcome: 'drift', throttled: true, noData: false, calls: 1, window: { start: START.toISOString(), end: END.toISOString(), periodSeconds: 60 } })
     expect(report.rows).toEqual(rows)
 
     // Without the flag the same report is exit 0.
     const plain = await dynx('report', 'throttles', A, B, ...WINDOW, '--json')
     expect(plain.code, plain.stderr).toBe(0)
+    expect(json<ThrottleReport>(plain.stdout)).toMatchObject({ outcome: 'ok', throttled: true })
     expect(json<ThrottleReport>(plain.stdout).rows).toEqual(rows)
   })
 

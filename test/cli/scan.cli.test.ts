@@ -127,6 +127,25 @@ describe('dynx scan (CLI, dynalite)', () => {
     expect(readFileSync(join(dir, 'x.csv'), 'utf8').split('\n')[0]).toBe('pk,status')
   })
 
+  it('--json --progress: progress lines on stderr, only the summary with its outcome on stdout', async () => {
+    const dir = tempDir()
+    const r = await runCli(['scan', table, '--endpoint', endpoint, '--segments', '2', '--output', join(dir, 'all.jsonl'), '--json', '--progress'], { env })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'ok', complete: true, items: total })
+    const lines = r.stderr.trimEnd().split('\n')
+    expect(lines[0]).toBe(`[scan] ${table}`)
+    for (const l of lines) expect(l).toMatch(/^\[scan\] /)
+
+    const count = await runCli(['scan', table, '--endpoint', endpoint, '--count', '--json', '--progress'], { env })
+    expect(count.code).toBe(0)
+    expect(JSON.parse(count.stdout)).toMatchObject({ outcome: 'ok', count: total })
+    expect(count.stderr.split('\n')[0]).toBe(`[count] ${table}`)
+
+    const quiet = await runCli(['scan', table, '--endpoint', endpoint, '--output', join(dir, 'quiet.jsonl'), '--json'], { env })
+    expect(quiet.code).toBe(0)
+    expect(quiet.stderr).toBe('')
+  })
+
   it('--count prints the item count, per segment with --verbose', async () => {
     const r = await runCli(['scan', table, '--endpoint', endpoint, '--segments', '3', '--count', '--verbose'], { env })
     expect(r.code).toBe(0)

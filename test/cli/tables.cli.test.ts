@@ -166,6 +166,7 @@ describe.each([['dynamodb-local'], ['moto']] as const)('apply and create through
     writeFileSync(join(dir, 'drift.yaml'), SPEC.replace('ttl: expiresAt', 'ttl: expiresAt\n    stream: NEW_IMAGE'))
     const check = await runCli(['apply', join(dir, 'drift.yaml'), ...args, '--check', '--json'])
     expect(check.code).toBe(3)
+    expect(JSON.parse(check.stdout).outcome).toBe('drift')
     const plan = JSON.parse(check.stdout).plan
     expect(plan.drift).toBe(true)
     expect(plan.tables.find((t: { table: string }) => t.table === `${prefix}sessions`).changes[0]).toMatchObject({ kind: 'update', setting: 'stream' })

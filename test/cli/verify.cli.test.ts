@@ -55,6 +55,25 @@ describe('dynx verify (CLI, dynalite)', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ equal: false, complete: true, differences: { missing: 0, extra: 0, changed: 1 }, diffs: [{ kind: 'changed', key: { pk: { S: 'item-00042' } } }], truncated: false })
   })
 
+  it('--json --progress: stage lines on stderr, the result with its outcome on stdout', async () => {
+    const equal = await verify(source, same, '--json', '--progress')
+    expect(equal.code).toBe(0)
+    expect(JSON.parse(equal.stdout)).toMatchObject({ outcome: 'ok', equal: true })
+    const lines = equal.stderr.trimEnd().split('\n')
+    expect(lines[0]).toBe(`[verify] ${prefix}${source} -> ${prefix}${same}`)
+    for (const l of lines) expect(l).toMatch(/^\[verify\] /)
+
+    const different = await verify(source, changed, '--json', '--progress')
+    expect(different.code).toBe(3)
+    expect(JSON.parse(different.stdout)).toMatchObject({ outcome: 'drift', equal: false })
+    // The second pass, which finds the differing keys, is a stage of its own.
+    expect(different.stderr).toMatch(/^\[diff\] finding differing keys/m)
+
+    const quiet = await verify(source, changed, '--json')
+    expect(quiet.code).toBe(3)
+    expect(quiet.stderr).toBe('')
+  })
+
   it('exits 2 for a missing table and for the same table twice', async () => {
     const missing = await verify(source, 'nope')
     expect(missing.code).toBe(2)

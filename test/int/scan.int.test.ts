@@ -163,6 +163,7 @@ describe.each(ENGINES)('parallel scan on %s', (_engine, endpoint) => {
     const base = { table, format: 'jsonl' as const, output: out, checkpoint: ckpt, filter: 'kind = :k', values, pageLimit: 100 }
     const first = await scanToOutput(conn, { ...base, segments: 3, signal: abort.signal, onProgress: (p) => p.pages >= 3 && abort.abort() })
     expect(first.complete).toBe(false)
+    expect(first.outcome).toBe('interrupted')
     const saved = readFileSync(ckpt, 'utf8')
     await expect(scanToOutput(conn, { ...base, values: { ':k': { S: 'b' } } })).rejects.toThrow(/values/)
     // No --segments: the default (1 for this small table) would not match; the checkpoint's 3 is used.

@@ -139,6 +139,7 @@ describe.each(ENGINES)('verify on %s', (_engine, endpoint) => {
     })
     expect(result.complete).toBe(false)
     expect(result.equal).toBe(false)
+    expect(result.outcome).toBe('interrupted')
   })
 })
 
