@@ -25,7 +25,10 @@ export function createProgress(options: { quiet: boolean; verbose?: boolean; str
   // A terminal that reports no width (some CI pseudo-terminals) would make the spinner clear lines forever.
   if (stream.isTTY && (stream.columns ?? 0) > 0) {
     let spinner: Ora | undefined
-    const spin = () => (spinner ??= ora({ stream }))
+    // discardStdin off: ora's puts the terminal in raw mode, where a typed Ctrl-C is only a byte (and
+    // it never read that byte from a stdin no one had resumed), so Ctrl-C did nothing. In the normal
+    // mode the terminal itself sends SIGINT to the whole foreground process group.
+    const spin = () => (spinner ??= ora({ stream, discardStdin: false }))
     return {
       start: (text) => void spin().start(text),
       update: (text) => {
