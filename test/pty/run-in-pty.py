@@ -10,7 +10,8 @@ and writes one JSON object on stdout:
   {"output": "everything the command wrote (stdout and stderr, as the terminal saw it)",
    "exitCode": 130 | null, "signal": "SIGINT" | null, "timedOut": false,
    "failedStep": null | index of a wait that timed out,
-   "marks": [output length when each step ran]}
+   "marks": [{"offset": output length, "ms": time since start} when each write was typed],
+   "exitMs": time since start when the command was seen to exit}
 
 The command is a session leader with the pty as its controlling terminal (like a shell's foreground
 job), so a typed Ctrl-C (the byte 0x03) becomes SIGINT for its whole process group when the
@@ -38,6 +39,8 @@ def main() -> None:
     env = spec.get("env") or dict(os.environ)
     env.setdefault("TERM", "xterm-256color")
 
+    started = time.monotonic()
+    exited_at = None
     pid, fd = pty.fork()
     if pid == 0:
         try:
@@ -58,7 +61,7 @@ def main() -> None:
 
     def pump(wait_s: float) -> None:
         """Reads what the program wrote for up to wait_s seconds (less once it has exited)."""
-        nonlocal status
+        nonlocal status, exited_at
         end = time.monotonic() + max(0.0, wait_s)
         while True:
             left = end - time.monotonic()
@@ -78,6 +81,7 @@ def main() -> None:
                 done, st = os.waitpid(pid, os.WNOHANG)
                 if done:
                     status = st
+                    exited_at = time.monotonic()
             if status is not None and not ready:
                 return
             if time.monotonic() >= end:
@@ -108,7 +112,7 @@ def main() -> None:
         elif "sleepMs" in step:
             pump(step["sleepMs"] / 1000)
         elif "write" in step:
-            marks.append(len(output))
+            marks.append({"offset": len(output), "ms": round((time.monotonic() - started) * 1000)})
             os.write(fd, step["write"].encode())
 
     # Then wait for the program to end on its own (or give up at the overall deadline).
@@ -121,6 +125,7 @@ def main() -> None:
         except ProcessLookupError:
             pass
         _, status = os.waitpid(pid, 0)
+        exited_at = time.monotonic()
     pump(0.2)
     os.close(fd)
 
@@ -134,6 +139,7 @@ def main() -> None:
             "timedOut": timed_out,
             "failedStep": failed_step,
             "marks": marks,
+            "exitMs": round((exited_at - started) * 1000) if exited_at else None,
         },
         sys.stdout,
     )
