@@ -332,7 +332,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     if (choice.local) {
       this.engine ??= await startLocalEngine(choice.localPath ? { path: choice.localPath } : {})
       this.interrupts.install()
-      options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})`, lacks: LOCAL_ENGINE_LACKS }
+      options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})`, lacks: LOCAL_ENGINE_LACKS, identity: `local|${this.engine.path}` }
     } else {
       options = { region: choice.region, profile: choice.profile, endpoint: choice.endpoint }
     }

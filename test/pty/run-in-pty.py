@@ -3,7 +3,7 @@
 
 Reads one JSON object on stdin:
   {"argv": [...], "cwd": "...", "env": {...}, "columns": 100, "rows": 30,
-   "steps": [{"waitFor": "regex", "timeoutMs": 30000} | {"waitForFile": "path", "timeoutMs": 30000}
+   "steps": [{"waitFor": "regex (on the output without escape sequences)", "timeoutMs": 30000} | {"waitForFile": "path", "timeoutMs": 30000}
              | {"sleepMs": 500} | {"write": "text"}],
    "timeoutMs": 120000}
 and writes one JSON object on stdout:
@@ -29,6 +29,14 @@ import sys
 import termios
 import fcntl
 import time
+
+
+CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def plain(output: bytearray) -> str:
+    """The output as a person reads it: no escape sequences, no carriage returns."""
+    return CSI.sub("", output.decode("utf-8", "replace")).replace("\r", "")
 
 
 def main() -> None:
@@ -101,7 +109,7 @@ def main() -> None:
         timeout_ms = step.get("timeoutMs", 30_000)
         if "waitFor" in step:
             pattern = re.compile(step["waitFor"])
-            if not wait_until(lambda: pattern.search(output.decode("utf-8", "replace")) is not None, timeout_ms):
+            if not wait_until(lambda: pattern.search(plain(output)) is not None, timeout_ms):
                 failed_step = index
                 break
         elif "waitForFile" in step:

@@ -7,7 +7,10 @@ import { BIN, REPO } from '../helpers.js'
 export const CTRL_C = '\x03'
 export const CTRL_D = '\x04'
 
-/** One thing the person at the terminal does: wait for output (a Python regex) or a file, wait, or type. */
+/**
+ * One thing the person at the terminal does: wait for output (a Python regex, matched against the
+ * output without escape sequences and carriage returns) or a file, wait, or type.
+ */
 export type PtyStep = { waitFor: string; timeoutMs?: number } | { waitForFile: string; timeoutMs?: number } | { sleepMs: number } | { write: string }
 
 export interface PtyResult {
