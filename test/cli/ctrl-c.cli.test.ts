@@ -33,13 +33,18 @@ describe('Ctrl-C typed on a terminal (CLI on a pty, dynalite)', () => {
   })
   afterAll(() => conn.destroy())
 
-  it('scan --output --checkpoint: stops, saves the checkpoint, exits 130; the re-run holds every item exactly once', async () => {
+  // scan runs in a relaunched child process by default (both get the terminal's SIGINT); DYNX_NO_RELAUNCH keeps it in one.
+  it.each([
+    ['in a relaunched child', {}],
+    ['in one process', { DYNX_NO_RELAUNCH: '1' }],
+  ])('scan --output --checkpoint (%s): stops, saves the checkpoint, exits 130; the re-run holds every item exactly once', async (_how, env) => {
     const dir = tempDir()
     const out = join(dir, 'items.jsonl')
     const ckpt = join(dir, 'scan.ckpt')
     // A read budget keeps the scan going for tens of seconds, so Ctrl-C lands in the middle.
     const args = ['scan', source, '--endpoint', endpoint, '--segments', '2', '--page-size', '50', '--output', out, '--checkpoint', ckpt]
     const r = await runInPty([...args, '--max-rcu', '20'], {
+      env,
       // Typed while the spinner draws (after the checkpoint line, which stops it for a moment).
       steps: [{ waitFor: 'segments to scan\\)\\n.*\\d+ items · ' }, { sleepMs: 1000 }, { write: CTRL_C }],
     })
