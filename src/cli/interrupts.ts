@@ -108,7 +108,7 @@ export function isPromptInterrupt(err: unknown): boolean {
   return name === 'AbortError' || name === 'ExitPromptError' || name === 'AbortPromptError'
 }
 
-/** Ctrl-C at a prompt: exit 130 with one line saying nothing was done. */
-export function interruptedAtPrompt(what = 'nothing was changed'): InterruptedError {
-  return new InterruptedError(`Interrupted at the prompt; ${what}.`)
+/** Ctrl-C at a confirmation: exit 130 with one line saying nothing was done. */
+export function interruptedAtPrompt(): InterruptedError {
+  return new InterruptedError('Interrupted at the prompt; nothing was changed.')
 }

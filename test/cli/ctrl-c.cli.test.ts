@@ -152,7 +152,7 @@ describe('Ctrl-C typed on a terminal (CLI on a pty, dynalite)', () => {
   it('Ctrl-C at the table pick list: exit 130 with one line', async () => {
     const r = await runInPty(['scan', '--endpoint', endpoint, '--prefix', source], { steps: [{ waitFor: 'Which table' }, { sleepMs: 300 }, { write: CTRL_C }] })
     expect(r.exitCode).toBe(130)
-    expect(afterTyping(r).trim().split('\n').at(-1)).toBe('Error: Interrupted at the prompt; no table picked.')
+    expect(afterTyping(r).trim().split('\n').at(-1)).toBe('Error: No table picked.')
   })
 })
 
