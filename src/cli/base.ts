@@ -9,7 +9,7 @@ import { recordedConnection, resolveCommandConnections, sameAccountAndRegion, ty
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, defaultLocalPath, startLocalEngine, type LocalEngine } from '../local/engine.js'
 import { OUTCOME_EXIT_CODES, type Outcome } from '../outcome.js'
 import { confirmAction } from './confirm.js'
-import { acknowledgeSignal } from './relaunch.js'
+import { Interrupts } from './interrupts.js'
 import { pickTable, type PickIo } from './pick-table.js'
 import { createProgress, type Progress } from './progress.js'
 import { GLOBAL_FLAGS, type GlobalFlagName } from './global-flags.js'
@@ -25,7 +25,6 @@ export type { ConnectionChoice, SideOverrides as SideConnection }
 /** The global flags that choose the main connection (typed against the declaration, so a rename is a compile error). */
 const CONNECTION_FLAGS: readonly GlobalFlagName[] = ['endpoint', 'region', 'profile', 'local', 'env']
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 /**
  * Owns the global flags, builds clients once (starting the embedded engine for --local), maps
@@ -291,8 +290,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     let options: ConnectionOptions
     if (choice.local) {
       this.engine ??= await startLocalEngine(choice.localPath ? { path: choice.localPath } : {})
-      this.installSignalHandlers()
-      options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})`, lacks: LOCAL_ENGINE_LACKS }
+      this.interrupts.install()
+      options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})`, lacks: LOCAL_ENGINE_LACKS, identity: `local|${this.engine.path}` }
     } else {
       options = { region: choice.region, profile: choice.profile, endpoint: choice.endpoint }
     }
@@ -324,9 +323,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
    * exits at once. Without it a signal exits right away.
    */
   protected interruptSignal(): AbortSignal {
-    this.interrupt ??= new AbortController()
-    this.installSignalHandlers()
-    return this.interrupt.signal
+    return this.interrupts.signal()
   }
 
   /** What the first signal prints once interruptSignal() was requested. */
@@ -345,44 +342,14 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   /** Last words before a repeated signal exits at once, e.g. how to finish by hand. */
   protected beforeForcedExit(): void {}
 
-  private interrupt?: AbortController
-  private signalsInstalled = false
-
-  /** Ctrl-C or a kill still flushes and unlocks the --local store, then exits 130. */
-  private installSignalHandlers(): void {
-    if (this.signalsInstalled) return
-    this.signalsInstalled = true
-    let firstAt = 0
-    const onSignal = (signal: NodeJS.Signals) => {
-      acknowledgeSignal(signal)
-      // A copy of the same signal right after the first (a launcher passing it on late) is not a second Ctrl-C.
-      if (this.interrupt?.signal.aborted && performance.now() - firstAt < 500) return
-      firstAt = performance.now()
-      if (this.interrupt && !this.interrupt.signal.aborted) {
-        this.progress.stop()
-        process.stderr.write(`${this.interruptMessage(signal)}\n`)
-        this.interrupt.abort(signal)
-        this.passOnSignal(signal, true)
-        return
-      }
-      if (this.interrupt && this.passOnSignal(signal, false)) return
-      this.progress.stop()
-      try {
-        this.beforeForcedExit()
-      } catch {
-        // Exiting anyway.
-      }
-      process.stderr.write(this.engine ? 'Interrupted; closing the local store.\n' : 'Interrupted.\n')
-      const exit = () => process.exit(ExitCode.interrupted)
-      void (this.engine?.close() ?? Promise.resolve()).then(exit, exit)
-    }
-    for (const signal of SIGNALS) process.on(signal, onSignal)
-    this.removeSignalHandlers = () => {
-      for (const signal of SIGNALS) process.off(signal, onSignal)
-    }
-  }
-
-  private removeSignalHandlers = () => {}
+  /** Ctrl-C or a kill still flushes and unlocks the --local store, then exits 130 (see interrupts.ts). */
+  private interrupts = new Interrupts({
+    stopProgress: () => this.progress?.stop(),
+    message: (signal) => this.interruptMessage(signal),
+    passOn: (signal, first) => this.passOnSignal(signal, first),
+    beforeForcedExit: () => this.beforeForcedExit(),
+    openStore: () => this.engine,
+  })
 
   protected async confirm(question: string, expected?: string): Promise<void> {
     this.progress.stop()
@@ -432,7 +399,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     for (const c of this.connections) c.destroy()
     this.connections = []
     await this.engine?.close()
-    this.removeSignalHandlers()
+    this.interrupts.uninstall()
     return super.finally(err)
   }
 }

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises'
 
 import { NotConfirmedError } from '../errors.js'
+import { interruptedAtPrompt, isPromptInterrupt } from './interrupts.js'
 
 export interface ConfirmOptions {
   /** --yes was given. */
@@ -26,9 +27,23 @@ export async function confirmAction(question: string, options: ConfirmOptions): 
     throw new NotConfirmedError(`${question} Not confirmed: stdin is not a terminal.`, `Re-run with ${options.flag ?? '--yes'} to confirm.`)
   }
   const rl = createInterface({ input, output })
+  // Ctrl-C at the prompt is a byte readline reads (the terminal is in raw mode), not a signal.
+  const ctrlC = new Promise<never>((_, reject) =>
+    rl.once('SIGINT', () => {
+      output.write('\n')
+      reject(interruptedAtPrompt())
+    }),
+  )
   try {
-    const answer = (await rl.question(`${question} Type "${expected}" to continue: `)).trim()
+    const answer = (await Promise.race([rl.question(`${question} Type "${expected}" to continue: `), ctrlC])).trim()
     if (answer !== expected) throw new NotConfirmedError('Not confirmed; nothing was changed.')
+  } catch (err) {
+    // Ctrl-D (end of input) closes readline: no answer, so not confirmed.
+    if (isPromptInterrupt(err)) {
+      output.write('\n')
+      throw new NotConfirmedError('Not confirmed (no answer); nothing was changed.')
+    }
+    throw err
   } finally {
     rl.close()
   }

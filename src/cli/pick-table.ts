@@ -1,6 +1,7 @@
 import search from '@inquirer/search'
 
 import { InterruptedError } from '../errors.js'
+import { isPromptInterrupt } from './interrupts.js'
 
 export interface PickIo {
   input?: NodeJS.ReadableStream
@@ -25,7 +26,7 @@ export async function pickTable(names: string[], io: PickIo = {}): Promise<strin
       { input: io.input ?? process.stdin, output: io.output ?? process.stderr, clearPromptOnDone: false },
     )
   } catch (err) {
-    if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') throw new InterruptedError('No table picked.')
+    if (isPromptInterrupt(err)) throw new InterruptedError('No table picked.')
     throw err
   }
 }

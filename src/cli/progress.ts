@@ -84,7 +84,10 @@ export function createProgress(options: ProgressOptions): Progress {
 
   if (mode === 'spinner') {
     let spinner: Ora | undefined
-    const spin = () => (spinner ??= ora({ stream }))
+    // discardStdin off: ora's puts the terminal in raw mode, where a typed Ctrl-C is only a byte (and
+    // it never read that byte from a stdin no one had resumed), so Ctrl-C did nothing. In the normal
+    // mode the terminal itself sends SIGINT to the whole foreground process group.
+    const spin = () => (spinner ??= ora({ stream, discardStdin: false }))
     const show = (text: string) => {
       if (!spinner?.isSpinning) spin().start(text)
       else spinner.text = text

@@ -26,6 +26,11 @@ export interface ConnectionOptions {
   label?: string
   /** Settings the engine behind the endpoint is known to lack (the embedded engine's LOCAL_ENGINE_LACKS). */
   lacks?: readonly string[]
+  /**
+   * What names this engine from one run to the next when its endpoint does not: the embedded
+   * engine listens on a new port each run, so its store folder names it (for checkpoints).
+   */
+  identity?: string
 }
 
 /** Everything a dynx operation needs to talk to one DynamoDB endpoint. */
@@ -39,6 +44,8 @@ export interface Connection {
   readonly label: string
   /** Settings the engine is known to lack; apply reports them as unsupported rather than drift. */
   readonly lacks: readonly string[]
+  /** See ConnectionOptions.identity. */
+  readonly identity?: string
   /** Region in use (resolved). */
   region(): Promise<string>
   /** Safe-to-print description: never contains credentials. */
@@ -172,6 +179,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     endpoint,
     label: options.label ?? (endpoint ? redactEndpoint(endpoint) : `AWS DynamoDB${options.region ? ` (${options.region})` : ''}`),
     lacks: options.lacks ?? [],
+    ...(options.identity ? { identity: options.identity } : {}),
     region: resolvedRegion,
     async describe() {
       return {
@@ -191,6 +199,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
 
 /** Where a connection points (endpoint, region, profile), for telling two connections apart; no secrets. */
 export async function connectionIdentity(conn: Connection): Promise<string> {
+  if (conn.identity) return conn.identity
   const d = await conn.describe()
   return `${d.endpoint}|${d.region}|${d.profile ?? ''}`
 }
