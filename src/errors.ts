@@ -103,6 +103,12 @@ export class LocalStoreLockedError extends DynxError {
 
 export class TimeoutWaitingError extends DynxError {}
 
+/**
+ * Writes that DynamoDB kept handing back unprocessed (throttled) for the whole retry window: the
+ * items are fine, so they are not dead-lettered; the page stays uncommitted and a re-run resends it.
+ */
+export class NoProgressError extends DynxError {}
+
 /** Stopped by Ctrl-C/SIGTERM after saving what can be saved; exit 130. */
 export class InterruptedError extends DynxError {
   override readonly exitCode: number = ExitCode.interrupted
@@ -141,11 +147,16 @@ export function explainAwsError(err: unknown, endpoint: string, operation?: stri
   if (typeof err !== 'object' || err === null) return err
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } }
   const code = errorCode(err)
-  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || code === 'ETIMEDOUT') {
-    return new EndpointUnreachableError(endpoint, 'no answer before the timeout', { cause: err })
+  // The SDK counts the attempts the retry policy made.
+  const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1
+  const tries = attempts > 1 ? `, after ${attempts} attempts` : ''
+  // NodeHttpHandler names a reset or a refusal TimeoutError too; the code says which it was.
+  if (code && code !== 'ETIMEDOUT' && unreachableCodes.has(code)) {
+    const what = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ECONNRESET' ? 'connection reset (ECONNRESET)' : code
+    return new EndpointUnreachableError(endpoint, `${what}${tries}`, { cause: err })
   }
-  if (code && unreachableCodes.has(code)) {
-    return new EndpointUnreachableError(endpoint, code === 'ECONNREFUSED' ? 'connection refused' : code, { cause: err })
+  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || code === 'ETIMEDOUT') {
+    return new EndpointUnreachableError(endpoint, `no answer before the timeout${tries}`, { cause: err })
   }
   if (isUnknownOperation(err)) return new UnsupportedByEngineError(operation ?? 'this operation', endpoint)
   return err

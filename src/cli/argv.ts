@@ -3,7 +3,7 @@
  * `dynx --prefix staging_ tables describe users`. Leading global flags are moved after the
  * command (before any `--` pass-through), where oclif parses them as usual.
  */
-const GLOBAL_WITH_VALUE = new Set(['--region', '--profile', '--endpoint', '--prefix', '--timeout'])
+const GLOBAL_WITH_VALUE = new Set(['--region', '--profile', '--endpoint', '--prefix', '--timeout', '--retry-for'])
 const GLOBAL_BOOLEAN = new Set(['--local', '--json', '--yes', '-y', '--verbose'])
 
 export function moveLeadingGlobalFlags(argv: string[]): string[] {

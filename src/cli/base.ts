@@ -2,6 +2,7 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 
 import { createConnection, redactEndpoint, type Connection, type ConnectionOptions } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
+import { DEFAULT_RETRY_WINDOW_MS } from '../connection/retry.js'
 import { listTableNames } from '../tables/describe.js'
 import type { LedgerConnection } from '../throughput/types.js'
 import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.js'
@@ -87,6 +88,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     local: Flags.boolean({ summary: 'Use the embedded engine stored in $DYNX_LOCAL_PATH (default ~/.dynx/local).', helpGroup: CONNECTION, exclusive: ['endpoint'] }),
     prefix: Flags.string({ summary: 'Table name prefix: with --prefix staging_, "users" means "staging_users".', default: '', helpGroup: CONNECTION }),
     timeout: Flags.integer({ summary: 'Seconds to wait for each DynamoDB response.', default: 15, min: 1, helpGroup: CONNECTION }),
+    'retry-for': Flags.integer({ summary: 'Seconds a failing AWS call keeps retrying throttling, 5xx, resets and timeouts (0: no retries).', default: DEFAULT_RETRY_WINDOW_MS / 1000, min: 0, helpGroup: CONNECTION }),
     env: Flags.string({ summary: 'Apply this environment of dynx.config (prefix, region, profile, endpoint or local).', helpGroup: CONNECTION }),
     config: Flags.string({ summary: 'Config file (default: dynx.config.json or .yaml here or in a parent folder; also DYNX_CONFIG).', helpGroup: CONNECTION }),
     yes: Flags.boolean({ char: 'y', summary: 'Confirm destructive or production-facing changes without asking.' }),
@@ -337,7 +339,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     } else {
       options = { region: choice.region, profile: choice.profile, endpoint: choice.endpoint }
     }
-    return createConnection({ ...options, requestTimeoutMs: this.flags.timeout * 1000 })
+    return createConnection({ ...options, requestTimeoutMs: this.flags.timeout * 1000, retryWindowMs: this.flags['retry-for'] * 1000 })
   }
 
   /**

@@ -11,7 +11,10 @@ export function verifyProgressText(p: VerifyProgress, seconds: number): string {
   }
   const rate = seconds > 0 ? Math.round((p.source.items + p.target.items) / seconds) : 0
   const segments = `segments ${p.source.segmentsDone + p.target.segmentsDone}/${p.source.segmentsTotal + p.target.segmentsTotal}`
-  return [`${p.phase === 'checksum' ? 'checksumming' : 'finding differing keys'}`, side('source', p.source), side('target', p.target), `${count(rate)} items/s`, segments].join(' · ')
+  const parts = [`${p.phase === 'checksum' ? 'checksumming' : 'finding differing keys'}`, side('source', p.source), side('target', p.target), `${count(rate)} items/s`, segments]
+  const retries = p.source.retries + p.target.retries
+  if (retries) parts.push(`${count(retries)} retries (${count(p.source.throttles + p.target.throttles)} throttled)`)
+  return parts.join(' · ')
 }
 
 /** "equal: …" or the counts and one line per differing key (kind, then the key as plain JSON). */
