@@ -178,7 +178,7 @@ export function renderCopySummary(r: CopyTablesResult): string {
     if (o.error) lines.push(`${o.source}: ${o.error}`)
     for (const note of o.notes ?? []) lines.push(`${o.target}: ${note}`)
     if (o.deadLetterFile) lines.push(`${o.source}: ${o.deadLettered} items could not be written; they are in ${o.deadLetterFile}`)
-    if (o.checkpoint && o.status !== 'copied') lines.push(`${o.source}: progress saved in ${o.checkpoint}${o.segments ? ` (${o.segments} segments)` : ''}; the same command continues from there`)
+    if (o.checkpoint && o.status !== 'copied') lines.push(`${o.source}: progress saved in ${o.checkpoint}; the same command continues from there`)
   }
   return lines.join('\n')
 }
