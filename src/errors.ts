@@ -103,6 +103,25 @@ export class LocalStoreLockedError extends DynxError {
 
 export class TimeoutWaitingError extends DynxError {}
 
+const PARTIAL = Symbol.for('dynx.partialResult')
+
+/**
+ * A scan or verify that fails part-way attaches what it had done (items read, the checkpoint) to
+ * the error it throws, so the failure still tells the truth about the work; read it back with
+ * partialResultOf (which also looks through `cause`, e.g. after explainAwsError).
+ */
+export function attachPartialResult(err: unknown, partial: object): void {
+  if (typeof err === 'object' && err !== null && Object.isExtensible(err)) Object.defineProperty(err, PARTIAL, { value: partial, configurable: true })
+}
+
+export function partialResultOf(err: unknown): Record<string, unknown> | undefined {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const partial = (e as Record<symbol, unknown>)[PARTIAL]
+    if (partial) return partial as Record<string, unknown>
+  }
+  return undefined
+}
+
 /**
  * Writes that DynamoDB kept handing back unprocessed (throttled) for the whole retry window: the
  * items are fine, so they are not dead-lettered; the page stays uncommitted and a re-run resends it.

@@ -5,7 +5,7 @@ import { withPrefix } from '../connection/names.js'
 import { DEFAULT_RETRY_WINDOW_MS } from '../connection/retry.js'
 import { listTableNames } from '../tables/describe.js'
 import type { LedgerConnection } from '../throughput/types.js'
-import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.js'
+import { DynxError, ExitCode, UserInputError, explainAwsError, partialResultOf } from '../errors.js'
 import { defaultFlagValues, loadConfig, resolveConnection, type GivenConnection, type LoadedConfig, type ResolvedConnection } from '../config/config.js'
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, defaultLocalPath, startLocalEngine, type LocalEngine } from '../local/engine.js'
 import { confirmAction } from './confirm.js'
@@ -467,7 +467,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
 
   protected override toErrorJson(err: unknown): unknown {
     const e = err as DynxError
-    return { error: { name: e.name, message: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode: e.exitCode ?? ExitCode.failure } }
+    const partial = partialResultOf(err)
+    return { error: { name: e.name, message: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode: e.exitCode ?? ExitCode.failure }, ...(partial ? { partial } : {}) }
   }
 
   public override async finally(err: Error | undefined): Promise<void> {

@@ -155,6 +155,14 @@ export function copyProgressText(p: CopyProgress, estimatedItems: number): strin
   return parts.join(' · ')
 }
 
+/** What a failed scan had done: "Stopped after 1,200 items (kept in out.jsonl.partial); progress saved in c.json ...". */
+export function renderScanStopped(p: Record<string, unknown>): string {
+  const items = Number(p.items ?? 0).toLocaleString('en-US')
+  const kept = p.partialOutput ? ` (kept in ${String(p.partialOutput)})` : ''
+  const where = p.checkpoint ? `; progress saved in ${String(p.checkpoint)}: run the same command again to continue` : ''
+  return `Stopped after ${items} items${kept}, ${Number(p.segmentsScanned ?? 0)} of ${Number(p.segments ?? 0)} segments done${where}.`
+}
+
 export function renderCopyPlan(plan: CopyPlan, from: string, to: string): string {
   const t = new Table({ head: ['Source', 'Target', 'Items (est.)', 'Target is', 'Differences'], ...plain })
   for (const e of plan.entries) {

@@ -33,3 +33,11 @@ export function renderVerifyResult(r: VerifyResult): string {
   if (total === 0) lines.push('The checksums differed but the second read found no differing key: the tables changed while being verified. Run it again.')
   return lines.join('\n')
 }
+
+/** What a failed verify had read: "Stopped while checksumming: source 1,200 items read, target 1,100 (12 retries)." */
+export function renderVerifyStopped(p: Record<string, unknown>): string {
+  const side = (s: unknown) => s as { table: string; items: number; retries: number }
+  const [a, b] = [side(p.source), side(p.target)]
+  const retries = (a?.retries ?? 0) + (b?.retries ?? 0)
+  return `Stopped while ${p.phase === 'diff' ? 'finding differing keys' : 'checksumming'}: ${a?.table} ${count(a?.items ?? 0)} items read, ${b?.table} ${count(b?.items ?? 0)}${retries ? ` (${count(retries)} retries)` : ''}.`
+}

@@ -3,7 +3,7 @@ import { hash } from 'node:crypto'
 
 import { isSameTable, type Connection } from '../connection/clients.js'
 import { binaryFromBase64, type Item } from '../data/values.js'
-import { SchemaMismatchError, UserInputError } from '../errors.js'
+import { SchemaMismatchError, UserInputError, attachPartialResult } from '../errors.js'
 import { defaultSegmentCount, parallelScan, validateScanOptions, type ScanProgress } from '../scan/parallel-scan.js'
 import { describeTableRaw } from '../tables/describe.js'
 import { canonicalItemText, canonicalKeyText, compareNumbers } from './canonical.js'
@@ -275,6 +275,10 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
     result.diffs = all.slice(0, maxDiffs).map((d) => ({ kind: d.kind, key: reviveKeyBinary(d.key) }))
     result.truncated = all.length > maxDiffs
     return done(true)
+  } catch (err) {
+    // What was read when it failed (items per side of the pass it was in, retries), not nothing.
+    attachPartialResult(err, { phase, source: { table: sourceTable, ...progress[0] }, target: { table: targetTable, ...progress[1] }, segments, seconds: (performance.now() - started) / 1000 })
+    throw err
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort)
   }
