@@ -126,8 +126,12 @@ export function retryKindOf(err: unknown): RetryKind | undefined {
   return undefined
 }
 
-/** Listeners of the calls started inside withRetryListener (innermost last). */
-const callListeners = new AsyncLocalStorage<ReadonlyArray<(event: RetryEvent) => void>>()
+/** What the calls started inside withRetryListener / withRetryWindow add to their connection's policy. */
+interface CallContext {
+  listeners: ReadonlyArray<(event: RetryEvent) => void>
+  windowMs?: number
+}
+const callContext = new AsyncLocalStorage<CallContext>()
 
 /**
  * Runs `fn` so that the retries of the AWS calls it starts (and only those) are also told to
@@ -135,7 +139,16 @@ const callListeners = new AsyncLocalStorage<ReadonlyArray<(event: RetryEvent) =>
  * hear its own throttling, not another's.
  */
 export function withRetryListener<T>(listener: (event: RetryEvent) => void, fn: () => Promise<T>): Promise<T> {
-  return callListeners.run([...(callListeners.getStore() ?? []), listener], fn)
+  const outer = callContext.getStore()
+  return callContext.run({ ...outer, listeners: [...(outer?.listeners ?? []), listener] }, fn)
+}
+
+/**
+ * Runs `fn` with another retry window for the AWS calls it starts, e.g. DEFAULT_RESTORE_WINDOW_MS
+ * for putting capacity back, which must keep trying far longer than a data call.
+ */
+export function withRetryWindow<T>(windowMs: number, fn: () => Promise<T>): Promise<T> {
+  return callContext.run({ listeners: callContext.getStore()?.listeners ?? [], windowMs }, fn)
 }
 
 export function isRetryableError(err: unknown): boolean {
@@ -195,6 +208,8 @@ export class TimeBoundRetryStrategy implements RetryStrategyV2 {
     if (err.$metadata?.httpStatusCode !== undefined) this.answered = true
     const kind = retryKindOf(err) ?? (err.name === 'AbortError' || isDecreaseQuotaError(err) ? undefined : KIND_OF_SDK_TYPE[errorInfo.errorType])
     if (!kind) throw err
+    const context = callContext.getStore()
+    const windowMs = context?.windowMs ?? this.windowMs
     const startedAt = (token as RetryToken).startedAt ?? Date.now()
     const failingForMs = Date.now() - startedAt
     const attempt = token.getRetryCount() + 1
@@ -206,14 +221,14 @@ export class TimeBoundRetryStrategy implements RetryStrategyV2 {
     const hint = errorInfo.retryAfterHint
     if (hint instanceof Date) delayMs = Math.max(delayMs, Math.min(hint.getTime() - Date.now(), this.capMs))
     // Never wait past the window: the last attempt comes at its end, not after it.
-    if (failingForMs + delayMs > this.windowMs) {
-      if (failingForMs >= this.windowMs) throw err
-      delayMs = this.windowMs - failingForMs
+    if (failingForMs + delayMs > windowMs) {
+      if (failingForMs >= windowMs) throw err
+      delayMs = windowMs - failingForMs
     }
     // A reset comes as a TimeoutError whose code says what happened (ECONNRESET): the code tells more.
     const event: RetryEvent = { kind, error: code ?? (err.name || 'Error'), attempt, delayMs, failingForMs }
     for (const listener of this.listeners) listener(event)
-    for (const listener of callListeners.getStore() ?? []) listener(event)
+    for (const listener of context?.listeners ?? []) listener(event)
     return new RetryToken(startedAt, attempt, delayMs)
   }
 

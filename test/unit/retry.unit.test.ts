@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { createConnection, type Connection } from '../../src/connection/clients.js'
-import { DEFAULT_RETRY_WINDOW_MS, TimeBoundRetryStrategy, backoffDelay, isRetryableError, retryKindOf, withRetryListener, type RetryEvent } from '../../src/connection/retry.js'
+import { DEFAULT_RESTORE_WINDOW_MS, DEFAULT_RETRY_WINDOW_MS, TimeBoundRetryStrategy, backoffDelay, isRetryableError, retryKindOf, withRetryListener, withRetryWindow, type RetryEvent } from '../../src/connection/retry.js'
 
 /**
  * A DynamoDB endpoint on a bad day, at the HTTP level: each request takes the next step of a
@@ -251,5 +251,28 @@ describe('TimeBoundRetryStrategy', () => {
     spy.mockReturnValue(0)
     expect(backoffDelay(5)).toBe(0)
     spy.mockRestore()
+  })
+})
+
+describe('withRetryWindow', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('gives the calls made inside it another window (capacity restores keep trying longer), and keeps the listeners around it', async () => {
+    vi.useFakeTimers()
+    const strategy = new TimeBoundRetryStrategy({ windowMs: 1_000 })
+    const error = Object.assign(new Error('busy'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })
+    const info = { error, errorType: 'THROTTLING' } as Parameters<TimeBoundRetryStrategy['refreshRetryTokenForRetry']>[1]
+    const heard: RetryEvent[] = []
+    const token = await strategy.acquireInitialRetryToken('')
+    vi.advanceTimersByTime(10_000)
+    await expect(strategy.refreshRetryTokenForRetry(token, info)).rejects.toBe(error)
+    const longer = await withRetryListener(
+      (e) => heard.push(e),
+      () => withRetryWindow(DEFAULT_RESTORE_WINDOW_MS, () => strategy.refreshRetryTokenForRetry(token, info)),
+    )
+    expect(longer.getRetryCount()).toBe(1)
+    expect(heard).toHaveLength(1)
   })
 })
