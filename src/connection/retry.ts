@@ -1,6 +1,8 @@
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types'
 import { AsyncLocalStorage } from 'node:async_hooks'
 
+import { isUnknownOperation } from '../errors.js'
+
 /**
  * One retry policy for every AWS call dynx makes (DynamoDB, CloudWatch, Application Auto Scaling).
  *
@@ -110,12 +112,19 @@ export function isDecreaseQuotaError(err: unknown): boolean {
   return e?.name === 'LimitExceededException' && /decrease/i.test(e.message ?? '')
 }
 
+/**
+ * Errors no wait fixes: an abort, the decrease quota, and an operation the engine does not
+ * implement (moto and DynamoDB Local answer some with a 5xx or 501 "not implemented").
+ */
+function neverRetried(e: ErrorLike): boolean {
+  return e.name === 'AbortError' || isDecreaseQuotaError(e) || e.$metadata?.httpStatusCode === 501 || isUnknownOperation(e)
+}
+
 /** Why a failed call is worth another try, or undefined when it is not (bad input, missing table, credentials...). */
 export function retryKindOf(err: unknown): RetryKind | undefined {
   if (typeof err !== 'object' || err === null) return undefined
   const e = err as ErrorLike
-  if (e.name === 'AbortError') return undefined
-  if (isDecreaseQuotaError(err)) return undefined
+  if (neverRetried(e)) return undefined
   const status = e.$metadata?.httpStatusCode
   if (THROTTLING.has(e.name ?? '') || status === 429 || e.$retryable?.throttling) return 'throttle'
   const code = errorCodeOf(e)
@@ -206,7 +215,7 @@ export class TimeBoundRetryStrategy implements RetryStrategyV2 {
   async refreshRetryTokenForRetry(token: StandardRetryToken, errorInfo: RetryErrorInfo): Promise<StandardRetryToken> {
     const err = errorInfo.error as ErrorLike
     if (err.$metadata?.httpStatusCode !== undefined) this.answered = true
-    const kind = retryKindOf(err) ?? (err.name === 'AbortError' || isDecreaseQuotaError(err) ? undefined : KIND_OF_SDK_TYPE[errorInfo.errorType])
+    const kind = retryKindOf(err) ?? (neverRetried(err) ? undefined : KIND_OF_SDK_TYPE[errorInfo.errorType])
     if (!kind) throw err
     const context = callContext.getStore()
     const windowMs = context?.windowMs ?? this.windowMs

@@ -115,6 +115,9 @@ describe('retryKindOf classifies the errors the SDK really builds', () => {
     expect(isRetryableError(Object.assign(new Error('x'), { name: 'AbortError' }))).toBe(false)
     expect(isRetryableError(Object.assign(new Error('Too many tables are being created'), { name: 'LimitExceededException' }))).toBe(true)
     expect(isRetryableError('not an error')).toBe(false)
+    // What moto answers for an action it lacks: no wait makes it appear.
+    expect(isRetryableError(Object.assign(new Error('The RestoreTableToPointInTime action has not been implemented'), { name: 'InternalFailure', $metadata: { httpStatusCode: 500 } }))).toBe(false)
+    expect(isRetryableError(Object.assign(new Error('Not Implemented'), { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }))).toBe(false)
   })
 })
 
