@@ -2,9 +2,9 @@ import { Args, Flags } from '@oclif/core'
 
 import { DynxCommand } from '../src/cli/base.js'
 import { progressFlag } from '../src/cli/progress.js'
-import { scanProgressText } from '../src/cli/render.js'
+import { renderScanStopped, scanProgressText } from '../src/cli/render.js'
 import { parseExpressionNames, parseExpressionValues } from '../src/data/values.js'
-import { UserInputError } from '../src/errors.js'
+import { UserInputError, partialResultOf } from '../src/errors.js'
 import { countItems, parseSegmentRange, scanToOutput, type CountResult, type ScanRequest, type ScanResult } from '../src/scan/export.js'
 import { SCAN_FORMATS, type ScanFormat } from '../src/scan/output.js'
 import type { ScanProgress } from '../src/scan/parallel-scan.js'
@@ -118,6 +118,8 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
       })
     } catch (err) {
       if (this.stopQuietly) return undefined as unknown as ScanResult
+      const partial = partialResultOf(err)
+      if (partial && !this.jsonEnabled()) process.stderr.write(`${renderScanStopped(partial)}\n`)
       throw err
     } finally {
       process.stdout.off('error', stdoutClosed)

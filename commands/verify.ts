@@ -2,9 +2,9 @@ import { Args, Flags } from '@oclif/core'
 
 import { DynxCommand, environmentSideFlags, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
 import { progressFlag } from '../src/cli/progress.js'
-import { renderVerifyResult, verifyProgressText } from '../src/cli/verify-render.js'
+import { renderVerifyResult, renderVerifyStopped, verifyProgressText } from '../src/cli/verify-render.js'
 import { rawItemJson } from '../src/data/values.js'
-import { UserInputError } from '../src/errors.js'
+import { UserInputError, partialResultOf } from '../src/errors.js'
 import { verifyTables, type VerifyResult } from '../src/verify/verify.js'
 
 export default class Verify extends DynxCommand<typeof Verify> {
@@ -64,6 +64,11 @@ Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas
           progress.stage(p.phase === 'checksum' ? 'verify' : 'diff', verifyProgressText(p, (performance.now() - started) / 1000))
         },
       })
+    } catch (err) {
+      progress.stop()
+      const partial = partialResultOf(err)
+      if (partial && !this.jsonEnabled()) process.stderr.write(`${renderVerifyStopped(partial)}\n`)
+      throw err
     } finally {
       progress.stop()
     }

@@ -103,6 +103,31 @@ export class LocalStoreLockedError extends DynxError {
 
 export class TimeoutWaitingError extends DynxError {}
 
+const PARTIAL = Symbol.for('dynx.partialResult')
+
+/**
+ * A scan or verify that fails part-way attaches what it had done (items read, the checkpoint) to
+ * the error it throws, so the failure still tells the truth about the work; read it back with
+ * partialResultOf (which also looks through `cause`, e.g. after explainAwsError).
+ */
+export function attachPartialResult(err: unknown, partial: object): void {
+  if (typeof err === 'object' && err !== null && Object.isExtensible(err)) Object.defineProperty(err, PARTIAL, { value: partial, configurable: true })
+}
+
+export function partialResultOf(err: unknown): Record<string, unknown> | undefined {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const partial = (e as Record<symbol, unknown>)[PARTIAL]
+    if (partial) return partial as Record<string, unknown>
+  }
+  return undefined
+}
+
+/**
+ * Writes that DynamoDB kept handing back unprocessed (throttled) for the whole retry window: the
+ * items are fine, so they are not dead-lettered; the page stays uncommitted and a re-run resends it.
+ */
+export class NoProgressError extends DynxError {}
+
 /** Stopped by Ctrl-C/SIGTERM after saving what can be saved; exit 130. */
 export class InterruptedError extends DynxError {
   override readonly exitCode: number = ExitCode.interrupted
@@ -141,11 +166,16 @@ export function explainAwsError(err: unknown, endpoint: string, operation?: stri
   if (typeof err !== 'object' || err === null) return err
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } }
   const code = errorCode(err)
-  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || code === 'ETIMEDOUT') {
-    return new EndpointUnreachableError(endpoint, 'no answer before the timeout', { cause: err })
+  // The SDK counts the attempts the retry policy made.
+  const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1
+  const tries = attempts > 1 ? `, after ${attempts} attempts` : ''
+  // NodeHttpHandler names a reset or a refusal TimeoutError too; the code says which it was.
+  if (code && code !== 'ETIMEDOUT' && unreachableCodes.has(code)) {
+    const what = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ECONNRESET' ? 'connection reset (ECONNRESET)' : code
+    return new EndpointUnreachableError(endpoint, `${what}${tries}`, { cause: err })
   }
-  if (code && unreachableCodes.has(code)) {
-    return new EndpointUnreachableError(endpoint, code === 'ECONNREFUSED' ? 'connection refused' : code, { cause: err })
+  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || code === 'ETIMEDOUT') {
+    return new EndpointUnreachableError(endpoint, `no answer before the timeout${tries}`, { cause: err })
   }
   if (isUnknownOperation(err)) return new UnsupportedByEngineError(operation ?? 'this operation', endpoint)
   return err

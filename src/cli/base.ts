@@ -3,7 +3,7 @@ import { Command, Errors, type Interfaces } from '@oclif/core'
 import { createConnection, redactEndpoint, type Connection, type ConnectionOptions } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
 import { listTableNames } from '../tables/describe.js'
-import { DynxError, ExitCode, UserInputError, toDynxError } from '../errors.js'
+import { DynxError, ExitCode, UserInputError, partialResultOf, toDynxError } from '../errors.js'
 import { defaultFlagValues, loadConfig, type GivenConnection, type LoadedConfig, type ResolvedConnection } from '../config/config.js'
 import { recordedConnection, resolveCommandConnections, sameAccountAndRegion, type CommandConnections, type ConnectionChoice, type Side, type SideOverrides } from '../config/connections.js'
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, defaultLocalPath, startLocalEngine, type LocalEngine } from '../local/engine.js'
@@ -295,7 +295,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     } else {
       options = { region: choice.region, profile: choice.profile, endpoint: choice.endpoint }
     }
-    return createConnection({ ...options, requestTimeoutMs: this.flags.timeout * 1000 })
+    return createConnection({ ...options, requestTimeoutMs: this.flags.timeout * 1000, retryWindowMs: this.flags['retry-for'] * 1000 })
   }
 
   /**
@@ -379,7 +379,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
 
   protected override toErrorJson(err: unknown): unknown {
     const e = err as DynxError
-    return { error: { name: e.name, message: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode: e.exitCode ?? ExitCode.failure } }
+    const partial = partialResultOf(err)
+    return { error: { name: e.name, message: e.message, ...(e.hint ? { hint: e.hint } : {}), exitCode: e.exitCode ?? ExitCode.failure }, ...(partial ? { partial } : {}) }
   }
 
   /**

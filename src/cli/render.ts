@@ -130,8 +130,8 @@ export function renderApplyResult(r: ApplyResult): string {
 
 const clock = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`)
 
-/** "12,345 items · 4,100/s · 37% of ~33,000 · ETA 0:05 · segments 3/8" */
-export function scanProgressText(p: { items: number; scanned: number; segmentsDone: number; segmentsTotal: number }, seconds: number, estimatedItems: number): string {
+/** "12,345 items · 4,100/s · 37% of ~33,000 · ETA 0:05 · segments 3/8 · 6 retries (5 throttled, 2 readers)" */
+export function scanProgressText(p: { items: number; scanned: number; segmentsDone: number; segmentsTotal: number; retries?: number; throttles?: number; readers?: number }, seconds: number, estimatedItems: number): string {
   const rate = seconds > 0 ? p.items / seconds : 0
   // Percent and ETA follow items read, which the table's item count estimates (filters drop some).
   const readRate = seconds > 0 ? p.scanned / seconds : 0
@@ -142,15 +142,25 @@ export function scanProgressText(p: { items: number; scanned: number; segmentsDo
     if (readRate > 0 && p.scanned < estimatedItems) parts.push(`ETA ${clock((estimatedItems - p.scanned) / readRate)}`)
   }
   parts.push(`segments ${p.segmentsDone}/${p.segmentsTotal}`)
+  if (p.retries) parts.push(`${p.retries} retries${p.throttles ? ` (${p.throttles} throttled, ${p.readers} readers)` : ''}`)
   return parts.join(' · ')
 }
 
 /** "users: 12,345 items · 4,100/s · 37% of ~33,000 · ETA 0:05 · segments 3/8 · 2 retries · 1 dead-lettered" */
 export function copyProgressText(p: CopyProgress, estimatedItems: number): string {
   const parts = [`${p.source}: ${scanProgressText({ items: p.written, scanned: p.read, segmentsDone: p.segmentsDone, segmentsTotal: p.segmentsTotal }, p.seconds, estimatedItems)}`]
-  if (p.retries) parts.push(`${p.retries} retries${p.throttles ? ` (${p.throttles} throttled, ${p.writers} writers)` : ''}`)
+  if (p.readRetries) parts.push(`${p.readRetries} read retries${p.readThrottles ? ` (${p.readThrottles} throttled, ${p.readers} readers)` : ''}`)
+  if (p.retries) parts.push(`${p.retries} write retries${p.throttles ? ` (${p.throttles} throttled, ${p.writers} writers)` : ''}`)
   if (p.deadLettered) parts.push(`${p.deadLettered} dead-lettered`)
   return parts.join(' · ')
+}
+
+/** What a failed scan had done: "Stopped after 1,200 items (kept in out.jsonl.partial); progress saved in c.json ...". */
+export function renderScanStopped(p: Record<string, unknown>): string {
+  const items = Number(p.items ?? 0).toLocaleString('en-US')
+  const kept = p.partialOutput ? ` (kept in ${String(p.partialOutput)})` : ''
+  const where = p.checkpoint ? `; progress saved in ${String(p.checkpoint)}: run the same command again to continue` : ''
+  return `Stopped after ${items} items${kept}, ${Number(p.segmentsScanned ?? 0)} of ${Number(p.segments ?? 0)} segments done${where}.`
 }
 
 export function renderCopyPlan(plan: CopyPlan, from: string, to: string): string {
@@ -176,6 +186,7 @@ export function renderCopySummary(r: CopyTablesResult): string {
     if (o.error) lines.push(`${o.source}: ${o.error}`)
     for (const note of o.notes ?? []) lines.push(`${o.target}: ${note}`)
     if (o.deadLetterFile) lines.push(`${o.source}: ${o.deadLettered} items could not be written; they are in ${o.deadLetterFile}`)
+    if (o.checkpoint && o.status !== 'copied') lines.push(`${o.source}: progress saved in ${o.checkpoint}; the same command continues from there`)
   }
   return lines.join('\n')
 }

@@ -11,7 +11,10 @@ export function verifyProgressText(p: VerifyProgress, seconds: number): string {
   }
   const rate = seconds > 0 ? Math.round((p.source.items + p.target.items) / seconds) : 0
   const segments = `segments ${p.source.segmentsDone + p.target.segmentsDone}/${p.source.segmentsTotal + p.target.segmentsTotal}`
-  return [`${p.phase === 'checksum' ? 'checksumming' : 'finding differing keys'}`, side('source', p.source), side('target', p.target), `${count(rate)} items/s`, segments].join(' · ')
+  const parts = [`${p.phase === 'checksum' ? 'checksumming' : 'finding differing keys'}`, side('source', p.source), side('target', p.target), `${count(rate)} items/s`, segments]
+  const retries = p.source.retries + p.target.retries
+  if (retries) parts.push(`${count(retries)} retries (${count(p.source.throttles + p.target.throttles)} throttled)`)
+  return parts.join(' · ')
 }
 
 /** "equal: …" or the counts and one line per differing key (kind, then the key as plain JSON). */
@@ -29,4 +32,12 @@ export function renderVerifyResult(r: VerifyResult): string {
   if (r.truncated) lines.push(`… and ${count(total - r.diffs.length)} more (show more with --max-diffs N)`)
   if (total === 0) lines.push('The checksums differed but the second read found no differing key: the tables changed while being verified. Run it again.')
   return lines.join('\n')
+}
+
+/** What a failed verify had read: "Stopped while checksumming: source 1,200 items read, target 1,100 (12 retries)." */
+export function renderVerifyStopped(p: Record<string, unknown>): string {
+  const side = (s: unknown) => s as { table: string; items: number; retries: number }
+  const [a, b] = [side(p.source), side(p.target)]
+  const retries = (a?.retries ?? 0) + (b?.retries ?? 0)
+  return `Stopped while ${p.phase === 'diff' ? 'finding differing keys' : 'checksumming'}: ${a?.table} ${count(a?.items ?? 0)} items read, ${b?.table} ${count(b?.items ?? 0)}${retries ? ` (${count(retries)} retries)` : ''}.`
 }

@@ -6,6 +6,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types'
 
 import { UserInputError } from '../errors.js'
+import { DEFAULT_RETRY_WINDOW_MS, TimeBoundRetryStrategy, type RetryEvent, type RetryPolicyOptions } from './retry.js'
 
 export interface ConnectionOptions {
   /** AWS region; falls back to the SDK's own resolution (AWS_REGION, profile config). */
@@ -20,8 +21,13 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number
   /** Time allowed to open a connection. */
   connectTimeoutMs?: number
-  /** Attempts per request, SDK retries included. */
-  maxAttempts?: number
+  /**
+   * How long one call keeps retrying throttling, 5xx and network errors (resets, timeouts) before
+   * it fails (default DEFAULT_RETRY_WINDOW_MS, 5 minutes); see TimeBoundRetryStrategy.
+   */
+  retryWindowMs?: number
+  /** Backoff steps of the retry policy (tests shorten them). */
+  retry?: Omit<RetryPolicyOptions, 'windowMs'>
   /** Human label of where this connection points, e.g. "embedded --local engine". */
   label?: string
   /** Settings the engine behind the endpoint is known to lack (the embedded engine's LOCAL_ENGINE_LACKS). */
@@ -46,6 +52,10 @@ export interface Connection {
   readonly lacks: readonly string[]
   /** See ConnectionOptions.identity. */
   readonly identity?: string
+  /** How long one call keeps retrying before it fails (the retry policy's window). */
+  readonly retryWindowMs: number
+  /** Hear every retry of any call made through this connection; returns a function that stops listening. */
+  onRetry(listener: (event: RetryEvent) => void): () => void
   /** Region in use (resolved). */
   region(): Promise<string>
   /** Safe-to-print description: never contains credentials. */
@@ -141,12 +151,14 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     // Without this the handler only logs a warning and the request hangs on a silent endpoint.
     throwOnRequestTimeout: true,
   })
+  // One policy for every call of this connection (DynamoDB, CloudWatch, Auto Scaling): one strategy shared by its clients.
+  const retryStrategy = new TimeBoundRetryStrategy({ ...options.retry, windowMs: options.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS })
   const common = {
     ...(region ? { region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     credentials,
     requestHandler,
-    maxAttempts: options.maxAttempts ?? 3,
+    retryStrategy,
   }
   const dynamodb = new DynamoDBClient({ ...common, ...(endpoint ? { endpoint } : {}) })
   let cloudwatch: CloudWatchClient | undefined
@@ -180,6 +192,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     label: options.label ?? (endpoint ? redactEndpoint(endpoint) : `AWS DynamoDB${options.region ? ` (${options.region})` : ''}`),
     lacks: options.lacks ?? [],
     ...(options.identity ? { identity: options.identity } : {}),
+    retryWindowMs: retryStrategy.windowMs,
+    onRetry: (listener) => retryStrategy.onRetry(listener),
     region: resolvedRegion,
     async describe() {
       return {

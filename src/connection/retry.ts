@@ -1,4 +1,7 @@
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types'
+import { AsyncLocalStorage } from 'node:async_hooks'
+
+import { isUnknownOperation } from '../errors.js'
 
 /**
  * One retry policy for every AWS call dynx makes (DynamoDB, CloudWatch, Application Auto Scaling).
@@ -14,7 +17,7 @@ import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smith
 export const DEFAULT_RETRY_WINDOW_MS = 5 * 60_000
 /** How long putting capacity back keeps trying by default: raised capacity is money. */
 export const DEFAULT_RESTORE_WINDOW_MS = 15 * 60_000
-/** Attempts allowed for a refused connection before the endpoint ever answered (a wrong --endpoint fails fast). */
+/** Attempts allowed for a network error (refused, timeout, reset) before the endpoint ever answered: a wrong --endpoint fails fast. */
 const ATTEMPTS_BEFORE_FIRST_ANSWER = 3
 
 export type RetryKind = 'throttle' | 'server' | 'network'
@@ -44,6 +47,16 @@ export interface RetryPolicyOptions {
   onRetry?: (event: RetryEvent) => void
 }
 
+/**
+ * Backoff of what the SDK cannot retry by itself (items returned as UnprocessedItems): its steps,
+ * and how long without progress before giving up (default: the connection's retry window).
+ */
+export interface BackoffOptions {
+  baseMs?: number
+  capMs?: number
+  windowMs?: number
+}
+
 /** Exponential backoff with full jitter (AWS architecture blog), capped. */
 export function backoffDelay(attempt: number, { baseMs = 50, capMs = 5_000 }: { baseMs?: number; capMs?: number } = {}): number {
   return Math.random() * Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30))
@@ -62,23 +75,33 @@ const THROTTLING = new Set([
 ])
 const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'InternalServerError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException'])
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ERR_SOCKET_CONNECTION_TIMEOUT'])
-/** Codes that mean nothing answered at all: a wrong endpoint until the endpoint was once reached. */
-const NOT_REACHED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 interface ErrorLike {
   name?: string
   code?: string
   message?: string
   cause?: unknown
+  errors?: unknown
   $metadata?: { httpStatusCode?: number }
   $retryable?: { throttling?: boolean }
 }
 
 function errorCodeOf(err: ErrorLike, depth = 0): string | undefined {
-  if (err.code) return err.code
-  if (depth < 5 && err.cause && typeof err.cause === 'object') return errorCodeOf(err.cause as ErrorLike, depth + 1)
+  if (typeof err.code === 'string') return err.code
+  if (depth >= 5) return undefined
+  // AggregateError from happy-eyeballs connects (localhost is ::1 and 127.0.0.1) keeps the codes inside.
+  if (Array.isArray(err.errors)) {
+    for (const inner of err.errors) {
+      const c = inner && typeof inner === 'object' ? errorCodeOf(inner as ErrorLike, depth + 1) : undefined
+      if (c) return c
+    }
+  }
+  if (err.cause && typeof err.cause === 'object') return errorCodeOf(err.cause as ErrorLike, depth + 1)
   return undefined
 }
+
+/** The SDK's own classification (RetryErrorInfo.errorType), for shapes the lists above miss. */
+const KIND_OF_SDK_TYPE: Record<string, RetryKind | undefined> = { THROTTLING: 'throttle', TRANSIENT: 'network', SERVER_ERROR: 'server' }
 
 /**
  * DynamoDB's decrease quota ("Subscriber limit exceeded: Provisioned throughput decreases are
@@ -89,12 +112,19 @@ export function isDecreaseQuotaError(err: unknown): boolean {
   return e?.name === 'LimitExceededException' && /decrease/i.test(e.message ?? '')
 }
 
+/**
+ * Errors no wait fixes: an abort, the decrease quota, and an operation the engine does not
+ * implement (moto and DynamoDB Local answer some with a 5xx or 501 "not implemented").
+ */
+function neverRetried(e: ErrorLike): boolean {
+  return e.name === 'AbortError' || isDecreaseQuotaError(e) || e.$metadata?.httpStatusCode === 501 || isUnknownOperation(e)
+}
+
 /** Why a failed call is worth another try, or undefined when it is not (bad input, missing table, credentials...). */
 export function retryKindOf(err: unknown): RetryKind | undefined {
   if (typeof err !== 'object' || err === null) return undefined
   const e = err as ErrorLike
-  if (e.name === 'AbortError') return undefined
-  if (isDecreaseQuotaError(err)) return undefined
+  if (neverRetried(e)) return undefined
   const status = e.$metadata?.httpStatusCode
   if (THROTTLING.has(e.name ?? '') || status === 429 || e.$retryable?.throttling) return 'throttle'
   const code = errorCodeOf(e)
@@ -103,6 +133,31 @@ export function retryKindOf(err: unknown): RetryKind | undefined {
   if (status !== undefined && status >= 500 && status <= 599) return 'server'
   if (/socket hang up|ECONNRESET|EPIPE/i.test(e.message ?? '')) return 'network'
   return undefined
+}
+
+/** What the calls started inside withRetryListener / withRetryWindow add to their connection's policy. */
+interface CallContext {
+  listeners: ReadonlyArray<(event: RetryEvent) => void>
+  windowMs?: number
+}
+const callContext = new AsyncLocalStorage<CallContext>()
+
+/**
+ * Runs `fn` so that the retries of the AWS calls it starts (and only those) are also told to
+ * `listener`: a connection's strategy is shared by all its calls, and a scan or a writer wants to
+ * hear its own throttling, not another's.
+ */
+export function withRetryListener<T>(listener: (event: RetryEvent) => void, fn: () => Promise<T>): Promise<T> {
+  const outer = callContext.getStore()
+  return callContext.run({ ...outer, listeners: [...(outer?.listeners ?? []), listener] }, fn)
+}
+
+/**
+ * Runs `fn` with another retry window for the AWS calls it starts, e.g. DEFAULT_RESTORE_WINDOW_MS
+ * for putting capacity back, which must keep trying far longer than a data call.
+ */
+export function withRetryWindow<T>(windowMs: number, fn: () => Promise<T>): Promise<T> {
+  return callContext.run({ listeners: callContext.getStore()?.listeners ?? [], windowMs }, fn)
 }
 
 export function isRetryableError(err: unknown): boolean {
@@ -136,7 +191,7 @@ export class TimeBoundRetryStrategy implements RetryStrategyV2 {
   private readonly throttleBaseMs: number
   private readonly capMs: number
   private readonly listeners = new Set<(event: RetryEvent) => void>()
-  /** Whether the endpoint ever answered; until then a refused connection is a wrong endpoint, not a blip. */
+  /** Whether the endpoint ever answered; until then a network error is a wrong endpoint, not a blip. */
   private answered = false
 
   constructor(options: RetryPolicyOptions = {}) {
@@ -160,23 +215,29 @@ export class TimeBoundRetryStrategy implements RetryStrategyV2 {
   async refreshRetryTokenForRetry(token: StandardRetryToken, errorInfo: RetryErrorInfo): Promise<StandardRetryToken> {
     const err = errorInfo.error as ErrorLike
     if (err.$metadata?.httpStatusCode !== undefined) this.answered = true
-    const kind = retryKindOf(err)
+    const kind = retryKindOf(err) ?? (neverRetried(err) ? undefined : KIND_OF_SDK_TYPE[errorInfo.errorType])
     if (!kind) throw err
+    const context = callContext.getStore()
+    const windowMs = context?.windowMs ?? this.windowMs
     const startedAt = (token as RetryToken).startedAt ?? Date.now()
     const failingForMs = Date.now() - startedAt
     const attempt = token.getRetryCount() + 1
     const code = errorCodeOf(err)
-    if (!this.answered && code && NOT_REACHED_CODES.has(code) && attempt >= ATTEMPTS_BEFORE_FIRST_ANSWER) throw err
+    // Nothing ever answered (refused, no such host, connect or request timeout, reset): a wrong
+    // endpoint, not a blip; it fails after a few attempts instead of at the end of the window.
+    if (!this.answered && kind === 'network' && attempt >= ATTEMPTS_BEFORE_FIRST_ANSWER) throw err
     let delayMs = backoffDelay(attempt, { baseMs: kind === 'throttle' ? this.throttleBaseMs : this.baseMs, capMs: this.capMs })
     const hint = errorInfo.retryAfterHint
     if (hint instanceof Date) delayMs = Math.max(delayMs, Math.min(hint.getTime() - Date.now(), this.capMs))
     // Never wait past the window: the last attempt comes at its end, not after it.
-    if (failingForMs + delayMs > this.windowMs) {
-      if (failingForMs >= this.windowMs) throw err
-      delayMs = this.windowMs - failingForMs
+    if (failingForMs + delayMs > windowMs) {
+      if (failingForMs >= windowMs) throw err
+      delayMs = windowMs - failingForMs
     }
-    const event: RetryEvent = { kind, error: err.name && err.name !== 'Error' ? err.name : (code ?? 'Error'), attempt, delayMs, failingForMs }
+    // A reset comes as a TimeoutError whose code says what happened (ECONNRESET): the code tells more.
+    const event: RetryEvent = { kind, error: code ?? (err.name || 'Error'), attempt, delayMs, failingForMs }
     for (const listener of this.listeners) listener(event)
+    for (const listener of context?.listeners ?? []) listener(event)
     return new RetryToken(startedAt, attempt, delayMs)
   }
 

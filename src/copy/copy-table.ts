@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 
 import { connectionIdentity, type Connection } from '../connection/clients.js'
-import type { BackoffOptions } from '../data/batch-write.js'
+import type { BackoffOptions } from '../connection/retry.js'
 import type { WireItem } from '../data/values.js'
 import { UserInputError } from '../errors.js'
 import { dynxHome } from '../home.js'
@@ -23,14 +23,22 @@ export interface CopyCounts {
   deadLettered: number
   transformed: number
   dropped: number
+  /** Writes sent again: unprocessed items, and retries of throttling, 5xx and network errors. */
   retries: number
+  /** Throttled writes (and calls that came back with unprocessed items). */
   throttles: number
+  /** Source Scan requests sent again by the retry policy. */
+  readRetries: number
+  /** Of those, throttled ones. */
+  readThrottles: number
   seconds: number
 }
 
 export interface CopyProgress extends CopyCounts {
   /** Writers allowed at once (throttling lowers it). */
   writers: number
+  /** Source segments allowed to read at once (throttling lowers it). */
+  readers: number
   segmentsDone: number
   segmentsTotal: number
 }
@@ -42,7 +50,7 @@ export interface CopyTableOptions {
   scanConcurrency?: number
   /** BatchWriteItem calls at once (default 16). */
   writeConcurrency?: number
-  /** Retry timing for unprocessed items and throttling (default 50 ms doubling to 5 s, 15 attempts). */
+  /** Backoff for unprocessed items (default 50 ms doubling to 5 s, for the connection's retry window without progress). */
   backoff?: BackoffOptions
   pageLimit?: number
   maxRcu?: number
@@ -56,9 +64,19 @@ export interface CopyTableOptions {
   /** Dead-letter JSONL file, created only if an item fails (default under ~/.dynx/dead-letter). */
   deadLetter?: string
   signal?: AbortSignal
+  /** Every page and every retry; once more with the final counts at the end, also when the copy fails. */
   onProgress?: (p: CopyProgress) => void
   /** Called once the checkpoint is opened, before the first read. */
-  onStart?: (s: { checkpoint?: string; resumed: boolean; segments: number; segmentsToScan: number }) => void
+  onStart?: (s: CopyStart) => void
+}
+
+export interface CopyStart {
+  checkpoint?: string
+  resumed: boolean
+  segments: number
+  segmentsToScan: number
+  /** Where items that cannot be written go (created only when one fails). */
+  deadLetterFile: string
 }
 
 export interface CopyTableResult extends CopyCounts {
@@ -129,16 +147,18 @@ export async function copyTable(source: Connection, sourceTable: string, target:
   // A resumed copy appends to the dead-letter file of the run it continues, and counts what it held.
   const earlierDeadLetters = checkpoint?.resumed ? checkpoint.state.deadLettered : 0
   const segmentsToScan = segments - (position?.finished.length ?? 0)
-  options.onStart?.({ checkpoint: checkpointFile, resumed: Boolean(checkpoint?.resumed), segments, segmentsToScan })
+  const deadLetterFile = checkpoint?.state.deadLetterFile ?? options.deadLetter ?? defaultDeadLetterPath(sourceTable, targetTable)
+  options.onStart?.({ checkpoint: checkpointFile, resumed: Boolean(checkpoint?.resumed), segments, segmentsToScan, deadLetterFile })
 
   const abort = new AbortController()
   const onOuterAbort = () => abort.abort()
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   if (options.signal?.aborted) abort.abort()
 
-  const writer = new BatchWriter(target, targetTable, { ...options.backoff, concurrency: writeConcurrency, maxWcu: options.maxWcu, signal: abort.signal })
-  const deadLetter = new DeadLetterFile(checkpoint?.state.deadLetterFile ?? options.deadLetter ?? defaultDeadLetterPath(sourceTable, targetTable))
-  const counts = { read: 0, transformed: 0, dropped: 0, consumedRead: 0, segmentsDone: position?.finished.length ?? 0 }
+  const scanConcurrency = options.scanConcurrency ?? Math.min(segments, 8)
+  const counts = { read: 0, transformed: 0, dropped: 0, consumedRead: 0, segmentsDone: position?.finished.length ?? 0, readRetries: 0, readThrottles: 0, readers: scanConcurrency }
+  const writer = new BatchWriter(target, targetTable, { ...options.backoff, concurrency: writeConcurrency, maxWcu: options.maxWcu, signal: abort.signal, onRetry: () => options.onProgress?.(progress()) })
+  const deadLetter = new DeadLetterFile(deadLetterFile)
   const tally = (): CopyCounts => ({
     source: sourceTable,
     target: targetTable,
@@ -149,9 +169,11 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     dropped: counts.dropped,
     retries: writer.stats.retries,
     throttles: writer.stats.throttles,
+    readRetries: counts.readRetries,
+    readThrottles: counts.readThrottles,
     seconds: (performance.now() - started) / 1000,
   })
-  const progress = (c = tally()): CopyProgress => ({ ...c, writers: writer.stats.concurrency, segmentsDone: counts.segmentsDone, segmentsTotal: segments })
+  const progress = (c = tally()): CopyProgress => ({ ...c, writers: writer.stats.concurrency, readers: counts.readers, segmentsDone: counts.segmentsDone, segmentsTotal: segments })
 
   // Pages handed to the writer and not yet fully acknowledged: two pages at least (so writers never
   // wait for the tail of one page), more small ones up to enough items to keep every writer busy
@@ -197,12 +219,18 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     const pages = parallelScan(source, {
       table: sourceTable,
       segments,
-      concurrency: options.scanConcurrency ?? Math.min(segments, 8),
+      concurrency: scanConcurrency,
       pageLimit: options.pageLimit,
       maxRcu: options.maxRcu,
       resumeFrom: position,
       wireItems: true,
       signal: abort.signal,
+      onProgress: (p) => {
+        const retried = p.retries !== counts.readRetries
+        Object.assign(counts, { readRetries: p.retries, readThrottles: p.throttles, readers: p.readers })
+        // Pages report through the loop below; a retry (the scan waiting) is shown at once.
+        if (retried) options.onProgress?.(progress())
+      },
     })
     for await (const page of pages) {
       if (failure) break
@@ -238,9 +266,10 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     options.signal?.removeEventListener('abort', onOuterAbort)
     if (complete) checkpoint?.remove()
     else saveCheckpoint(true)
+    // Also on failure: what was read and written up to here (a caller keeps it for its summary).
+    options.onProgress?.(progress())
   }
   const final = tally()
-  options.onProgress?.(progress(final))
   return {
     ...final,
     complete,

@@ -6,7 +6,7 @@ import { worstOutcome, type Outcome } from '../outcome.js'
 import { cloneTable } from '../tables/create.js'
 import { bumpThroughput, withThroughput, type BumpResult } from '../throughput/bump.js'
 import type { LedgerConnection, ThroughputPlan, ThroughputProgress } from '../throughput/types.js'
-import { copyTable, validateCopyOptions, type CopyProgress, type CopyTableOptions, type CopyTableResult } from './copy-table.js'
+import { copyTable, validateCopyOptions, type CopyProgress, type CopyStart, type CopyTableOptions, type CopyTableResult } from './copy-table.js'
 import { verifyTables, type VerifyResult } from '../verify/verify.js'
 import type { CopyPlan, CopyPlanEntry } from './plan.js'
 
@@ -39,7 +39,7 @@ export interface CopyTablesOptions extends Omit<CopyTableOptions, 'onProgress' |
   /** The source's KMS key may be reused for created targets (same account and region). */
   sameRegion?: boolean
   onProgress?: (p: CopyProgress) => void
-  onTableStart?: (entry: CopyPlanEntry, s: { checkpoint?: string; resumed: boolean; segments: number; segmentsToScan: number }) => void
+  onTableStart?: (entry: CopyPlanEntry, s: CopyStart) => void
   onCreate?: (entry: CopyPlanEntry, message: string) => void
   /** Raise capacity for the length of each table's copy, and put it back after (withThroughput). */
   bump?: CopyBump
@@ -111,6 +111,21 @@ export async function copyTables(source: Connection, target: Connection, plan: C
         const base = { source: entry.source, target: entry.target, created: false }
         if (options.signal?.aborted) return { ...base, status: 'not started' }
         let notes: string[] | undefined
+        // What the copy had done when it stopped, for a truthful outcome when it throws.
+        let start: CopyStart | undefined
+        let last: CopyProgress | undefined
+        const soFar = (): Partial<CopyTableResult> => {
+          if (!start || !last) return {}
+          const { writers: _w, readers: _r, segmentsDone: _d, segmentsTotal: _t, ...counts } = last
+          return {
+            ...counts,
+            resumed: start.resumed,
+            segments: start.segments,
+            itemsPerSecond: counts.seconds > 0 ? Math.round(counts.written / counts.seconds) : 0,
+            ...(start.checkpoint ? { checkpoint: start.checkpoint } : {}),
+            ...(counts.deadLettered ? { deadLetterFile: start.deadLetterFile } : {}),
+          }
+        }
         try {
           if (entry.action === 'create') {
             const made = await cloneTable(source, entry.source, target, entry.target, {
@@ -128,8 +143,14 @@ export async function copyTables(source: Connection, target: Connection, plan: C
               ...options,
               checkpoint: options.checkpoint ?? entry.checkpoint,
               maxWcu: maxWcu.get(entry),
-              onStart: (s) => options.onTableStart?.(entry, s),
-              onProgress: options.onProgress,
+              onStart: (s) => {
+                start = s
+                options.onTableStart?.(entry, s)
+              },
+              onProgress: (p) => {
+                last = p
+                options.onProgress?.(p)
+              },
             })
             let verify: VerifyResult | undefined
             if (options.verify && result.complete) {
@@ -144,12 +165,12 @@ export async function copyTables(source: Connection, target: Connection, plan: C
         } catch (err) {
           if (err instanceof CapacityRestoreError) {
             restoreFailures.push(err)
-            return { ...base, status: 'failed', error: err.message }
+            return { ...base, ...soFar(), status: 'failed', error: err.message }
           }
-          if (options.signal?.aborted) return { ...base, status: 'interrupted' }
+          if (options.signal?.aborted) return { ...base, ...soFar(), status: 'interrupted' }
           // Bad input found while starting (a checkpoint of another copy) stops everything, as planning would.
-          if (err instanceof UserInputError && plan.entries.length === 1) throw err
-          return { ...base, status: 'failed', error: (err as Error).message, ...(notes?.length ? { notes } : {}) }
+          if (err instanceof UserInputError && plan.entries.length === 1 && !last) throw err
+          return { ...base, ...soFar(), status: 'failed', error: (err as Error).message, ...(notes?.length ? { notes } : {}) }
         }
       }),
     ),

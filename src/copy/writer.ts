@@ -1,21 +1,18 @@
 import { BatchWriteItemCommand, type BatchWriteItemCommandInput, type BatchWriteItemCommandOutput } from '@aws-sdk/client-dynamodb'
 import type { BuildHandler, BuildHandlerArguments, HttpRequest, InitializeHandler } from '@smithy/types'
 import { setTimeout as sleep } from 'node:timers/promises'
-import pLimit from 'p-limit'
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
-import { backoffDelay, type BackoffOptions } from '../data/batch-write.js'
+import { DEFAULT_RETRY_WINDOW_MS, backoffDelay, withRetryListener, type BackoffOptions, type RetryEvent } from '../connection/retry.js'
+import { AdaptiveConcurrency } from '../data/aimd.js'
 import { TokenBucket } from '../data/rate-limit.js'
 import { toWireItem, type WireItem } from '../data/values.js'
+import { NoProgressError } from '../errors.js'
 
 /** DynamoDB's limit of write requests per BatchWriteItem call. */
 export const BATCH_SIZE = 25
 
-/** Errors that mean "too fast": retried after a backoff, and they slow every writer down. */
-const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded'])
-/** Errors that may pass on a later try. */
-const TRANSIENT = new Set(['InternalServerError', 'ServiceUnavailable', 'ServiceUnavailableException'])
 /**
  * Errors caused by an item of the batch (a key of the wrong type, an item too large, duplicate
  * keys from a transform): the batch is split to find the item, which is reported, not retried.
@@ -30,8 +27,9 @@ export interface WriteFailure {
 export interface WriteStats {
   written: number
   failed: number
-  /** Requests sent again: unprocessed items, throttling, transient errors. */
+  /** Requests sent again: unprocessed items, and the SDK's retries of throttling, 5xx and network errors. */
   retries: number
+  /** Throttled requests and calls that came back with unprocessed items. */
   throttles: number
   /** Write capacity units the target reported (its GSIs included). */
   consumedCapacity: number
@@ -45,26 +43,29 @@ export interface BatchWriterOptions extends BackoffOptions {
   /** Write capacity units per second across all writers. */
   maxWcu?: number
   signal?: AbortSignal
+  /** Told after each retry (the stats already count it), e.g. to show the waiting. */
+  onRetry?: (event: RetryEvent) => void
 }
 
 /**
  * Writes wire items to one table with BatchWriteItem, 25 at a time and `concurrency` calls at
- * once. Unprocessed items and throttling are retried with capped exponential backoff and full
- * jitter; throttling also halves the number of writers (raised again one by one as calls succeed),
- * so a busy table is eased off rather than hammered. A batch rejected because of one of its items
- * is split until that item is alone; it is then returned as failed with DynamoDB's reason.
+ * once. Throttling, 5xx and network errors are retried by the connection's retry policy (the SDK
+ * strategy, TimeBoundRetryStrategy); what only dynx can do is done here: unprocessed items are
+ * sent again with capped exponential backoff and full jitter until the retry window passes without
+ * progress (then NoProgressError: the items are fine, so they are not dead-lettered), and
+ * throttling of either kind halves the number of writers (AdaptiveConcurrency, raised again one by
+ * one as calls succeed), so a busy table is eased off rather than hammered. A batch rejected
+ * because of one of its items is split until that item is alone; it is then returned as failed
+ * with DynamoDB's reason. An error the policy gave up on fails the write.
  *
  * The request body is the items' own JSON (they already are DynamoDB's wire format), built in one
  * JSON.stringify instead of the SDK's per-value serializer.
  */
 export class BatchWriter {
   readonly stats: WriteStats
-  private readonly limit: ReturnType<typeof pLimit>
+  private readonly writers: AdaptiveConcurrency
   private readonly bucket?: TokenBucket
-  private readonly maxAttempts: number
-  private readonly maxConcurrency: number
-  private successesSinceChange = 0
-  private lastDecrease = 0
+  private readonly windowMs: number
   /** Estimated WCU per item, from what the target reported so far. */
   private unitsPerItem = 1
 
@@ -73,11 +74,17 @@ export class BatchWriter {
     readonly table: string,
     private readonly options: BatchWriterOptions = {},
   ) {
-    this.maxConcurrency = Math.max(1, options.concurrency ?? 16)
-    this.limit = pLimit(this.maxConcurrency)
+    this.writers = new AdaptiveConcurrency(options.concurrency ?? 16)
     this.bucket = options.maxWcu ? new TokenBucket(options.maxWcu) : undefined
-    this.maxAttempts = options.maxAttempts ?? 15
-    this.stats = { written: 0, failed: 0, retries: 0, throttles: 0, consumedCapacity: 0, concurrency: this.maxConcurrency }
+    this.windowMs = options.windowMs ?? conn.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS
+    this.stats = { written: 0, failed: 0, retries: 0, throttles: 0, consumedCapacity: 0, concurrency: this.writers.max }
+  }
+
+  /** The SDK retrying one of this writer's calls. */
+  private readonly heardRetry = (event: RetryEvent): void => {
+    this.stats.retries++
+    if (event.kind === 'throttle') this.throttled()
+    this.options.onRetry?.(event)
   }
 
   /** Writes all `items` (any number); resolves when each is written or failed. Never rejects for an item's sake. */
@@ -86,7 +93,7 @@ export class BatchWriter {
     const chunks: Promise<void>[] = []
     for (let i = 0; i < items.length; i += BATCH_SIZE) {
       const chunk = items.slice(i, i + BATCH_SIZE)
-      chunks.push(this.limit(() => this.writeChunk(chunk, failures)))
+      chunks.push(this.writers.run(() => this.writeChunk(chunk, failures)))
     }
     await Promise.all(chunks)
     return failures
@@ -95,16 +102,18 @@ export class BatchWriter {
   /** One batch until every item is written or failed. */
   private async writeChunk(chunk: WireItem[], failures: WriteFailure[]): Promise<void> {
     let pending = chunk
-    // Attempts in a row that wrote nothing: a slow but moving table is not given up on.
-    let stalled = 0
-    for (let attempt = 0; pending.length; attempt++, stalled++) {
-      if (stalled >= this.maxAttempts) {
-        this.fail(pending, `still unprocessed or throttled after ${this.maxAttempts} attempts in a row`, failures)
-        return
-      }
+    // Time without progress: a slow but moving table is not given up on.
+    let stalledSince = performance.now()
+    for (let attempt = 0; pending.length; attempt++) {
       if (attempt > 0) {
+        if (performance.now() - stalledSince >= this.windowMs) {
+          throw new NoProgressError(
+            `Writes to ${this.table} made no progress for ${Math.round(this.windowMs / 1000)}s: DynamoDB kept returning ${pending.length} items unprocessed (throttled).`,
+            'Progress is saved: re-run to continue, with fewer --writers, a --max-wcu below the table\'s write capacity, or a longer --retry-for.',
+          )
+        }
         this.stats.retries++
-        await sleep(backoffDelay(attempt, this.options))
+        await this.pause(backoffDelay(attempt, this.options))
       }
       if (this.options.signal?.aborted) {
         // Stopping: what is left was not acknowledged, so its page is not committed and is read again on resume.
@@ -114,19 +123,15 @@ export class BatchWriter {
       if (this.bucket) await this.bucket.acquire(estimate, this.options.signal)
       let out: BatchWriteItemCommandOutput
       try {
-        out = await call(this.conn, 'BatchWriteItem', () => this.conn.dynamodb.send(rawBatchWrite(this.table, pending), { abortSignal: this.options.signal }), this.table)
+        const batch = pending
+        out = await withRetryListener(this.heardRetry, () => call(this.conn, 'BatchWriteItem', () => this.conn.dynamodb.send(rawBatchWrite(this.table, batch), { abortSignal: this.options.signal }), this.table))
       } catch (err) {
         this.bucket?.charge(-estimate)
-        const name = (err as Error).name
-        if (THROTTLING.has(name)) {
-          this.throttled()
-          continue
-        }
-        if (TRANSIENT.has(name)) continue
-        if (ITEM_ERRORS.has(name)) {
+        if (ITEM_ERRORS.has((err as Error).name)) {
           await this.isolate(pending, err as Error, failures)
           return
         }
+        // Throttling, 5xx and network errors were retried by the connection's policy for its whole window.
         throw err
       }
       const consumed = (out.ConsumedCapacity ?? []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0)
@@ -138,8 +143,19 @@ export class BatchWriter {
       if (consumed > 0 && done > 0) this.unitsPerItem = this.unitsPerItem * 0.8 + (consumed / done) * 0.2
       if (left.length) this.throttled()
       else this.succeeded()
-      if (done > 0) stalled = -1
+      if (done > 0) stalledSince = performance.now()
       pending = left
+    }
+  }
+
+  /** A backoff that Ctrl-C cuts short. */
+  private async pause(ms: number): Promise<void> {
+    const signal = this.options.signal
+    try {
+      await sleep(ms, undefined, signal ? { signal } : undefined)
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason ?? err
+      throw err
     }
   }
 
@@ -161,22 +177,13 @@ export class BatchWriter {
 
   private throttled(): void {
     this.stats.throttles++
-    const now = performance.now()
-    // One halving per second: the calls already in flight report the same congestion.
-    if (now - this.lastDecrease < 1000) return
-    this.lastDecrease = now
-    this.setConcurrency(Math.max(1, Math.floor(this.limit.concurrency / 2)))
+    this.writers.throttled()
+    this.stats.concurrency = this.writers.concurrency
   }
 
   private succeeded(): void {
-    if (this.limit.concurrency >= this.maxConcurrency) return
-    if (++this.successesSinceChange >= this.limit.concurrency) this.setConcurrency(this.limit.concurrency + 1)
-  }
-
-  private setConcurrency(n: number): void {
-    this.successesSinceChange = 0
-    this.limit.concurrency = n
-    this.stats.concurrency = n
+    this.writers.succeeded()
+    this.stats.concurrency = this.writers.concurrency
   }
 }
 

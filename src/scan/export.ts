@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream'
 
 import type { Connection } from '../connection/clients.js'
 import { rawItemJson, type Item } from '../data/values.js'
-import { UserInputError } from '../errors.js'
+import { UserInputError, attachPartialResult } from '../errors.js'
 import type { Outcome } from '../outcome.js'
 import { describeTableRaw } from '../tables/describe.js'
 import { ScanCheckpoint } from './checkpoint.js'
@@ -237,6 +237,7 @@ export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Pr
   } catch (err) {
     await output.abandon()
     await pages.return()
+    attachPartialResult(err, { ...result, items: output.items, seconds: (performance.now() - started) / 1000, ...(o.output ? { partialOutput: output.partialPath } : {}) })
     throw err
   } finally {
     result.items = output.items

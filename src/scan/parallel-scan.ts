@@ -2,6 +2,8 @@ import { DynamoDBClient, type ScanCommandInput, type ScanCommandOutput } from '@
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
+import { withRetryListener, type RetryEvent } from '../connection/retry.js'
+import { AdaptiveConcurrency } from '../data/aimd.js'
 import { TokenBucket } from '../data/rate-limit.js'
 import type { Item } from '../data/values.js'
 import { UserInputError } from '../errors.js'
@@ -44,6 +46,12 @@ export interface ScanProgress {
   consumedCapacity: number
   segmentsDone: number
   segmentsTotal: number
+  /** Scan requests sent again by the retry policy (throttling, 5xx, resets, timeouts). */
+  retries: number
+  /** Of those, throttled ones. */
+  throttles: number
+  /** Segments allowed to read at once right now (throttling halves it, success raises it again). */
+  readers: number
 }
 
 export interface ParallelScanOptions {
@@ -84,6 +92,11 @@ type ScanTarget = Connection | DynamoDBClient
  * Segments are handed out from a work queue to `concurrency` workers; each worker holds a permit
  * per page it fetches, returned when the consumer takes the page, so at most `concurrency` pages
  * exist beyond the one the consumer holds, however large the table.
+ *
+ * Throttling is ridden out like the copy's writers do: each request is retried by the connection's
+ * policy (backoff per segment, for the retry window), and the segments share an
+ * AdaptiveConcurrency that halves the number of requests in flight while throttled and raises it
+ * one at a time as pages come back. Every retry is reported through onProgress.
  */
 export async function* parallelScan(target: ScanTarget, options: ParallelScanOptions): AsyncGenerator<ScanPage, void, undefined> {
   const { table, segments } = options
@@ -104,7 +117,17 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   if (options.signal?.aborted) abort.abort()
 
-  const progress: ScanProgress = { items: 0, scanned: 0, pages: 0, consumedCapacity: 0, segmentsDone: wanted.length - todo.length, segmentsTotal: wanted.length }
+  const readers = new AdaptiveConcurrency(concurrency)
+  const progress: ScanProgress = { items: 0, scanned: 0, pages: 0, consumedCapacity: 0, segmentsDone: wanted.length - todo.length, segmentsTotal: wanted.length, retries: 0, throttles: 0, readers: concurrency }
+  const heardRetry = (event: RetryEvent) => {
+    progress.retries++
+    if (event.kind === 'throttle') {
+      progress.throttles++
+      readers.throttled()
+      progress.readers = readers.concurrency
+    }
+    options.onProgress?.({ ...progress })
+  }
   const queue: ScanPage[] = []
   let permits = concurrency
   let permitWaiters: (() => void)[] = []
@@ -166,7 +189,9 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
         let out: ScanCommandOutput
         const scan = rawItemsScan({ ...request, Segment: segment, ExclusiveStartKey: startKey }, options.wireItems)
         try {
-          out = await call(conn, 'Scan', () => conn.dynamodb.send(scan.command, { abortSignal: abort.signal }), table)
+          out = await readers.run(() => withRetryListener(heardRetry, () => call(conn, 'Scan', () => conn.dynamodb.send(scan.command, { abortSignal: abort.signal }), table)))
+          readers.succeeded()
+          progress.readers = readers.concurrency
         } catch (err) {
           bucket?.charge(-reserved)
           if (abort.signal.aborted) return

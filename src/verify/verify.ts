@@ -3,7 +3,7 @@ import { hash } from 'node:crypto'
 
 import { isSameTable, type Connection } from '../connection/clients.js'
 import { binaryFromBase64, type Item } from '../data/values.js'
-import { SchemaMismatchError, UserInputError } from '../errors.js'
+import { SchemaMismatchError, UserInputError, attachPartialResult } from '../errors.js'
 import type { Outcome } from '../outcome.js'
 import { defaultSegmentCount, parallelScan, validateScanOptions, type ScanProgress } from '../scan/parallel-scan.js'
 import { describeTableRaw } from '../tables/describe.js'
@@ -28,6 +28,10 @@ export interface VerifySideProgress {
   segmentsTotal: number
   /** DynamoDB's item-count estimate (updated about every 6 hours); 0 when unknown. */
   estimatedItems: number
+  /** Scan requests sent again by the retry policy, both passes. */
+  retries: number
+  /** Of those, throttled ones. */
+  throttles: number
 }
 
 export interface VerifyProgress {
@@ -199,9 +203,11 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
     { conn: target, table: targetTable, estimatedItems: td.ItemCount ?? 0 },
   ] as const
   let phase: VerifyProgress['phase'] = 'checksum'
-  const progress: [VerifySideProgress, VerifySideProgress] = [0, 1].map((i) => ({ items: 0, segmentsDone: 0, segmentsTotal: segments, estimatedItems: sides[i].estimatedItems })) as [VerifySideProgress, VerifySideProgress]
+  const progress: [VerifySideProgress, VerifySideProgress] = [0, 1].map((i) => ({ items: 0, segmentsDone: 0, segmentsTotal: segments, estimatedItems: sides[i].estimatedItems, retries: 0, throttles: 0 })) as [VerifySideProgress, VerifySideProgress]
+  // Retries of the passes before this one (each scan counts from 0).
+  const earlier = [{ retries: 0, throttles: 0 }, { retries: 0, throttles: 0 }]
   const report = (side: 0 | 1, p: ScanProgress) => {
-    progress[side] = { ...progress[side], items: p.items, segmentsDone: p.segmentsDone }
+    progress[side] = { ...progress[side], items: p.items, segmentsDone: p.segmentsDone, retries: earlier[side].retries + p.retries, throttles: earlier[side].throttles + p.throttles }
     options.onProgress?.({ phase, source: { ...progress[0] }, target: { ...progress[1] } })
   }
   /** Reads both tables at once, handing every item (binary as base64 text) to `onItem`. */
@@ -246,7 +252,10 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
     // items × min(1, 2 × differences / 65536) per table; in the worst case (nothing in common)
     // every key of both tables.
     phase = 'diff'
-    for (const p of progress) Object.assign(p, { items: 0, segmentsDone: 0 })
+    for (const [i, p] of progress.entries()) {
+      earlier[i] = { retries: p.retries, throttles: p.throttles }
+      Object.assign(p, { items: 0, segmentsDone: 0 })
+    }
     const found = [new Map<string, { digest: string; key: Item }>(), new Map<string, { digest: string; key: Item }>()] as const
     await scanBoth((side, item) => {
       const digest = digestOf(item)
@@ -270,6 +279,10 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
     result.diffs = all.slice(0, maxDiffs).map((d) => ({ kind: d.kind, key: reviveKeyBinary(d.key) }))
     result.truncated = all.length > maxDiffs
     return done(true)
+  } catch (err) {
+    // What was read when it failed (items per side of the pass it was in, retries), not nothing.
+    attachPartialResult(err, { phase, source: { table: sourceTable, ...progress[0] }, target: { table: targetTable, ...progress[1] }, segments, seconds: (performance.now() - started) / 1000 })
+    throw err
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort)
   }

@@ -276,13 +276,13 @@ describe('bad input: a clear message, a documented exit code, nothing changed', 
       await new Promise<void>((ok) => closed.close(() => ok()))
       const r = await runCli(['tables', 'list', '--endpoint', `http://127.0.0.1:${port}`])
       expect(r.code).toBe(1)
-      expect(r.stderr).toContain(`Cannot reach DynamoDB at http://127.0.0.1:${port}: connection refused.`)
+      expect(r.stderr).toContain(`Cannot reach DynamoDB at http://127.0.0.1:${port}: connection refused, after 3 attempts.`)
     })
 
     it('no answer: exit 1 after the timeout instead of hanging', async () => {
       const r = await runCli(['tables', 'list', '--endpoint', `http://127.0.0.1:${silentPort}`, '--timeout', '1'], { timeoutMs: 30_000 })
       expect(r.code).toBe(1)
-      expect(r.stderr).toContain(`Cannot reach DynamoDB at http://127.0.0.1:${silentPort}: no answer before the timeout.`)
+      expect(r.stderr).toContain(`Cannot reach DynamoDB at http://127.0.0.1:${silentPort}: no answer before the timeout, after 3 attempts.`)
     })
   })
 })

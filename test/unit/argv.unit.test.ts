@@ -43,3 +43,11 @@ describe('global flags before the command', () => {
     expect(GLOBAL_BOOLEAN.size + GLOBAL_WITH_VALUE.size).toBe(Object.keys(ALL_GLOBAL_FLAGS).length + Object.values(base).filter((f) => f.char).length)
   })
 })
+
+describe('--retry-for', () => {
+  it('defaults to the retry policy window in seconds', async () => {
+    const { GLOBAL_FLAGS } = await import('../../src/cli/global-flags.js')
+    const { DEFAULT_RETRY_WINDOW_MS } = await import('../../src/connection/retry.js')
+    expect(GLOBAL_FLAGS['retry-for'].default).toBe(DEFAULT_RETRY_WINDOW_MS / 1000)
+  })
+})

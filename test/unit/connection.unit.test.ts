@@ -51,6 +51,11 @@ describe('AWS errors become typed dynx errors naming the endpoint', () => {
     expect((timeout as Error).message).toContain('no answer before the timeout')
   })
 
+  it('a reset is not called a timeout, though NodeHttpHandler names it TimeoutError; the attempts made are told', () => {
+    const reset = Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 12 } })
+    expect((explainAwsError(reset, 'http://x:1') as Error).message).toBe('Cannot reach DynamoDB at http://x:1: connection reset (ECONNRESET), after 12 attempts.')
+  })
+
   it('maps an unknown operation (what dynalite answers for PITR) to UnsupportedByEngineError', () => {
     const err = explainAwsError(Object.assign(new Error(''), { name: 'UnknownOperationException' }), 'http://x:1', 'UpdateContinuousBackups')
     expect(err).toBeInstanceOf(UnsupportedByEngineError)

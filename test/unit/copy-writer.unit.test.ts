@@ -5,13 +5,19 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { createConnection } from '../../src/connection/clients.js'
+import { renderCopySummary } from '../../src/cli/render.js'
 import { copyTable } from '../../src/copy/copy-table.js'
+import { copyTables } from '../../src/copy/copy-tables.js'
 import { BatchWriter } from '../../src/copy/writer.js'
 import type { Item } from '../../src/data/values.js'
+import { NoProgressError } from '../../src/errors.js'
 import { tempDir } from '../helpers.js'
 
 // Faked responses: no local engine throttles or leaves items unprocessed (dynalite and DynamoDB
 // Local ignore provisioned capacity), as a busy table on AWS does under a bulk copy.
+// aws-sdk-client-mock replaces the client's send, so the connection's retry policy is not in the
+// way: an error thrown here is one the policy has already retried for its whole window
+// (test/unit/retry.unit.test.ts covers the policy itself).
 const conn = createConnection({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
 const fast = { baseMs: 1, capMs: 4 }
 const item = (i: number, bad = false): Item => ({ id: { S: `k${i}` }, n: { N: String(i) }, ...(bad ? { bad: { BOOL: true } } : {}) })
@@ -19,15 +25,16 @@ const throttle = () => Object.assign(new Error('Rate of requests exceeds the all
 const invalid = () => Object.assign(new Error('One or more parameter values were invalid: Type mismatch for key id'), { name: 'ValidationException', $metadata: {} })
 
 /**
- * A table on a bad day: a call throws throttling errors at random (~30%), a batch holding a "bad"
- * item is rejected whole (as DynamoDB does for a key of the wrong type), and otherwise half of the
- * batch comes back as UnprocessedItems. Returns the ids that were really stored, with repeats.
+ * A table on a bad day: at random (~30%) a call writes nothing and hands every item back
+ * unprocessed (throttled partitions), a batch holding a "bad" item is rejected whole (as DynamoDB
+ * does for a key of the wrong type), and otherwise half of the batch comes back as
+ * UnprocessedItems. Returns the ids that were really stored, with repeats.
  */
 function stormyTable(mock: ReturnType<typeof mockClient>, random: () => number) {
   const stored: string[] = []
   mock.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, WriteRequest[]> }) => {
     const [table, requests] = Object.entries(input.RequestItems)[0]
-    if (random() < 0.3) throw throttle()
+    if (random() < 0.3) return { UnprocessedItems: { [table]: requests }, ConsumedCapacity: [] }
     if (requests.some((r) => r.PutRequest?.Item?.bad)) throw invalid()
     const keep = Math.floor(requests.length / 2)
     for (const r of requests.slice(0, requests.length - keep)) stored.push(r.PutRequest!.Item!.id.S!)
@@ -49,7 +56,7 @@ describe('BatchWriter under throttling and unprocessed items (stands for a throt
     mock = mockClient(DynamoDBClient)
     const stored = stormyTable(mock, seeded(7))
     const items = Array.from({ length: 500 }, (_, i) => item(i, i % 97 === 5))
-    const writer = new BatchWriter(conn, 't', { ...fast, concurrency: 8, maxAttempts: 200 })
+    const writer = new BatchWriter(conn, 't', { ...fast, concurrency: 8 })
     const failures = await writer.write(items)
     const bad = items.filter((x) => x.bad).map((x) => x.id.S)
     expect(failures.map((f) => f.item.id.S).sort()).toEqual([...bad].sort())
@@ -61,24 +68,33 @@ describe('BatchWriter under throttling and unprocessed items (stands for a throt
     expect(writer.stats.throttles).toBeGreaterThan(0)
   })
 
-  it('a batch that stays throttled ends in the failures after maxAttempts, never dropped', async () => {
+  it('a batch that stays unprocessed for the whole window fails the write (NoProgressError): good items are not dead-lettered', async () => {
     mock = mockClient(DynamoDBClient)
-    mock.on(BatchWriteItemCommand).rejects(throttle())
-    const writer = new BatchWriter(conn, 't', { ...fast, maxAttempts: 3 })
-    const failures = await writer.write([item(1), item(2)])
-    expect(failures.map((f) => f.item.id.S)).toEqual(['k1', 'k2'])
-    expect(failures[0].reason).toBe('still unprocessed or throttled after 3 attempts in a row')
-    expect(mock.commandCalls(BatchWriteItemCommand)).toHaveLength(3)
+    mock.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, WriteRequest[]> }) => ({ UnprocessedItems: input.RequestItems }))
+    const writer = new BatchWriter(conn, 't', { ...fast, windowMs: 30 })
+    await expect(writer.write([item(1), item(2)])).rejects.toThrow(NoProgressError)
+    expect(writer.stats).toMatchObject({ written: 0, failed: 0 })
+    expect(writer.stats.throttles).toBeGreaterThan(1)
   })
 
-  it('a table that writes a little on every call is not given up on (attempts count only without progress)', async () => {
+  it('a throttling error the retry policy gave up on fails the write instead of dead-lettering good items', async () => {
     mock = mockClient(DynamoDBClient)
-    // One item per call, the rest unprocessed: 25 calls for a batch, far more than maxAttempts.
+    mock.on(BatchWriteItemCommand).rejects(throttle())
+    const writer = new BatchWriter(conn, 't', fast)
+    await expect(writer.write([item(1), item(2)])).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' })
+    // Sent once: the policy (the SDK strategy) did the retrying, the writer does not repeat it.
+    expect(mock.commandCalls(BatchWriteItemCommand)).toHaveLength(1)
+    expect(writer.stats.failed).toBe(0)
+  })
+
+  it('a table that writes a little on every call is not given up on (the window counts only time without progress)', async () => {
+    mock = mockClient(DynamoDBClient)
+    // One item per call, the rest unprocessed: 25 calls for a batch, the whole far longer than a backoff step.
     mock.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, WriteRequest[]> }) => {
       const [table, requests] = Object.entries(input.RequestItems)[0]
       return { UnprocessedItems: requests.length > 1 ? { [table]: requests.slice(1) } : {} }
     })
-    const writer = new BatchWriter(conn, 't', { ...fast, maxAttempts: 3 })
+    const writer = new BatchWriter(conn, 't', { ...fast, windowMs: 5_000 })
     expect(await writer.write(Array.from({ length: 25 }, (_, i) => item(i)))).toEqual([])
     expect(writer.stats.written).toBe(25)
   })
@@ -103,7 +119,7 @@ describe('copyTable through a throttling storm (faked scan and writes)', () => {
     const stored = stormyTable(mock, seeded(11))
     const dir = tempDir()
     const deadLetter = join(dir, 'dead.jsonl')
-    const result = await copyTable(conn, 'src', conn, 'dst', { segments: 1, checkpoint: join(dir, 'c.json'), deadLetter, backoff: { ...fast, maxAttempts: 200 } })
+    const result = await copyTable(conn, 'src', conn, 'dst', { segments: 1, checkpoint: join(dir, 'c.json'), deadLetter, backoff: fast })
     mock.restore()
     const bad = items.filter((x) => x.bad).map((x) => x.id.S!)
     expect(result).toMatchObject({ complete: true, read: 700, written: 700 - bad.length, deadLettered: bad.length })
@@ -112,5 +128,42 @@ describe('copyTable through a throttling storm (faked scan and writes)', () => {
     expect(lines.map((l) => l.item.id.S).sort()).toEqual([...bad].sort())
     expect(lines[0]).toMatchObject({ table: 'dst', source: 'src', item: { bad: { BOOL: true } } })
     expect(lines[0].reason).toMatch(/^ValidationException: .*Type mismatch/)
+  })
+})
+
+describe('a copy that fails keeps its accounting (stands for a target whose writes fail for good mid-copy)', () => {
+  it('the outcome and the summary show what was read and written and where the checkpoint stands, not 0', async () => {
+    const mock = mockClient(DynamoDBClient)
+    const items = Array.from({ length: 300 }, (_, i) => item(i))
+    mock
+      .on(ScanCommand)
+      .resolvesOnce({ Items: items.slice(0, 100), Count: 100, ScannedCount: 100, LastEvaluatedKey: items[99] })
+      .resolvesOnce({ Items: items.slice(100, 200), Count: 100, ScannedCount: 100, LastEvaluatedKey: items[199] })
+      .resolvesOnce({ Items: items.slice(200), Count: 100, ScannedCount: 100 })
+    // The first 8 batches (the first two pages) are written; then every write fails after the policy's window.
+    let calls = 0
+    mock.on(BatchWriteItemCommand).callsFake(() => {
+      if (++calls > 8) throw Object.assign(new Error('Too many requests'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })
+      return {}
+    })
+    const dir = tempDir()
+    const checkpoint = join(dir, 'c.json')
+    const plan = { entries: [{ source: 'src', target: 'dst', estimatedItems: 300, sourceSizeBytes: 0, action: 'existing' as const, targetHasItems: false, differences: [], checkpoint, resumes: false }], skipped: [] }
+    // One writer and one page at a time, so the pages are written in order.
+    const result = await copyTables(conn, conn, plan, { segments: 1, writeConcurrency: 1, backoff: fast })
+    mock.restore()
+    const [outcome] = result.tables
+    expect(outcome.status).toBe('failed')
+    expect(outcome.error).toMatch(/Too many requests/)
+    expect(outcome.read).toBe(300)
+    expect(outcome.written).toBe(200)
+    expect(outcome.checkpoint).toBe(checkpoint)
+    expect(result.written).toBe(200)
+    // The checkpoint is past the two acknowledged pages: a re-run continues after item 199.
+    const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as { next: Record<string, string> }
+    expect(JSON.parse(saved.next['0'])).toEqual(items[199])
+    const summary = renderCopySummary(result)
+    expect(summary).toMatch(/src\s*│\s*dst\s*│\s*failed\s*│\s*300\s*│\s*200\s*│/)
+    expect(summary).toContain(`progress saved in ${checkpoint}`)
   })
 })
