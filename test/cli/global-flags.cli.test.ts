@@ -41,12 +41,12 @@ const used = new Set<string>()
 
 describe('global flags before the command', () => {
   const connectionRun = (config: string, eq: boolean) => {
-    const pairs: Array<[string, string]> = [['config', config], ['env', 'staging'], ['region', 'us-west-2'], ['profile', 'p1'], ['endpoint', 'http://127.0.0.1:9'], ['prefix', 'p_'], ['timeout', '5']]
+    const pairs: Array<[string, string]> = [['config', config], ['env', 'staging'], ['region', 'us-west-2'], ['profile', 'p1'], ['endpoint', 'http://127.0.0.1:9'], ['prefix', 'p_'], ['timeout', '5'], ['retry-for', '30']]
     return [...pairs.flatMap(([n, v]) => (eq ? [`--${n}=${v}`] : [`--${n}`, v])), '--verbose', '--json', 'config', 'show']
   }
 
   for (const eq of [false, true]) {
-    it(`config show: --config, --env, --region, --profile, --endpoint, --prefix, --timeout, --verbose, --json (${eq ? '--flag=value' : '--flag value'})`, async () => {
+    it(`config show: --config, --env, --region, --profile, --endpoint, --prefix, --timeout, --retry-for, --verbose, --json (${eq ? '--flag=value' : '--flag value'})`, async () => {
       const { dir, config, env } = setup()
       const args = connectionRun(config, eq)
       for (const n of flagsUsed(args)) used.add(n)
