@@ -1,0 +1,118 @@
+import type { FinalizeHandler, FinalizeHandlerArguments, MetadataBearer, MiddlewareStack } from '@smithy/types'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+import { backoffDelay, DEFAULT_RETRY_WINDOW_MS, isRetryableError } from './retry.js'
+
+/**
+ * Calls that may have been applied before the connection dropped, and how their retry is made to
+ * come out right (README: "Calls that may be applied twice"). The SDK strategy retries a call
+ * whose answer was lost; the retry then meets the first attempt's effect and fails with an
+ * "already" error. These helpers tell such an error from a real refusal.
+ */
+
+interface ErrorLike {
+  name?: string
+  message?: string
+  $metadata?: { attempts?: number }
+}
+
+/**
+ * The SDK sent this call more than once before this error: an earlier attempt may have been
+ * applied (its answer lost to a reset or a timeout), so an "already exists/done" answer may be ours.
+ */
+export function wasRetried(err: unknown): boolean {
+  return ((err as ErrorLike | undefined)?.$metadata?.attempts ?? 1) > 1
+}
+
+/**
+ * UpdateTable asking for what is already set: "The provisioned throughput for the table will not
+ * change. The requested value equals the current value." (also said of a GSI). The wanted state
+ * holds, whether an earlier attempt set it or it was so already: success.
+ */
+export function isUnchangedUpdate(err: unknown): boolean {
+  const e = err as ErrorLike | undefined
+  return e?.name === 'ValidationException' && /will not change|equals the current value/i.test(e.message ?? '')
+}
+
+/** UpdateTimeToLive to the state it is in: "TimeToLive is already enabled" (or disabled). */
+export function isTimeToLiveAlreadySet(err: unknown, enabled: boolean): boolean {
+  const e = err as ErrorLike | undefined
+  return e?.name === 'ValidationException' && new RegExp(`TimeToLive is already ${enabled ? 'enabled' : 'disabled'}`, 'i').test(e.message ?? '')
+}
+
+/**
+ * Thrown inside the SDK's retry loop in place of a second attempt of a call that must not be sent
+ * twice blindly: it carries no retryable traits (and no `cause`, which classifiers follow), so the
+ * SDK gives up and hands it to `sendCheckingFirst`, which looks before sending again.
+ */
+export class RetryHeldError extends Error {
+  override readonly name = 'RetryHeldError'
+  constructor(readonly firstError: unknown) {
+    super(`held back a retry to check whether the first attempt was applied: ${(firstError as Error)?.message ?? firstError}`)
+  }
+}
+
+/** Lets the SDK make only the first attempt of this command: a retry becomes a RetryHeldError. */
+export function singleAttempt<I extends object, O extends MetadataBearer, C extends { middlewareStack: MiddlewareStack<I, O> }>(command: C): C {
+  command.middlewareStack.add(
+    (next: FinalizeHandler<I, O>) => {
+      let attempts = 0
+      let lastError: unknown
+      return async (args: FinalizeHandlerArguments<I>) => {
+        if (attempts++ > 0) throw new RetryHeldError(lastError)
+        try {
+          return await next(args)
+        } catch (err) {
+          lastError = err
+          throw err
+        }
+      }
+    },
+    // Inside the retry middleware (finalizeRequest, high), so it sees every attempt.
+    { step: 'finalizeRequest', priority: 'low', name: 'dynxSingleAttempt', override: true },
+  )
+  return command
+}
+
+/** The error a held retry stands for. */
+export function unwrapHeld(err: unknown): unknown {
+  return err instanceof RetryHeldError ? err.firstError : err
+}
+
+export interface CheckFirstOptions {
+  /** Keep trying for this long (default DEFAULT_RETRY_WINDOW_MS). */
+  windowMs?: number
+  baseMs?: number
+  capMs?: number
+}
+
+/**
+ * Sends a call that has no idempotency token (CreateBackup) so that it is never applied twice:
+ * the SDK makes one attempt; after a retryable failure (5xx, throttling, a reset that may have
+ * come after the call was applied) `applied()` looks for its effect, and only when there is none
+ * is the call sent again. Non-retryable errors are thrown as they came.
+ */
+export async function sendCheckingFirst<T extends MetadataBearer, R>(
+  send: () => Promise<T>,
+  accept: (out: T) => R,
+  applied: () => Promise<R | undefined>,
+  options: CheckFirstOptions = {},
+): Promise<R> {
+  const windowMs = options.windowMs ?? DEFAULT_RETRY_WINDOW_MS
+  let firstFailure: number | undefined
+  for (let attempt = 1; ; attempt++) {
+    let failure: unknown
+    try {
+      return accept(await send())
+    } catch (err) {
+      failure = unwrapHeld(err)
+      if (!isRetryableError(failure)) throw failure
+    }
+    firstFailure ??= Date.now()
+    const found = await applied()
+    if (found !== undefined) return found
+    const failingForMs = Date.now() - firstFailure
+    if (failingForMs >= windowMs) throw failure
+    await sleep(Math.min(backoffDelay(attempt, { baseMs: options.baseMs ?? 200, capMs: options.capMs ?? 10_000 }), windowMs - failingForMs))
+  }
+}
