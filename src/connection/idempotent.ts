@@ -1,3 +1,4 @@
+import type { AttributeDefinition, CreateTableCommandInput, KeySchemaElement, TableDescription } from '@aws-sdk/client-dynamodb'
 import type { FinalizeHandler, FinalizeHandlerArguments, MetadataBearer, MiddlewareStack } from '@smithy/types'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -52,9 +53,9 @@ export class RetryHeldError extends Error {
   }
 }
 
-/** Lets the SDK make only the first attempt of this command: a retry becomes a RetryHeldError. */
-export function singleAttempt<I extends object, O extends MetadataBearer, C extends { middlewareStack: MiddlewareStack<I, O> }>(command: C): C {
-  command.middlewareStack.add(
+/** Lets the SDK make only the first attempt of a command (pass its middlewareStack): a retry becomes a RetryHeldError. */
+export function singleAttempt<I extends object, O extends MetadataBearer>(stack: MiddlewareStack<I, O>): void {
+  stack.add(
     (next: FinalizeHandler<I, O>) => {
       let attempts = 0
       let lastError: unknown
@@ -71,7 +72,6 @@ export function singleAttempt<I extends object, O extends MetadataBearer, C exte
     // Inside the retry middleware (finalizeRequest, high), so it sees every attempt.
     { step: 'finalizeRequest', priority: 'low', name: 'dynxSingleAttempt', override: true },
   )
-  return command
 }
 
 /** The error a held retry stands for. */
@@ -115,4 +115,53 @@ export async function sendCheckingFirst<T extends MetadataBearer, R>(
     if (failingForMs >= windowMs) throw failure
     await sleep(Math.min(backoffDelay(attempt, { baseMs: options.baseMs ?? 200, capMs: options.capMs ?? 10_000 }), windowMs - failingForMs))
   }
+}
+
+/** BackupNotFoundException from a DeleteBackup the SDK sent more than once: an earlier attempt deleted it. */
+export function isDeletedByEarlierAttempt(err: unknown): boolean {
+  return (err as ErrorLike | undefined)?.name === 'BackupNotFoundException' && wasRetried(err)
+}
+
+/** An UpdateTable adding a GSI that an earlier attempt (by default: of the SDK's retries) already created. */
+export function isIndexAlreadyCreated(err: unknown, earlierAttempt = wasRetried(err)): boolean {
+  const e = err as ErrorLike | undefined
+  return earlierAttempt && e?.name === 'ValidationException' && /index .*already exists|already exists.*index/i.test(e.message ?? '')
+}
+
+const keysOf = (schema: KeySchemaElement[] | undefined) => (schema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',')
+const typesOf = (defs: AttributeDefinition[] | undefined, schema: KeySchemaElement[] | undefined) =>
+  (schema ?? []).map((k) => `${k.AttributeName}:${defs?.find((d) => d.AttributeName === k.AttributeName)?.AttributeType ?? '?'}`).join(',')
+const indexesOf = (list: Array<{ IndexName?: string; KeySchema?: KeySchemaElement[] }> | undefined) =>
+  (list ?? []).map((i) => `${i.IndexName}(${keysOf(i.KeySchema)})`).sort().join(';')
+
+/**
+ * Whether `d` is the table a CreateTable with `input` makes: same keys and key types, same GSI and
+ * LSI names and keys, and CREATING or ACTIVE. After a retried CreateTable answered
+ * ResourceInUseException, such a table is taken as the first attempt's; any other is someone else's.
+ */
+export function isOwnCreatedTable(input: CreateTableCommandInput, d: TableDescription | undefined): boolean {
+  if (!d || (d.TableStatus !== 'CREATING' && d.TableStatus !== 'ACTIVE')) return false
+  return (
+    keysOf(input.KeySchema) === keysOf(d.KeySchema) &&
+    typesOf(input.AttributeDefinitions, input.KeySchema) === typesOf(d.AttributeDefinitions, d.KeySchema) &&
+    indexesOf(input.GlobalSecondaryIndexes) === indexesOf(d.GlobalSecondaryIndexes) &&
+    indexesOf(input.LocalSecondaryIndexes) === indexesOf(d.LocalSecondaryIndexes)
+  )
+}
+
+/**
+ * Whether `d` is the restore dynx started, after RestoreTableFromBackup or RestoreTableToPointInTime
+ * answered TableAlreadyExistsException: its RestoreSummary names our source (the backup's ARN, or
+ * the source table), or the SDK retried the call and the table is still CREATING (the summary may
+ * not be there yet). Anything else is a table that already had the name.
+ */
+export function isOwnRestore(err: unknown, d: TableDescription | undefined, source: { backupArn?: string; table?: string }): boolean {
+  if (!d) return false
+  const summary = d.RestoreSummary
+  if (summary) {
+    if (source.backupArn && summary.SourceBackupArn === source.backupArn) return true
+    if (source.table && summary.SourceTableArn?.endsWith(`:table/${source.table}`)) return true
+    return false
+  }
+  return wasRetried(err) && d.TableStatus === 'CREATING'
 }

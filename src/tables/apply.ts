@@ -3,6 +3,7 @@ import pLimit from 'p-limit'
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
+import { isIndexAlreadyCreated, isUnchangedUpdate, wasRetried } from '../connection/idempotent.js'
 import { withPrefix } from '../connection/names.js'
 import { attributeDefinitions, projectionText, toGlobalIndex } from './convert.js'
 import { createTable, type CreateProgress } from './create.js'
@@ -179,9 +180,24 @@ export interface ApplyResult {
 
 async function updateTable(conn: Connection, input: UpdateTableCommandInput, onProgress?: ApplyOptions['onProgress']) {
   const table = input.TableName ?? ''
-  await call(conn, 'UpdateTable', () => conn.dynamodb.send(new UpdateTableCommand(input)), table)
+  const wait = () => waitForTableActive(conn, table, { onProgress: (w) => onProgress?.({ table, stage: 'wait', message: `waiting for ${table}: ${w.status} ${w.pendingIndexes.join(' ')}`, wait: w }) })
+  const send = () => call(conn, 'UpdateTable', () => conn.dynamodb.send(new UpdateTableCommand(input)), table)
+  try {
+    await send()
+  } catch (err) {
+    // A retry after the first attempt applied: the table is UPDATING from it. Once ACTIVE, sending
+    // again either applies the change (it was not applied) or says it is already so.
+    if ((err as Error).name === 'ResourceInUseException' && wasRetried(err)) {
+      await wait()
+      try {
+        await send()
+      } catch (again) {
+        if (!isUnchangedUpdate(again) && !isIndexAlreadyCreated(again, true)) throw again
+      }
+    } else if (!isUnchangedUpdate(err) && !isIndexAlreadyCreated(err)) throw err
+  }
   // DynamoDB accepts one table update at a time; the next must wait for ACTIVE.
-  await waitForTableActive(conn, table, { onProgress: (w) => onProgress?.({ table, stage: 'wait', message: `waiting for ${table}: ${w.status} ${w.pendingIndexes.join(' ')}`, wait: w }) })
+  await wait()
 }
 
 function throughputOf(spec: TableSpec) {
