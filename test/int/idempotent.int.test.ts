@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 
 import { createBackup, listBackups, restoreBackup } from '../../src/backup/index.js'
 import { TableExistsError } from '../../src/errors.js'
