@@ -43,13 +43,14 @@ export function isTimeToLiveAlreadySet(err: unknown, enabled: boolean): boolean 
 
 /**
  * Thrown inside the SDK's retry loop in place of a second attempt of a call that must not be sent
- * twice blindly: it carries no retryable traits (and no `cause`, which classifiers follow), so the
- * SDK gives up and hands it to `sendCheckingFirst`, which looks before sending again.
+ * twice blindly: it carries no retryable traits (no `cause` or code, which classifiers follow, and
+ * not the first error's message, which they read too), so the SDK gives up and hands it to
+ * `sendCheckingFirst`, which looks before sending again.
  */
 export class RetryHeldError extends Error {
   override readonly name = 'RetryHeldError'
   constructor(readonly firstError: unknown) {
-    super(`held back a retry to check whether the first attempt was applied: ${(firstError as Error)?.message ?? firstError}`)
+    super('held back a retry to check whether the first attempt was applied')
   }
 }
 

@@ -7,6 +7,7 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
+  LimitExceededException,
   ListBackupsCommand,
   CreateTableCommand,
   ResourceNotFoundException,
@@ -21,6 +22,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createBackup, deleteBackups } from '../../src/backup/backups.js'
 import { restoreBackup } from '../../src/backup/restore.js'
 import { RetryHeldError, singleAttempt } from '../../src/connection/idempotent.js'
+import { keepTrying } from '../../src/connection/keep-trying.js'
+import { TimeBoundRetryStrategy } from '../../src/connection/retry.js'
 import { TableExistsError } from '../../src/errors.js'
 import { restoreToPointInTime } from '../../src/pitr/pitr.js'
 import { createTable } from '../../src/tables/create.js'
@@ -163,6 +166,71 @@ describe('CreateBackup has no ClientToken: after a retryable failure, ListBackup
     await client.send(new CreateBackupCommand({ TableName: 'users', BackupName: name })).catch(() => undefined)
     expect(requests).toBe(5)
     client.destroy()
+  })
+})
+
+describe('singleAttempt under the time-bounded strategy dynx wires into every client (connection/retry.ts)', () => {
+  it('a reset ("socket hang up") is not retried behind our back: one request, RetryHeldError', async () => {
+    let requests = 0
+    const client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      retryStrategy: new TimeBoundRetryStrategy({ windowMs: 2_000, baseMs: 1, capMs: 5 }),
+      requestHandler: {
+        handle: async () => {
+          requests++
+          throw reset()
+        },
+      },
+    })
+    const command = new CreateBackupCommand({ TableName: 'users', BackupName: 'users-1' })
+    singleAttempt(command.middlewareStack)
+    const err = await client.send(command).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(RetryHeldError)
+    expect(requests).toBe(1)
+    // The strategy gave up on the held retry at once: one attempt sent, one held.
+    expect((err as { $metadata?: { attempts?: number } }).$metadata?.attempts).toBe(2)
+    client.destroy()
+  })
+})
+
+describe('keepTrying (the hand-written loop for what the SDK strategy cannot retry)', () => {
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })
+
+  it('an endpoint that never answered (ECONNREFUSED) gets three tries, not the whole window', async () => {
+    let tries = 0
+    const err = await keepTrying(async () => {
+      tries++
+      throw refused()
+    }, { windowMs: 60_000, baseMs: 1, capMs: 2 }).catch((e: unknown) => e)
+    expect((err as { code?: string }).code).toBe('ECONNREFUSED')
+    expect(tries).toBe(3)
+  })
+
+  it('once the endpoint was reached, refusals are retried until the window ends', async () => {
+    let tries = 0
+    const started = Date.now()
+    await expect(keepTrying(async () => {
+      tries++
+      throw refused()
+    }, { windowMs: 150, baseMs: 1, capMs: 5, reached: true })).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+    expect(tries).toBeGreaterThan(3)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150)
+  })
+
+  it('the decrease quota and bad input are not retried', async () => {
+    for (const error of [
+      new LimitExceededException({ message: 'Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day.', $metadata: {} }),
+      named('ValidationException', 'One or more parameter values were invalid'),
+    ]) {
+      let tries = 0
+      await expect(keepTrying(async () => {
+        tries++
+        throw error
+      }, { windowMs: 10_000, baseMs: 1, capMs: 2 })).rejects.toBe(error)
+      expect(tries).toBe(1)
+    }
   })
 })
 
