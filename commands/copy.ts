@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs'
 import { DynxCommand, environmentSideFlags, sameAccountAndRegion, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
 import { copyProgressText, renderCopyBump, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
 import { restoreTimeoutFlag, restoreTimeoutMs } from '../src/cli/throughput-flags.js'
+import { throughputProgressText } from '../src/cli/throughput-render.js'
 import { renderVerifyResult } from '../src/cli/verify-render.js'
 import { copyTables, writeBudgets, type CopyTablesResult } from '../src/copy/copy-tables.js'
 import { copyRequestFrom, planCopy, type CopyPlan, type CopyRequest } from '../src/copy/plan.js'
@@ -113,7 +114,7 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
               sourceConnection: this.recordedConnection('source'),
               targetConnection: this.recordedConnection('target'),
               onBump: (e, side, b) => !this.jsonEnabled() && this.progress.info(renderCopyBump(side === 'source' ? e.source : e.target, b)),
-              onProgress: (p) => show && this.progress.update(`${p.table}: ${p.stage}${p.status ? ` (${p.status})` : ''}`),
+              onProgress: (p) => show && this.progress.update(throughputProgressText(p)),
             },
           }
         : {}),

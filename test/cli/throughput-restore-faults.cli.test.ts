@@ -96,6 +96,21 @@ describe(`throughput bump/restore through 500s on UpdateTable (dynalite behind t
     expect(await capacity()).toEqual([5, 5])
   })
 
+  it('copy --bump-read through five 500s in a row on UpdateTable: copies, and the source capacity is back; a bad --restore-timeout is exit 2', async () => {
+    const { table, dynx, capacity } = await setup()
+    const target = `${table}_copy`
+    proxy.resetCounts()
+    proxy.set({ operations: ['UpdateTable'], serverError: 1, max: 5 })
+    const r = await dynx('copy', table, target, '--bump-read', '40', '--restore-timeout', '5m')
+    proxy.set({})
+    expect(proxy.injected('serverError', 'UpdateTable')).toBe(5)
+    expect(r.code, r.stderr).toBe(0)
+    expect(await capacity()).toEqual([5, 5])
+    const bad = await dynx('copy', table, `${table}_never`, '--bump-read', '40', '--restore-timeout', 'soon')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--restore-timeout "soon" is not a duration')
+  })
+
   it('--restore-timeout takes a duration: a bare number is bad input (exit 2) and nothing is raised', async () => {
     const { table, dynx, capacity, ledgers } = await setup()
     const r = await dynx('throughput', 'bump', table, '--read', '50', '--restore-timeout', '30')
