@@ -13,7 +13,8 @@ type Conn = ReturnType<typeof connect>
 // The nasty case of issue 15: the engine applied the call, then the connection was reset before
 // the answer came back (the fault proxy's resetAfter). The SDK retries; the retry meets the first
 // attempt's effect. Each call must still come out as one success, never as an error or a double.
-// (moto accepts enabling TTL twice, so "TimeToLive is already enabled" is covered by unit tests.)
+// (moto accepts enabling TTL twice, and dynalite re-applies a retried UpdateTable, so "TimeToLive is
+// already enabled" and "will not change" are covered by unit tests.)
 const spec = (name: string): TableSpec => ({ name, hashKey: { name: 'pk', type: 'S' }, rangeKey: { name: 'sk', type: 'N' }, billing: 'PAY_PER_REQUEST' })
 
 describe('calls reset after they were applied, on real engines behind the fault proxy', () => {

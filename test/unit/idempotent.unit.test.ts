@@ -13,6 +13,7 @@ import {
   ResourceNotFoundException,
   RestoreTableFromBackupCommand,
   RestoreTableToPointInTimeCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb'
@@ -26,6 +27,7 @@ import { keepTrying } from '../../src/connection/keep-trying.js'
 import { TimeBoundRetryStrategy } from '../../src/connection/retry.js'
 import { TableExistsError } from '../../src/errors.js'
 import { restoreToPointInTime } from '../../src/pitr/pitr.js'
+import { updateTableAndWait } from '../../src/tables/apply.js'
 import { createTable } from '../../src/tables/create.js'
 import { setTimeToLive } from '../../src/tables/settings.js'
 import { connect } from '../helpers.js'
@@ -286,6 +288,36 @@ describe('restores answered TableAlreadyExistsException after a reset (the resto
     mock.on(DescribeTableCommand, { TableName: 'users_restored' }).rejectsOnce(notFound()).resolves({ Table: usersTable({ TableName: 'users_restored' }) })
     mock.on(RestoreTableToPointInTimeCommand).rejects(alreadyExists())
     await expect(restoreToPointInTime(conn, 'users', 'users_restored', { latest: true, reconcile: false })).rejects.toBeInstanceOf(TableExistsError)
+  })
+})
+
+describe('UpdateTable by apply, retried after it was applied', () => {
+  const unchanged = () =>
+    named('ValidationException', 'The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: 9. Requested ReadCapacityUnits: 9.')
+  const busy = () => named('ResourceInUseException', 'Attempt to change a resource which is still in use: Table is being updated: users')
+  const input = { TableName: 'users', ProvisionedThroughput: { ReadCapacityUnits: 9, WriteCapacityUnits: 7 } }
+
+  it('the SDK\'s retry met the table UPDATING from the first attempt (ResourceInUseException): waits for ACTIVE, sends again, "will not change" is success', async () => {
+    const { conn, mock } = fake()
+    mock.on(DescribeTableCommand).resolvesOnce({ Table: usersTable({ TableStatus: 'UPDATING' }) }).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
+    mock.on(UpdateTableCommand).rejectsOnce(afterRetry(busy())).rejects(unchanged())
+    await expect(updateTableAndWait(conn, input)).resolves.toBeUndefined()
+    expect(mock.commandCalls(UpdateTableCommand)).toHaveLength(2)
+  })
+
+  it('"will not change" on the SDK\'s retry: success at once', async () => {
+    const { conn, mock } = fake()
+    mock.on(DescribeTableCommand).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
+    mock.on(UpdateTableCommand).rejects(afterRetry(unchanged()))
+    await expect(updateTableAndWait(conn, input)).resolves.toBeUndefined()
+  })
+
+  it('ResourceInUseException on the only attempt (someone else\'s update runs) stays an error', async () => {
+    const { conn, mock } = fake()
+    mock.on(DescribeTableCommand).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
+    mock.on(UpdateTableCommand).rejects(busy())
+    await expect(updateTableAndWait(conn, input)).rejects.toThrow('still in use')
+    expect(mock.commandCalls(UpdateTableCommand)).toHaveLength(1)
   })
 })
 
