@@ -219,9 +219,13 @@ async function refuseToOverwrite(path: string): Promise<void> {
 
 /**
  * Puts back the original values a ledger recorded, then marks it restored. Idempotent: values
- * already back are left alone, a restored ledger is a no-op. If DynamoDB refuses a decrease
- * (LimitExceededException), the rest is still restored, the ledger stays open, and a
- * CapacityRestoreError says when a retry will succeed.
+ * already back are left alone, a restored ledger is a no-op. Each table is tried again through
+ * 5xx, throttling, resets, too many concurrent updates and UPDATING for `restoreTimeoutMs`
+ * (default 15 minutes; the window starts at the first failure dynx sees, after the SDK's own
+ * retries). If DynamoDB refuses a decrease (its quota), that table stops at once; the rest is
+ * still restored, the ledger stays open, and a CapacityRestoreError says when a retry will
+ * succeed. A table still failing at the end of the window is a CapacityRestoreError too.
+ * `reached`: the endpoint answered earlier in this run (a refused connection is then retried).
  */
 export async function restoreThroughput(conn: Connection, ledgerPath: string, options: ThroughputOptions & { reached?: boolean } = {}): Promise<RestoreResult> {
   const ledger = await readLedger(ledgerPath)
@@ -300,8 +304,9 @@ function retrying(table: string, during: 'raising' | 'restoring' | 'checking', e
   return { stage: 'retrying', table, retry: { during, error: e.error, attempt: e.attempt, delayMs: e.delayMs, failingForMs: e.failingForMs, windowMs: e.windowMs } }
 }
 
-/** "15m", "90s", "1h 30m" */
+/** "15m", "90s" as "1m 30s", "1h 30m", "300ms" */
 export function formatWindow(ms: number): string {
+  if (ms < 1000) return `${ms}ms`
   const s = Math.round(ms / 1000)
   if (s < 60) return `${s}s`
   const m = Math.floor(s / 60)

@@ -538,7 +538,7 @@ describe('a restore keeps trying until capacity is back (stands for the real ser
     const e = err as CapacityRestoreError
     expect(e.exitCode).toBe(1)
     expect(e.ledger).toBe(ledger)
-    expect(e.message).toMatch(/^Restoring orders failed \(dynx kept trying for up to 0s\): Internal server error/)
+    expect(e.message).toMatch(/^Restoring orders failed \(dynx kept trying for up to 300ms\): Internal server error/)
     expect(e.hint).toContain(`dynx throughput restore --ledger ${ledger} --endpoint http://127.0.0.1:1`)
     expect(t.calls - raiseCalls).toBeGreaterThan(2)
     expect(t.unit.read).toBe(50)
