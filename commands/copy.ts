@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs'
 import { DynxCommand, environmentSideFlags, sameAccountAndRegion, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
 import { progressFlag } from '../src/cli/progress.js'
 import { copyProgressText, renderCopyBump, renderCopyEnding, renderCopyPlan, renderCopySummary } from '../src/cli/render.js'
+import { restoreTimeoutFlag, restoreTimeoutMs } from '../src/cli/throughput-flags.js'
 import { throughputProgressText } from '../src/cli/throughput-render.js'
 import { renderVerifyResult } from '../src/cli/verify-render.js'
 import { copyTables, writeBudgets, type CopyTablesResult } from '../src/copy/copy-tables.js'
@@ -66,12 +67,14 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     'bump-read': Flags.integer({ summary: 'Raise each source table\'s read capacity to N while it is copied, then restore it.', min: 1, helpGroup: SPEED }),
     'bump-write': Flags.integer({ summary: 'Raise each target\'s write capacity (table and GSIs) to N while it is copied, then restore it.', min: 1, helpGroup: SPEED }),
     'allow-stuck': Flags.boolean({ summary: 'Bump even when DynamoDB\'s decrease quota would refuse the restore today.', helpGroup: SPEED }),
+    'restore-timeout': restoreTimeoutFlag(SPEED),
     progress: progressFlag(),
   }
 
   public async run(): Promise<{ plan: CopyPlan; dryRun: boolean; outcome: Outcome } & Partial<CopyTablesResult>> {
     const f = this.flags
     const request = this.copyRequest()
+    const restoreTimeout = restoreTimeoutMs(f['restore-timeout'])
     const [source, target] = [await this.connectSide('source'), await this.connectSide('target')]
     const transform = f.transform ? await loadTransform(f.transform) : undefined
     if (f.verify && transform) throw new UserInputError('--verify compares items as copied, but --transform changes them on purpose.', 'Drop --verify, or check the transformed table another way.')
@@ -114,11 +117,12 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
               read: f['bump-read'],
               write: f['bump-write'],
               allowStuck: f['allow-stuck'],
+              restoreTimeoutMs: restoreTimeout,
               sourceConnection: this.recordedConnection('source'),
               targetConnection: this.recordedConnection('target'),
               onBump: (e, side, b) => progress.info(renderCopyBump(side === 'source' ? e.source : e.target, b)),
               onProgress: (p) => {
-                if (p.stage === 'waiting') progress.update(throughputProgressText(p), keyOf(p.table))
+                if (p.stage === 'waiting' || p.stage === 'retrying') progress.update(throughputProgressText(p), keyOf(p.table))
                 else progress.stage(p.stage === 'raising' ? 'bump' : 'restore', throughputProgressText(p), keyOf(p.table))
               },
             },

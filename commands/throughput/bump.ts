@@ -2,7 +2,7 @@ import { Args } from '@oclif/core'
 
 import { DynxCommand } from '../../src/cli/base.js'
 import { checkRunnable } from '../../src/cli/run-child.js'
-import { bumpFlags, bumpPlanFromFlags, splitAtDashDash } from '../../src/cli/throughput-flags.js'
+import { bumpFlags, bumpPlanFromFlags, restoreTimeoutMs, splitAtDashDash } from '../../src/cli/throughput-flags.js'
 import { BumpedCommand, type CommandOutcome } from '../../src/cli/throughput-job.js'
 import { renderBumpResult, renderRestoreResult, throughputProgressText } from '../../src/cli/throughput-render.js'
 import type { Outcome } from '../../src/outcome.js'
@@ -22,8 +22,13 @@ With \`-- COMMAND ARGS...\` the command runs (no shell) while capacity is raised
 back when it exits, fails or is interrupted; dynx then exits with the command's exit code.
 Without a command, capacity stays raised and the restore command is printed.
 
+Putting capacity back keeps trying each table through 5xx, throttling, resets, too many
+concurrent table updates and a table still UPDATING, for --restore-timeout (default 15m); only
+DynamoDB's decrease quota stops it sooner. If it still fails, the ledger stays open and the error
+gives the restore command.
+
 Exit codes: the command's exit code (128+N when killed by signal N), else 0; 1 failed or the
-restore was refused; 2 bad input (nothing changed); 130 interrupted (after restoring).`
+restore was refused or failed; 2 bad input (nothing changed); 130 interrupted (after restoring).`
   static override examples = [
     '<%= config.bin %> throughput bump users --read 500 --write 200 --all-indexes -- npm run migrate',
     '<%= config.bin %> throughput bump users --index byEmail --index byName --index-read 100 --index-read 50',
@@ -43,6 +48,7 @@ restore was refused; 2 bad input (nothing changed); 130 interrupted (after resto
     const f = this.flags
     const { args, command } = splitAtDashDash(this.argv, this.positionals)
     const plan = await bumpPlanFromFlags(f, args, f.prefix)
+    const restoreTimeout = restoreTimeoutMs(f['restore-timeout'])
     if (command && !f['dry-run']) checkRunnable(command[0])
     const conn = await this.connect()
     const ledger = f.ledger ?? defaultLedgerPath(plan.map((p) => p.table))
@@ -50,7 +56,7 @@ restore was refused; 2 bad input (nothing changed); 130 interrupted (after resto
     const job = (this.job = new BumpedCommand(command, ledger, restoreCommand(ledger, connection)))
     const signal = this.interruptSignal() // from here on a signal (with --local too) waits for the restore
     const onProgress = (p: ThroughputProgress) => this.progress.update(throughputProgressText(p))
-    const options = { ledger, connection, command, allowStuck: f['allow-stuck'], dryRun: f['dry-run'], waitTimeoutMs: f['wait-timeout'] && f['wait-timeout'] * 1000, onProgress }
+    const options = { ledger, connection, command, allowStuck: f['allow-stuck'], dryRun: f['dry-run'], waitTimeoutMs: f['wait-timeout'] && f['wait-timeout'] * 1000, restoreTimeoutMs: restoreTimeout, onProgress }
     const say = (text: string) => !this.jsonEnabled() && (command ? process.stderr.write(`${text}\n`) : this.log(text))
 
     if (!command || f['dry-run']) {

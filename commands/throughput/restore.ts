@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import { DynxCommand } from '../../src/cli/base.js'
+import { restoreTimeoutFlag, restoreTimeoutMs } from '../../src/cli/throughput-flags.js'
 import { renderRestoreResult, throughputProgressText } from '../../src/cli/throughput-render.js'
 import { UserInputError } from '../../src/errors.js'
 import { restoreThroughput, type RestoreResult } from '../../src/throughput/bump.js'
@@ -14,9 +15,11 @@ already back are left alone, and a restored ledger is a no-op, so it is safe to 
 Without --endpoint/--region/--profile/--local, it connects where the bump did (the ledger
 records it; with --local it starts the embedded engine).
 
-If DynamoDB refuses a decrease (its quota: 4 per UTC day at any time, plus one more after each
-hour without a decrease), the rest is restored, the ledger stays open and the error says when
-running this again will succeed.
+Each table is retried through 5xx, throttling, resets, too many concurrent table updates and a
+table still UPDATING for --restore-timeout (default 15m). If DynamoDB refuses a decrease (its
+quota: 4 per UTC day at any time, plus one more after each hour without a decrease), that stops
+at once: the rest is restored, the ledger stays open and the error says when running this again
+will succeed.
 
 Exit codes: 0 restored (or already), 1 failed or refused by DynamoDB, 2 bad input.`
   static override examples = [
@@ -30,15 +33,18 @@ Exit codes: 0 restored (or already), 1 failed or refused by DynamoDB, 2 bad inpu
   static override flags = {
     ledger: Flags.string({ summary: 'The ledger file `dynx throughput bump` wrote.' }),
     'wait-timeout': Flags.integer({ summary: 'Seconds to wait for each table and its GSIs to be ACTIVE after an update (default 1800).', min: 1 }),
+    'restore-timeout': restoreTimeoutFlag(),
   }
 
   public async run(): Promise<RestoreResult & { restoredAt?: string }> {
+    const restoreTimeout = restoreTimeoutMs(this.flags['restore-timeout'])
     const path = await this.ledgerPath()
     const ledger = await readLedger(path)
     const conn = await this.connect(this.connectionFlagsGiven() ? this.connectionFlags() : ledger.connection)
     const timeout = this.flags['wait-timeout']
     const result = await restoreThroughput(conn, path, {
       waitTimeoutMs: timeout && timeout * 1000,
+      restoreTimeoutMs: restoreTimeout,
       onProgress: (p) => this.progress.update(throughputProgressText(p)),
     })
     this.progress.stop()

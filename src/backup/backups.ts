@@ -14,6 +14,7 @@ import pLimit from 'p-limit'
 
 import { call, requireFeature } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
+import { isDeletedByEarlierAttempt, sendCheckingFirst, singleAttempt, type CheckFirstOptions } from '../connection/idempotent.js'
 import { assertValidTableName } from '../connection/names.js'
 import { AmbiguousBackupError, BackupNotFoundError, TimeoutWaitingError, UnsupportedByEngineError, UserInputError } from '../errors.js'
 import { describeTableRaw } from '../tables/describe.js'
@@ -261,6 +262,8 @@ export interface CreateBackupOptions {
   /** The moment names are built from; default now. */
   now?: Date
   concurrency?: number
+  /** How long CreateBackup keeps trying after retryable failures, and its backoff (tests shorten them). */
+  checkFirst?: CheckFirstOptions
   waitOptions?: Omit<WaitForBackupOptions, 'onProgress'>
   onProgress?: (p: BackupProgress) => void
 }
@@ -286,8 +289,7 @@ export async function createBackup(conn: Connection, tables: string[], options: 
   await Promise.all(tables.map((table, i) => limit(async () => {
     options.onProgress?.({ stage: 'create', table, message: `backing up ${table} as ${names[i]}` })
     try {
-      const out = await call(conn, 'CreateBackup', () => conn.dynamodb.send(new CreateBackupCommand({ TableName: table, BackupName: names[i] })), table)
-      let info: BackupInfo = fromSummary({ ...out.BackupDetails, TableName: table })
+      let info = await createOneBackup(conn, table, names[i], options.checkFirst)
       if (options.wait && info.status !== 'AVAILABLE') info = await waitForBackup(conn, info.arn, { ...options.waitOptions, onProgress: options.onProgress })
       result.backups.push(backupInfo(info))
     } catch (err) {
@@ -300,6 +302,30 @@ export async function createBackup(conn: Connection, tables: string[], options: 
   result.backups.sort((a, b) => order(a.table) - order(b.table))
   result.failed.sort((a, b) => order(a.table) - order(b.table))
   return result
+}
+
+/** Clocks of the caller and the service may differ this much when looking for a backup just made. */
+const CLOCK_SKEW_MS = 60_000
+
+/**
+ * One CreateBackup, never two backups: the call has no idempotency token, so the SDK makes only
+ * the first attempt, and after a retryable failure (5xx, throttling, a reset that may have come
+ * after the backup was made) ListBackups is asked for a backup of this table with this exact name
+ * created since; only when there is none is CreateBackup sent again.
+ */
+async function createOneBackup(conn: Connection, table: string, name: string, options: CheckFirstOptions = {}): Promise<BackupInfo> {
+  const since = new Date(Date.now() - CLOCK_SKEW_MS)
+  return call(conn, 'CreateBackup', () =>
+    sendCheckingFirst(
+      () => {
+        const command = new CreateBackupCommand({ TableName: table, BackupName: name })
+        singleAttempt(command.middlewareStack)
+        return conn.dynamodb.send(command)
+      },
+      (out) => fromSummary({ ...out.BackupDetails, TableName: table }),
+      async () => (await listBackups(conn, { table, since, type: 'user' })).find((b) => b.name === name),
+      options,
+    ), table)
 }
 
 /** Just the listing fields of a backup (a BackupDetail without its source record). */
@@ -345,7 +371,12 @@ export async function deleteBackupList(conn: Connection, backups: BackupInfo[], 
   for (const backup of backups) {
     onProgress?.({ stage: 'delete', table: backup.table, message: `deleting ${backup.name}` })
     try {
-      await call(conn, 'DeleteBackup', () => conn.dynamodb.send(new DeleteBackupCommand({ BackupArn: backup.arn })))
+      try {
+        await call(conn, 'DeleteBackup', () => conn.dynamodb.send(new DeleteBackupCommand({ BackupArn: backup.arn })))
+      } catch (err) {
+        // The SDK's retry of a delete whose answer was lost finds the backup gone: that is the delete.
+        if (!isDeletedByEarlierAttempt(err)) throw err
+      }
       result.deleted.push(backup)
     } catch (err) {
       result.failed.push({ backup, error: (err as Error).message })

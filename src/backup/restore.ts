@@ -3,6 +3,7 @@ import pLimit from 'p-limit'
 
 import { call, requireFeature } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
+import { isOwnRestore } from '../connection/idempotent.js'
 import { assertValidTableName } from '../connection/names.js'
 import { BackupNotFoundError, InterruptedError, TableExistsError, TimeoutWaitingError, UserInputError } from '../errors.js'
 import { describeTableRaw, findTable, listTableNames } from '../tables/describe.js'
@@ -34,6 +35,29 @@ export interface TableRestoreResult {
 }
 
 export const existingTargetHint = 'A restore never overwrites a table: pick another target name, or delete the existing table first (`dynx tables describe` shows what it holds).'
+
+/**
+ * Sends a restore call (RestoreTableFromBackup or RestoreTableToPointInTime). Its TableAlreadyExists
+ * answer after a lost answer to an applied first attempt is the restore dynx started (CREATING, or
+ * its RestoreSummary names our source), and counts as started; any other is the name taken.
+ */
+export async function sendRestore(
+  conn: Connection,
+  operation: string,
+  target: string,
+  source: { backupArn?: string; table?: string },
+  send: () => Promise<{ TableDescription?: TableDescription }>,
+  table?: string,
+): Promise<TableDescription | undefined> {
+  try {
+    return (await call(conn, operation, send, table)).TableDescription
+  } catch (err) {
+    if ((err as Error).name !== 'TableAlreadyExistsException') throw err
+    const found = await findTable(conn, target)
+    if (isOwnRestore(err, found, source)) return found
+    throw new TableExistsError(target, existingTargetHint)
+  }
+}
 
 /** Refuses a restore target that exists or is not a valid table name. */
 export async function assertRestoreTarget(conn: Connection, target: string): Promise<void> {
@@ -103,8 +127,10 @@ interface StartedRestore {
 
 async function startRestore(conn: Connection, backup: BackupInfo, description: BackupDescription | undefined, target: string, options: RestoreOptions): Promise<StartedRestore> {
   options.onProgress?.({ stage: 'restore', table: target, message: `restoring ${backup.name} into ${target}` })
-  const out = await call(conn, 'RestoreTableFromBackup', () => conn.dynamodb.send(new RestoreTableFromBackupCommand({ BackupArn: backup.arn, TargetTableName: target })))
-  return { backup, ...(description ? { description } : {}), target, ...(out.TableDescription ? { table: out.TableDescription } : {}) }
+  const table = await sendRestore(conn, 'RestoreTableFromBackup', target, { backupArn: backup.arn }, () =>
+    conn.dynamodb.send(new RestoreTableFromBackupCommand({ BackupArn: backup.arn, TargetTableName: target })),
+  )
+  return { backup, ...(description ? { description } : {}), target, ...(table ? { table } : {}) }
 }
 
 async function finishBackupRestore(conn: Connection, r: StartedRestore, options: RestoreOptions): Promise<TableRestoreResult> {

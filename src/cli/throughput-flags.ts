@@ -1,12 +1,30 @@
 import { Flags } from '@oclif/core'
 
 import { withPrefix } from '../connection/names.js'
+import { DEFAULT_RESTORE_WINDOW_MS } from '../connection/retry.js'
 import { UserInputError } from '../errors.js'
+import { parseDuration } from '../time.js'
 import { loadThroughputPlan, throughputPlanFromFlags } from '../throughput/plan.js'
 import type { CapacityRequest, ThroughputPlan } from '../throughput/types.js'
 
 const CAPACITY = 'CAPACITY'
 const INDEXES = 'INDEXES'
+
+/**
+ * `--restore-timeout DURATION` (bump, restore, copy): how long putting capacity back keeps trying
+ * through 5xx, throttling, resets, too many concurrent updates and a table still UPDATING.
+ */
+export const restoreTimeoutFlag = (helpGroup?: string) =>
+  Flags.string({
+    summary: `How long putting capacity back keeps trying through transient failures, e.g. 15m, 1h (default ${DEFAULT_RESTORE_WINDOW_MS / 60_000}m).`,
+    helpValue: 'DURATION',
+    ...(helpGroup ? { helpGroup } : {}),
+  })
+
+/** --restore-timeout in milliseconds (undefined: the library's default). */
+export function restoreTimeoutMs(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseDuration(value, '--restore-timeout')
+}
 
 /** The flags of `dynx throughput bump`. */
 export const bumpFlags = {
@@ -21,6 +39,7 @@ export const bumpFlags = {
   'allow-stuck': Flags.boolean({ summary: 'Raise even when DynamoDB\'s decrease quota would refuse lowering it again today.' }),
   'dry-run': Flags.boolean({ summary: 'Show what would be raised; change nothing, run no command.' }),
   'wait-timeout': Flags.integer({ summary: 'Seconds to wait for each table and its GSIs to be ACTIVE after an update (default 1800).', min: 1 }),
+  'restore-timeout': restoreTimeoutFlag(),
 }
 
 interface BumpFlagValues {

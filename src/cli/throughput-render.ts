@@ -15,6 +15,11 @@ export function throughputProgressText(p: ThroughputProgress): string {
     const pending = p.pendingIndexes?.length ? `: ${p.pendingIndexes.join(', ')}` : ''
     return `waiting for ${p.table} (${p.status ?? 'UNKNOWN'}${pending})`
   }
+  if (p.stage === 'retrying' && p.retry) {
+    const r = p.retry
+    const left = Math.max(0, Math.ceil((r.windowMs - r.failingForMs) / 1000))
+    return `${r.during} ${p.table}: ${r.error}, trying again in ${(r.delayMs / 1000).toFixed(1)}s (retry ${r.attempt}; gives up in ${left}s)`
+  }
   return `${p.stage} ${p.table}…`
 }
 

@@ -52,6 +52,8 @@ export interface CopyBump {
   write?: number
   /** Raise even when DynamoDB's decrease quota would refuse the restore now. */
   allowStuck?: boolean
+  /** How long putting capacity back keeps trying (default 15 minutes). */
+  restoreTimeoutMs?: number
   /** Recorded in the ledgers so `dynx throughput restore --ledger FILE` reaches the tables. */
   sourceConnection?: LedgerConnection
   targetConnection?: LedgerConnection
@@ -212,7 +214,7 @@ async function checkBumps(source: Connection, target: Connection, plan: CopyPlan
 /** Runs one table's copy with its source read and target write capacity raised, restored after whatever happens. */
 async function withBumps<T>(source: Connection, target: Connection, entry: CopyPlanEntry, bump: CopyBump, job: () => Promise<T>): Promise<T> {
   const { read, write } = bumpPlans(entry, bump)
-  const common = { allowStuck: bump.allowStuck, onProgress: bump.onProgress, command: ['dynx', 'copy', entry.source, entry.target] }
+  const common = { allowStuck: bump.allowStuck, restoreTimeoutMs: bump.restoreTimeoutMs, onProgress: bump.onProgress, command: ['dynx', 'copy', entry.source, entry.target] }
   const withWrite = () =>
     write
       ? withThroughput(target, write, (b) => {

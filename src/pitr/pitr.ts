@@ -1,8 +1,8 @@
 import { RestoreTableToPointInTimeCommand } from '@aws-sdk/client-dynamodb'
 import pLimit from 'p-limit'
 
-import { assertRestoreTarget, finishRestore, type RestoreOptions, type TableRestoreResult } from '../backup/restore.js'
-import { call, requireFeature } from '../connection/call.js'
+import { assertRestoreTarget, finishRestore, sendRestore, type RestoreOptions, type TableRestoreResult } from '../backup/restore.js'
+import { requireFeature } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
 import { PitrNotEnabledError, RestoreWindowError, UserInputError } from '../errors.js'
 import { describeContinuousBackups, describeTableRaw, pitrStateOf, type PitrState } from '../tables/describe.js'
@@ -103,12 +103,12 @@ export async function restoreToPointInTime(conn: Connection, source: string, tar
   }
   const restoredTo = options.time ? options.time.toISOString() : 'latest'
   options.onProgress?.({ stage: 'restore', table: target, message: `restoring ${source} as of ${restoredTo} into ${target}` })
-  const out = await call(conn, 'RestoreTableToPointInTime', () =>
+  const description = await sendRestore(conn, 'RestoreTableToPointInTime', target, { table: source }, () =>
     conn.dynamodb.send(new RestoreTableToPointInTimeCommand({
       SourceTableName: source,
       TargetTableName: target,
       ...(options.time ? { RestoreDateTime: options.time } : { UseLatestRestorableTime: true }),
     })), source)
-  const finished = await finishRestore(conn, { source, target, description: out.TableDescription }, options)
+  const finished = await finishRestore(conn, { source, target, description }, options)
   return { source, target, restoredTo, window, ...finished }
 }

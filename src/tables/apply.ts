@@ -3,6 +3,7 @@ import pLimit from 'p-limit'
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
+import { isIndexAlreadyCreated, isUnchangedUpdate, wasRetried } from '../connection/idempotent.js'
 import { withPrefix } from '../connection/names.js'
 import type { Outcome } from '../outcome.js'
 import { attributeDefinitions, projectionText, toGlobalIndex } from './convert.js'
@@ -180,11 +181,27 @@ export interface ApplyResult {
   outcome: Outcome
 }
 
-async function updateTable(conn: Connection, input: UpdateTableCommandInput, onProgress?: ApplyOptions['onProgress']) {
+/** One UpdateTable, then waits for ACTIVE; its retry after a reset-after-apply comes out as success. */
+export async function updateTableAndWait(conn: Connection, input: UpdateTableCommandInput, onProgress?: ApplyOptions['onProgress']): Promise<void> {
   const table = input.TableName ?? ''
-  await call(conn, 'UpdateTable', () => conn.dynamodb.send(new UpdateTableCommand(input)), table)
+  const wait = () => waitForTableActive(conn, table, { onProgress: (w) => onProgress?.({ table, stage: 'wait', message: `waiting for ${table}: ${w.status} ${w.pendingIndexes.join(' ')}`, wait: w }) })
+  const send = () => call(conn, 'UpdateTable', () => conn.dynamodb.send(new UpdateTableCommand(input)), table)
+  try {
+    await send()
+  } catch (err) {
+    // A retry after the first attempt applied: the table is UPDATING from it. Once ACTIVE, sending
+    // again either applies the change (it was not applied) or says it is already so.
+    if ((err as Error).name === 'ResourceInUseException' && wasRetried(err)) {
+      await wait()
+      try {
+        await send()
+      } catch (again) {
+        if (!isUnchangedUpdate(again) && !isIndexAlreadyCreated(again, true)) throw again
+      }
+    } else if (!isUnchangedUpdate(err) && !isIndexAlreadyCreated(err)) throw err
+  }
   // DynamoDB accepts one table update at a time; the next must wait for ACTIVE.
-  await waitForTableActive(conn, table, { onProgress: (w) => onProgress?.({ table, stage: 'wait', message: `waiting for ${table}: ${w.status} ${w.pendingIndexes.join(' ')}`, wait: w }) })
+  await wait()
 }
 
 function throughputOf(spec: TableSpec) {
@@ -198,7 +215,7 @@ async function applyChange(conn: Connection, plan: TablePlan, live: TableInfo, c
   const run = (fn: () => Promise<void>) => applySetting(change.setting, change.description, fn)
   const setting = change.setting
   if (setting === 'billing') {
-    return run(() => updateTable(conn, {
+    return run(() => updateTableAndWait(conn, {
       TableName: table,
       BillingMode: spec.billing,
       ...(spec.billing === 'PROVISIONED'
@@ -212,16 +229,16 @@ async function applyChange(conn: Connection, plan: TablePlan, live: TableInfo, c
         : {}),
     }, onProgress))
   }
-  if (setting === 'throughput') return run(() => updateTable(conn, { TableName: table, ProvisionedThroughput: throughputOf(spec) }, onProgress))
+  if (setting === 'throughput') return run(() => updateTableAndWait(conn, { TableName: table, ProvisionedThroughput: throughputOf(spec) }, onProgress))
   if (setting.startsWith('indexes.')) {
     const name = setting.split('.')[1]
     const g = spec.indexes?.find((i) => i.name === name)
     if (!g) throw new Error(`bug: no index ${name} in spec`)
     if (setting.endsWith('.throughput')) {
-      return run(() => updateTable(conn, { TableName: table, GlobalSecondaryIndexUpdates: [{ Update: { IndexName: name, ProvisionedThroughput: { ReadCapacityUnits: g.read, WriteCapacityUnits: g.write } } }] }, onProgress))
+      return run(() => updateTableAndWait(conn, { TableName: table, GlobalSecondaryIndexUpdates: [{ Update: { IndexName: name, ProvisionedThroughput: { ReadCapacityUnits: g.read, WriteCapacityUnits: g.write } } }] }, onProgress))
     }
     const billing = spec.billing ?? live.spec.billing
-    const outcome = await run(() => updateTable(conn, {
+    const outcome = await run(() => updateTableAndWait(conn, {
       TableName: table,
       AttributeDefinitions: attributeDefinitions({ hashKey: spec.hashKey, rangeKey: spec.rangeKey, indexes: [g] }),
       GlobalSecondaryIndexUpdates: [{ Create: toGlobalIndex(g, { ...spec, billing, read: spec.read ?? live.spec.read, write: spec.write ?? live.spec.write }) }],
@@ -235,8 +252,8 @@ async function applyChange(conn: Connection, plan: TablePlan, live: TableInfo, c
   if (setting === 'stream') {
     return run(async () => {
       // Another view type needs the stream off first.
-      if (live.spec.stream) await updateTable(conn, { TableName: table, StreamSpecification: { StreamEnabled: false } }, onProgress)
-      if (spec.stream) await updateTable(conn, { TableName: table, StreamSpecification: { StreamEnabled: true, StreamViewType: spec.stream } }, onProgress)
+      if (live.spec.stream) await updateTableAndWait(conn, { TableName: table, StreamSpecification: { StreamEnabled: false } }, onProgress)
+      if (spec.stream) await updateTableAndWait(conn, { TableName: table, StreamSpecification: { StreamEnabled: true, StreamViewType: spec.stream } }, onProgress)
     })
   }
   if (setting === 'ttl') {
@@ -244,10 +261,10 @@ async function applyChange(conn: Connection, plan: TablePlan, live: TableInfo, c
   }
   if (setting === 'pitr') return run(() => setPointInTimeRecovery(conn, table, spec.pitr ?? false))
   if (setting === 'tags') return run(() => tagTable(conn, live.arn, Object.fromEntries(Object.entries(spec.tags ?? {}).filter(([k, v]) => live.spec.tags?.[k] !== v))))
-  if (setting === 'deletionProtection') return run(() => updateTable(conn, { TableName: table, DeletionProtectionEnabled: spec.deletionProtection }, onProgress))
-  if (setting === 'tableClass') return run(() => updateTable(conn, { TableName: table, TableClass: spec.tableClass }, onProgress))
+  if (setting === 'deletionProtection') return run(() => updateTableAndWait(conn, { TableName: table, DeletionProtectionEnabled: spec.deletionProtection }, onProgress))
+  if (setting === 'tableClass') return run(() => updateTableAndWait(conn, { TableName: table, TableClass: spec.tableClass }, onProgress))
   if (setting === 'sse') {
-    return run(() => updateTable(conn, {
+    return run(() => updateTableAndWait(conn, {
       TableName: table,
       SSESpecification: { Enabled: spec.sse?.enabled, ...(spec.sse?.enabled ? { SSEType: 'KMS' as const, ...(spec.sse.kmsKeyId ? { KMSMasterKeyId: spec.sse.kmsKeyId } : {}) } : {}) },
     }, onProgress))

@@ -2,6 +2,7 @@ import { CreateTableCommand, type TableDescription } from '@aws-sdk/client-dynam
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
+import { isOwnCreatedTable, wasRetried } from '../connection/idempotent.js'
 import { assertValidTableName } from '../connection/names.js'
 import { DynxError, TableExistsError } from '../errors.js'
 import { toCreateTableInput } from './convert.js'
@@ -63,15 +64,19 @@ export async function createTable(conn: Connection, spec: TableSpec, options: Cr
 
   progress('create', `creating ${table}`)
   let description: TableDescription | undefined
+  const input = toCreateTableInput(spec)
   try {
-    description = (await call(conn, 'CreateTable', () => conn.dynamodb.send(new CreateTableCommand(toCreateTableInput(spec))))).TableDescription
+    description = (await call(conn, 'CreateTable', () => conn.dynamodb.send(new CreateTableCommand(input)))).TableDescription
   } catch (err) {
-    // Lost a race with another creator.
-    if ((err as Error).name === 'ResourceInUseException') {
+    if ((err as Error).name !== 'ResourceInUseException') throw err
+    // The SDK's retry of a CreateTable whose answer was lost meets the table its first attempt made.
+    const found = wasRetried(err) ? await findTable(conn, table) : undefined
+    if (isOwnCreatedTable(input, found)) description = found
+    else {
+      // Lost a race with another creator.
       if (options.ifNotExists) return { table, created: false, status: 'UNKNOWN', settings: [], notes: ['table was created concurrently; left unchanged'] }
       throw new TableExistsError(table)
     }
-    throw err
   }
   let status = description?.TableStatus ?? 'CREATING'
   const arn = description?.TableArn ?? ''

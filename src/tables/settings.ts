@@ -1,8 +1,9 @@
-import { TagResourceCommand, UpdateContinuousBackupsCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb'
+import { DescribeTimeToLiveCommand, TagResourceCommand, UpdateContinuousBackupsCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { call } from '../connection/call.js'
 import { isLoopbackEndpoint, type Connection } from '../connection/clients.js'
+import { isTimeToLiveAlreadySet } from '../connection/idempotent.js'
 import { UnsupportedByEngineError } from '../errors.js'
 
 /** The settings CreateTable cannot carry, applied once a table is ACTIVE. */
@@ -16,9 +17,19 @@ export interface SettingOutcome {
 
 /** Enables TTL on attribute, or disables it (DynamoDB needs the attribute currently enabled for that). */
 export async function setTimeToLive(conn: Connection, table: string, attribute: string, enabled: boolean): Promise<void> {
-  await call(conn, 'UpdateTimeToLive', () =>
-    conn.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: attribute, Enabled: enabled } })),
-  table)
+  try {
+    await call(conn, 'UpdateTimeToLive', () =>
+      conn.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: attribute, Enabled: enabled } })),
+    table)
+  } catch (err) {
+    if (!isTimeToLiveAlreadySet(err, enabled)) throw err
+    // "TimeToLive is already enabled": the retry of an applied call, or it already was so. As asked
+    // only when it is on this attribute (it is also said when TTL is on another one).
+    if (!enabled) return
+    const now = await call(conn, 'DescribeTimeToLive', () => conn.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: table })), table)
+    const d = now.TimeToLiveDescription
+    if (d?.AttributeName !== attribute || (d.TimeToLiveStatus !== 'ENABLED' && d.TimeToLiveStatus !== 'ENABLING')) throw err
+  }
 }
 
 /** How long to retry while a new table's continuous backups are still being set up. */

@@ -6,6 +6,9 @@ import pLimit from 'p-limit'
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
+import { isUnchangedUpdate } from '../connection/idempotent.js'
+import { errorChain, keepTrying, type KeepTryingEvent } from '../connection/keep-trying.js'
+import { DEFAULT_RESTORE_WINDOW_MS, DEFAULT_RETRY_WINDOW_MS, isDecreaseQuotaError } from '../connection/retry.js'
 import { CapacityRestoreError, DecreaseQuotaError, DynxError, TableNotFoundError, UserInputError } from '../errors.js'
 import { describeTableRaw, findTable } from '../tables/describe.js'
 import { waitForTableActive } from '../tables/wait.js'
@@ -24,6 +27,16 @@ const DEFAULT_WAIT_TIMEOUT_MS = 30 * 60_000
 export interface ThroughputOptions {
   /** How long to wait for a table and its GSIs to be ACTIVE after each update. */
   waitTimeoutMs?: number
+  /**
+   * How long putting capacity back keeps trying a table through 5xx, throttling, resets, too many
+   * concurrent table updates and a table still UPDATING (default DEFAULT_RESTORE_WINDOW_MS, 15
+   * minutes). Only DynamoDB's decrease quota stops it sooner.
+   */
+  restoreTimeoutMs?: number
+  /** The same for raising (default DEFAULT_RETRY_WINDOW_MS); a raise that gives up is put back. */
+  raiseTimeoutMs?: number
+  /** Backoff between tries of a table (tests shorten it). */
+  backoff?: { baseMs?: number; capMs?: number }
   onProgress?: (p: ThroughputProgress) => void
   /** The clock, for tests of the decrease quota. */
   now?: () => Date
@@ -183,7 +196,7 @@ export async function bumpThroughput(conn: Connection, plan: ThroughputPlan, opt
     await applyChanges(conn, changes, 'raise', options)
   } catch (err) {
     try {
-      await restoreThroughput(conn, path, options)
+      await restoreThroughput(conn, path, { ...options, reached: true })
     } catch (restoreErr) {
       throw restoreFailure(`Raising capacity failed (${(err as Error).message}), and putting back what was raised failed too: `, restoreErr, path, command, err)
     }
@@ -206,11 +219,15 @@ async function refuseToOverwrite(path: string): Promise<void> {
 
 /**
  * Puts back the original values a ledger recorded, then marks it restored. Idempotent: values
- * already back are left alone, a restored ledger is a no-op. If DynamoDB refuses a decrease
- * (LimitExceededException), the rest is still restored, the ledger stays open, and a
- * CapacityRestoreError says when a retry will succeed.
+ * already back are left alone, a restored ledger is a no-op. Each table is tried again through
+ * 5xx, throttling, resets, too many concurrent updates and UPDATING for `restoreTimeoutMs`
+ * (default 15 minutes; the window starts at the first failure dynx sees, after the SDK's own
+ * retries). If DynamoDB refuses a decrease (its quota), that table stops at once; the rest is
+ * still restored, the ledger stays open, and a CapacityRestoreError says when a retry will
+ * succeed. A table still failing at the end of the window is a CapacityRestoreError too.
+ * `reached`: the endpoint answered earlier in this run (a refused connection is then retried).
  */
-export async function restoreThroughput(conn: Connection, ledgerPath: string, options: ThroughputOptions = {}): Promise<RestoreResult> {
+export async function restoreThroughput(conn: Connection, ledgerPath: string, options: ThroughputOptions & { reached?: boolean } = {}): Promise<RestoreResult> {
   const ledger = await readLedger(ledgerPath)
   if (ledger.status === 'restored') return { ledger: ledgerPath, alreadyRestored: true, restored: [], unchanged: [], missingTables: [], changedSince: [] }
   const byTable = groupBy(ledger.changes, (c) => c.table)
@@ -221,21 +238,26 @@ export async function restoreThroughput(conn: Connection, ledgerPath: string, op
   const refused: Array<{ table: string; error: Error; retryAt?: string }> = []
   const failed: Array<{ table: string; error: Error }> = []
   const command = restoreCommand(ledgerPath, ledger.connection)
-  await checkSameTables(conn, ledger, command)
+  const windowMs = options.restoreTimeoutMs ?? DEFAULT_RESTORE_WINDOW_MS
+  const persist = <T>(table: string, during: 'restoring' | 'checking', step: () => Promise<T>) =>
+    keepTrying(step, { windowMs, ...options.backoff, reached: options.reached, onRetry: (e) => options.onProgress?.(retrying(table, during, e)) })
+  await persist(ledger.changes[0]?.table ?? '', 'checking', () => checkSameTables(conn, ledger, command))
   const limit = pLimit(TABLE_CONCURRENCY)
   await Promise.all(
     [...byTable].map(([table, changes]) =>
       limit(async () => {
+        // Changes sent by any try: a try whose answer was lost finds the value already back on the next.
+        const applied = new Set<ThroughputChange>()
         try {
-          const outcome = await applyTable(conn, table, changes, 'restore', options)
+          const outcome = await persist(table, 'restoring', () => applyTable(conn, table, changes, 'restore', options, applied))
           for (const c of changes) {
             const moved = outcome.changedSince.get(c)
             if (moved !== undefined) changedSince.push({ ...c, current: moved })
-            else (outcome.applied.has(c) ? restored : unchanged).push(c)
+            else (applied.has(c) ? restored : unchanged).push(c)
           }
         } catch (err) {
           if (err instanceof TableNotFoundError) missingTables.push(table)
-          else if ((err as Error).name === 'LimitExceededException') refused.push({ table, error: err as Error, retryAt: await retryTime(conn, table, changes, options) })
+          else if (errorChain(err).some(isDecreaseQuotaError)) refused.push({ table, error: err as Error, retryAt: await retryTime(conn, table, changes, options) })
           // The other tables are still restored; this one keeps the ledger open.
           else failed.push({ table, error: err as Error })
         }
@@ -243,9 +265,12 @@ export async function restoreThroughput(conn: Connection, ledgerPath: string, op
     ),
   )
   if (failed.length) {
-    throw new DynxError(
-      `Restoring ${failed.map((f) => f.table).join(', ')} failed: ${failed[0].error.message}`,
-      `The other tables are restored; the ledger ${ledgerPath} stays open. Fix the cause and run:\n  ${command}`,
+    throw new CapacityRestoreError(
+      `Restoring ${failed.map((f) => f.table).join(', ')} failed${windowMs > 0 ? ` (dynx kept trying for up to ${formatWindow(windowMs)})` : ''}: ${failed[0].error.message}`,
+      `The other tables are restored; the ledger ${ledgerPath} stays open and capacity stays raised. Fix the cause and run:\n  ${command}`,
+      ledgerPath,
+      command,
+      undefined,
       { cause: failed[0].error },
     )
   }
@@ -273,6 +298,20 @@ export async function restoreThroughput(conn: Connection, ledgerPath: string, op
   }
   await writeLedger(ledgerPath, { ...ledger, status: 'restored', restoredAt: new Date().toISOString() })
   return { ledger: ledgerPath, alreadyRestored: false, restored, unchanged, missingTables, changedSince }
+}
+
+function retrying(table: string, during: 'raising' | 'restoring' | 'checking', e: KeepTryingEvent): ThroughputProgress {
+  return { stage: 'retrying', table, retry: { during, error: e.error, attempt: e.attempt, delayMs: e.delayMs, failingForMs: e.failingForMs, windowMs: e.windowMs } }
+}
+
+/** "15m", "90s" as "1m 30s", "1h 30m", "300ms" */
+export function formatWindow(ms: number): string {
+  if (ms < 1000) return `${ms}ms`
+  const s = Math.round(ms / 1000)
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  const rest = [m >= 60 ? `${Math.floor(m / 60)}h` : '', m % 60 ? `${m % 60}m` : '', s % 60 ? `${s % 60}s` : ''].filter(Boolean)
+  return rest.join(' ')
 }
 
 /**
@@ -344,6 +383,7 @@ function groupBy<K, V>(items: V[], key: (item: V) => K): Map<K, V[]> {
 async function applyChanges(conn: Connection, changes: ThroughputChange[], direction: 'raise' | 'restore', options: ThroughputOptions): Promise<void> {
   const limit = pLimit(TABLE_CONCURRENCY)
   let failed = false
+  const stopped = new DynxError('stopped: another table failed')
   // Once one table fails, tables not yet started are left alone and those in flight are awaited,
   // so the rollback that follows sees every change that will ever be made.
   const results = await Promise.allSettled(
@@ -351,7 +391,13 @@ async function applyChanges(conn: Connection, changes: ThroughputChange[], direc
       limit(async () => {
         if (failed) return
         try {
-          await applyTable(conn, table, tableChanges, direction, options)
+          const during = direction === 'raise' ? 'raising' : 'restoring'
+          const windowMs = direction === 'raise' ? (options.raiseTimeoutMs ?? DEFAULT_RETRY_WINDOW_MS) : (options.restoreTimeoutMs ?? DEFAULT_RESTORE_WINDOW_MS)
+          // Once another table failed, this one stops retrying: the rollback should not wait for it.
+          await keepTrying(async () => {
+            if (failed) throw stopped
+            return applyTable(conn, table, tableChanges, direction, options)
+          }, { windowMs, ...options.backoff, reached: true, onRetry: (e) => options.onProgress?.(retrying(table, during, e)) })
         } catch (err) {
           failed = true
           throw err
@@ -359,7 +405,7 @@ async function applyChanges(conn: Connection, changes: ThroughputChange[], direc
       }),
     ),
   )
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason !== stopped)
   if (rejected) throw rejected.reason
 }
 
@@ -368,7 +414,14 @@ async function applyChanges(conn: Connection, changes: ThroughputChange[], direc
  * and its GSIs to be ACTIVE, sends as few UpdateTable calls as DynamoDB allows (table and up to five
  * GSIs each), registers scalable targets, and waits again. Returns the changes that needed a call.
  */
-async function applyTable(conn: Connection, table: string, changes: ThroughputChange[], direction: 'raise' | 'restore', options: ThroughputOptions): Promise<{ applied: Set<ThroughputChange>; changedSince: Map<ThroughputChange, number> }> {
+async function applyTable(
+  conn: Connection,
+  table: string,
+  changes: ThroughputChange[],
+  direction: 'raise' | 'restore',
+  options: ThroughputOptions,
+  applied: Set<ThroughputChange> = new Set(),
+): Promise<{ applied: Set<ThroughputChange>; changedSince: Map<ThroughputChange, number> }> {
   const value = (c: ThroughputChange) => (direction === 'raise' ? c.to : c.from)
   const changedSince = new Map<ThroughputChange, number>()
   // Raise: never lower a value that is already higher. Restore: only a value still at dynx's own.
@@ -390,7 +443,7 @@ async function applyTable(conn: Connection, table: string, changes: ThroughputCh
   options.onProgress?.({ stage, table })
   await wait()
   const d = await describeTableRaw(conn, table)
-  const applied = new Set<ThroughputChange>()
+  let sent = false
 
   const units = groupBy(changes.filter((c) => c.mechanism !== 'auto-scaling'), (c) => c.index)
   let tableUpdate: Pick<UpdateTableCommandInput, 'ProvisionedThroughput' | 'OnDemandThroughput'> = {}
@@ -409,6 +462,7 @@ async function applyTable(conn: Connection, table: string, changes: ThroughputCh
       if (!needsSet(c, current[mechanism][c.dimension])) continue
       wanted[mechanism][c.dimension] = value(c)
       applied.add(c)
+      sent = true
     }
     const update: Pick<UpdateTableCommandInput, 'ProvisionedThroughput' | 'OnDemandThroughput'> = {}
     if (wanted.provisioned.read !== current.provisioned.read || wanted.provisioned.write !== current.provisioned.write) {
@@ -433,7 +487,12 @@ async function applyTable(conn: Connection, table: string, changes: ThroughputCh
     first = false
     if (!input.ProvisionedThroughput && !input.OnDemandThroughput && !chunk.length) continue
     if (i > 0) await wait()
-    await call(conn, 'UpdateTable', () => conn.dynamodb.send(new UpdateTableCommand(input)), table)
+    try {
+      await call(conn, 'UpdateTable', () => conn.dynamodb.send(new UpdateTableCommand(input)), table)
+    } catch (err) {
+      // The SDK's retry of an update whose answer was lost: the values are already set.
+      if (!isUnchangedUpdate(err)) throw err
+    }
   }
 
   const scaled = changes.filter((c) => c.mechanism === 'auto-scaling')
@@ -450,8 +509,9 @@ async function applyTable(conn: Connection, table: string, changes: ThroughputCh
     if (!needsSet(c, current.min)) continue
     await registerScalableTarget(conn, table, c, min, max)
     applied.add(c)
+    sent = true
   }
-  if (applied.size) await wait()
+  if (sent) await wait()
   return { applied, changedSince }
 }
 
@@ -506,7 +566,7 @@ export async function withThroughput<T>(conn: Connection, plan: ThroughputPlan, 
   } catch (jobError) {
     if (bump.ledger) {
       try {
-        await restoreThroughput(conn, bump.ledger, options)
+        await restoreThroughput(conn, bump.ledger, { ...options, reached: true })
       } catch (restoreError) {
         throw restoreFailure(`${(jobError as Error).message}\nAlso, `, restoreError, bump.ledger, bump.restoreCommand ?? '', jobError)
       }
@@ -515,7 +575,7 @@ export async function withThroughput<T>(conn: Connection, plan: ThroughputPlan, 
   }
   let restore: RestoreResult | undefined
   try {
-    restore = bump.ledger ? await restoreThroughput(conn, bump.ledger, options) : undefined
+    restore = bump.ledger ? await restoreThroughput(conn, bump.ledger, { ...options, reached: true }) : undefined
   } catch (err) {
     if (err instanceof CapacityRestoreError) throw err
     throw restoreFailure('The job finished, but putting capacity back failed: ', err, bump.ledger ?? '', bump.restoreCommand ?? '', err)

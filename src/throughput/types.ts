@@ -109,8 +109,10 @@ export interface LedgerConnection {
 }
 
 export interface ThroughputProgress {
-  stage: 'raising' | 'restoring' | 'waiting'
+  stage: 'raising' | 'restoring' | 'waiting' | 'retrying'
   table: string
+  /** stage 'retrying': what failed, and when the step is tried again. */
+  retry?: { during: 'raising' | 'restoring' | 'checking'; error: string; attempt: number; delayMs: number; failingForMs: number; windowMs: number }
   status?: string
   pendingIndexes?: string[]
   elapsedMs?: number

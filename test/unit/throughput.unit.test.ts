@@ -37,6 +37,7 @@ import {
   withThroughput,
   writeLedger,
   type ScalingTarget,
+  type ThroughputProgress,
 } from '../../src/throughput/index.js'
 import { connect, tempDir } from '../helpers.js'
 
@@ -119,6 +120,11 @@ interface FakeTable {
   updatingUntil?: number
   /** Makes the n-th (1-based) UpdateTable call on this table fail with this error. */
   failCall?: { n: number; error: Error }
+  /**
+   * Per UpdateTable call (1-based): an error to answer with, before the change (`after` false) or
+   * after it was made (`after` true: the answer was lost, as with a reset after the service applied it).
+   */
+  fault?: (call: number, input: UpdateTableCommandInput) => { error: Error; after?: boolean; updatingMs?: number } | undefined
   /** Milliseconds an UpdateTable that raises something takes to answer (the change is made on receipt). */
   raiseLatencyMs?: number
   calls: number
@@ -205,6 +211,11 @@ class FakeDynamo {
     const t = this.get(input.TableName!)
     t.calls++
     if (t.failCall?.n === t.calls) throw t.failCall.error
+    const fault = t.fault?.(t.calls, input)
+    if (fault && !fault.after) throw fault.error
+    if (t.updatingUntil !== undefined && Date.now() < t.updatingUntil) {
+      throw Object.assign(new Error('Attempt to change a resource which is still in use: Table is being updated: ' + input.TableName), { name: 'ResourceInUseException', $fault: 'client', $metadata: { httpStatusCode: 400 } })
+    }
     const targets: Array<[FakeUnit, { read?: number; write?: number; maxRead?: number; maxWrite?: number }]> = []
     const collect = (u: FakeUnit, pt?: { ReadCapacityUnits?: number; WriteCapacityUnits?: number }, od?: { MaxReadRequestUnits?: number; MaxWriteRequestUnits?: number }) => {
       if (pt && t.billing === 'PAY_PER_REQUEST') throw validation('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST')
@@ -240,6 +251,8 @@ class FakeDynamo {
     }
     const description = this.describe(input.TableName!)
     if (raises && t.raiseLatencyMs) await sleep(t.raiseLatencyMs)
+    if (fault?.updatingMs) t.updatingUntil = Date.now() + fault.updatingMs
+    if (fault?.after) throw fault.error
     return { TableDescription: description }
   }
 }
@@ -431,6 +444,171 @@ describe('restore refused with LimitExceededException (stands for the real servi
     expect((e.cause as Error).message).toBe('the migration broke')
     expect(e.retryAt).toBe(iso(fake.clock.getTime() + 59 * MIN))
     expect(e.command).toContain(`--ledger ${ledger}`)
+    expect(onDisk(ledger).status).toBe('open')
+  })
+})
+
+// ---------------------------------------------------------------- a restore that keeps trying
+
+const serverError = () => Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } })
+const tooManyUpdates = () =>
+  new LimitExceededException({ message: 'Subscriber limit exceeded: Only 50 tables can be created, updated, or deleted simultaneously', $metadata: { httpStatusCode: 400 } })
+const fast = { baseMs: 5, capMs: 20 }
+
+describe('a restore keeps trying until capacity is back (stands for the real service\'s transient refusals)', () => {
+  it('UpdateTable answered 500 InternalServerError several times in a row: the restore keeps trying, restores, closes the ledger', async () => {
+    const { conn, fake, now } = aws()
+    const t = fake.add('orders', { unit: { read: 10, write: 10 } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50, write: 50 } }], { now, ledger })
+    const raiseCalls = t.calls
+    t.fault = (n) => (n <= raiseCalls + 4 ? { error: serverError() } : undefined)
+    const events: ThroughputProgress[] = []
+    const result = await restoreThroughput(conn, ledger, { now, backoff: fast, onProgress: (p) => events.push(p) })
+    expect(t.unit).toMatchObject({ read: 10, write: 10 })
+    expect(t.calls).toBe(raiseCalls + 5)
+    expect(result.restored).toHaveLength(2)
+    expect(onDisk(ledger).status).toBe('restored')
+    const retries = events.filter((e) => e.stage === 'retrying')
+    expect(retries.map((e) => e.retry?.attempt)).toEqual([1, 2, 3, 4])
+    expect(retries[0].retry).toMatchObject({ during: 'restoring', error: 'InternalServerError', windowMs: 15 * MIN })
+  })
+
+  it('LimitExceededException for too many concurrent table updates (not the decrease quota) is waited out, then the restore goes on', async () => {
+    const { conn, fake, now } = aws()
+    const t = fake.add('orders', { unit: { read: 10, write: 10 } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50 } }], { now, ledger })
+    const raiseCalls = t.calls
+    t.fault = (n) => (n <= raiseCalls + 3 ? { error: tooManyUpdates() } : undefined)
+    const result = await restoreThroughput(conn, ledger, { now, backoff: fast })
+    expect(result.restored).toEqual([{ table: 'orders', dimension: 'read', mechanism: 'provisioned', from: 10, to: 50 }])
+    expect(t.unit.read).toBe(10)
+    expect(t.calls).toBe(raiseCalls + 4)
+    expect(onDisk(ledger).status).toBe('restored')
+  })
+
+  it('ResourceInUseException while another update keeps the table UPDATING: waits for ACTIVE, then restores', async () => {
+    const { conn, fake, now } = aws()
+    const t = fake.add('orders', { unit: { read: 10, write: 10 }, indexes: { byUser: { read: 5, write: 5 } } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50 }, indexes: { byUser: { read: 20 } } }], { now, ledger })
+    const raiseCalls = t.calls
+    const statuses: string[] = []
+    // Someone's update starts between dynx's DescribeTable and its UpdateTable, and runs for a while.
+    t.fault = (n) => {
+      if (n === raiseCalls + 1) t.updatingUntil = Date.now() + 600
+      return undefined
+    }
+    const result = await restoreThroughput(conn, ledger, { now, backoff: fast, onProgress: (p) => p.stage === 'waiting' && statuses.push(p.status ?? '') })
+    expect(statuses).toContain('UPDATING')
+    expect(statuses.at(-1)).toBe('ACTIVE')
+    expect(t.unit.read).toBe(10)
+    expect(t.indexes.byUser.read).toBe(5)
+    expect(result.restored).toHaveLength(2)
+    expect(onDisk(ledger).status).toBe('restored')
+  })
+
+  it('the decrease quota (LimitExceededException "decreases are limited") stops at once: one UpdateTable, no retry, retryAt given', async () => {
+    const { conn, fake, now } = aws()
+    const t = fake.add('orders', { unit: { read: 10, write: 10 } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50 } }], { now, ledger })
+    t.unit.decreasesToday = 4
+    t.unit.lastDecrease = new Date(fake.clock.getTime() - 10 * MIN)
+    const before = t.calls
+    const events: ThroughputProgress[] = []
+    const err = await restoreThroughput(conn, ledger, { now, backoff: fast, onProgress: (p) => events.push(p) }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(CapacityRestoreError)
+    expect((err as CapacityRestoreError).retryAt).toBe(iso(fake.clock.getTime() + 50 * MIN))
+    expect(t.calls).toBe(before + 1)
+    expect(events.some((e) => e.stage === 'retrying')).toBe(false)
+    expect(onDisk(ledger).status).toBe('open')
+  })
+
+  it('500s past the restore timeout: CapacityRestoreError (exit 1) naming the ledger and the restore command; the ledger stays open', async () => {
+    const { conn, fake, now } = aws()
+    const t = fake.add('orders', { unit: { read: 10, write: 10 } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50 } }], { now, ledger, connection: { endpoint: 'http://127.0.0.1:1' } })
+    const raiseCalls = t.calls
+    t.fault = () => ({ error: serverError() })
+    const err = await restoreThroughput(conn, ledger, { now, backoff: fast, restoreTimeoutMs: 300 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(CapacityRestoreError)
+    const e = err as CapacityRestoreError
+    expect(e.exitCode).toBe(1)
+    expect(e.ledger).toBe(ledger)
+    expect(e.message).toMatch(/^Restoring orders failed \(dynx kept trying for up to 300ms\): Internal server error/)
+    expect(e.hint).toContain(`dynx throughput restore --ledger ${ledger} --endpoint http://127.0.0.1:1`)
+    expect(t.calls - raiseCalls).toBeGreaterThan(2)
+    expect(t.unit.read).toBe(50)
+    expect(onDisk(ledger).status).toBe('open')
+    // Once DynamoDB answers again, the command it gave finishes the job.
+    t.fault = undefined
+    await restoreThroughput(conn, ledger, { now })
+    expect(t.unit.read).toBe(10)
+    expect(onDisk(ledger).status).toBe('restored')
+  })
+
+  it('withThroughput: after the job, a restore through 500s still puts capacity back (the job\'s result is returned)', async () => {
+    const { conn, fake, now } = aws()
+    const t = fake.add('orders', { unit: { read: 10, write: 10 } })
+    const ledger = join(tempDir(), 'l.json')
+    const out = await withThroughput(conn, [{ table: 'orders', capacity: { write: 80 } }], async () => {
+      const from = t.calls
+      t.fault = (n) => (n <= from + 3 ? { error: serverError() } : undefined)
+      return 'done'
+    }, { now, ledger, backoff: fast })
+    expect(out.result).toBe('done')
+    expect(out.restore?.restored).toHaveLength(1)
+    expect(t.unit.write).toBe(10)
+    expect(onDisk(ledger).status).toBe('restored')
+  })
+
+  it('UpdateTable applied, the connection reset, the SDK\'s retry got "will not change" (ValidationException): counted as restored', async () => {
+    const { conn, fake, now } = aws()
+    const t = fake.add('orders', { unit: { read: 10, write: 10 } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50 } }], { now, ledger })
+    const restoreCall = t.calls + 1
+    const unchanged = Object.assign(
+      validation('The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: 10. Requested ReadCapacityUnits: 10.'),
+      { $metadata: { httpStatusCode: 400, attempts: 2 } },
+    )
+    t.fault = (n) => (n === restoreCall ? { error: unchanged, after: true } : undefined)
+    const result = await restoreThroughput(conn, ledger, { now, backoff: fast })
+    expect(t.calls).toBe(restoreCall)
+    expect(result.restored).toHaveLength(1)
+    expect(t.unit.read).toBe(10)
+    expect(onDisk(ledger).status).toBe('restored')
+  })
+
+  it('restore: the first try\'s answer was lost after it was applied (ECONNRESET), the next try finds it back: restored, one decrease', async () => {
+    const { conn, fake, now } = aws()
+    const t = fake.add('orders', { unit: { read: 10, write: 10 } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50 } }], { now, ledger })
+    const restoreCall = t.calls + 1
+    t.fault = (n) => (n === restoreCall ? { error: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), after: true } : undefined)
+    const result = await restoreThroughput(conn, ledger, { now, backoff: fast })
+    expect(result.restored).toHaveLength(1)
+    expect(result.unchanged).toEqual([])
+    expect(t.calls).toBe(restoreCall)
+    expect(t.unit.decreasesToday).toBe(1)
+  })
+
+  it('raise: an update applied whose retry met ResourceInUseException (the table UPDATING from it) goes on instead of rolling back', async () => {
+    const { conn, fake, now } = aws()
+    const t = fake.add('orders', { unit: { read: 10, write: 10 } })
+    const ledger = join(tempDir(), 'l.json')
+    t.fault = (n) => {
+      if (n !== 1) return undefined
+      return { error: Object.assign(new Error('Attempt to change a resource which is still in use: Table is being updated: orders'), { name: 'ResourceInUseException', $metadata: { httpStatusCode: 400, attempts: 2 } }), after: true, updatingMs: 300 }
+    }
+    const bump = await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50 } }], { now, ledger, backoff: fast })
+    expect(bump.changes).toHaveLength(1)
+    expect(t.unit.read).toBe(50)
+    expect(t.calls).toBe(1)
     expect(onDisk(ledger).status).toBe('open')
   })
 })
