@@ -20,6 +20,7 @@
  * Errors and resets before forwarding never reach the engine. `operations` limits all faults to
  * those operation names; `perOperation` overrides the rates of single operations.
  *
+ * `max` caps how many faults a setting injects (e.g. one reset after CreateBackup, then none).
  * `set(faults)` changes the faults at run time; `schedule([{ faults, ms }, ...])` runs phases one
  * after another (the last one stays). `counts` holds what was injected per kind and operation, and
  * `requests` every request seen per operation, so a test can assert the faults really happened.
@@ -50,6 +51,8 @@ export interface Faults extends FaultRates {
   operations?: string[]
   /** Rates for single operations, replacing the general ones for them. */
   perOperation?: Record<string, FaultRates>
+  /** At most this many faults (latency not counted) while these faults are set; then requests pass. */
+  max?: number
 }
 
 export interface FaultPhase {
@@ -176,11 +179,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const heldBack = { value: 0 }
   const sockets = new Set<Socket>()
 
+  let faultsSinceSet = 0
   const count = (kind: FaultKind, operation: string): void => {
+    if (kind !== 'latency') faultsSinceSet++
     counts[kind][operation] = (counts[kind][operation] ?? 0) + 1
   }
 
   const rateOf = (kind: FaultKind, operation: string): number => {
+    if (faults.max !== undefined && faultsSinceSet >= faults.max && kind !== 'latency') return 0
     if (faults.operations && !faults.operations.includes(operation)) return 0
     const rates = faults.perOperation?.[operation] ?? faults
     return rates[kind] ?? 0
@@ -338,13 +344,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     set(next) {
       clearTimers()
       faults = next
+      faultsSinceSet = 0
     },
     schedule(phases) {
       clearTimers()
       let at = 0
       phases.forEach((phase, i) => {
-        if (i === 0) faults = phase.faults
-        else timers.push(setTimeout(() => (faults = phase.faults), at).unref())
+        const start = (): void => {
+          faults = phase.faults
+          faultsSinceSet = 0
+        }
+        if (i === 0) start()
+        else timers.push(setTimeout(start, at).unref())
         at += phase.ms ?? 0
       })
     },

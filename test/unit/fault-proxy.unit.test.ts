@@ -190,6 +190,17 @@ describe('fault proxy', () => {
     expect(per.counts.serverError).toEqual({ UpdateTable: 1 })
   })
 
+  it('injects at most `max` faults per setting', async () => {
+    const p = await proxy({ throttle: 1, max: 2 })
+    const agent = new Agent({ keepAlive: true })
+    const statuses: (number | undefined)[] = []
+    for (let i = 0; i < 4; i++) statuses.push((await post(p.url, 'CreateBackup', {}, agent)).status)
+    p.set({ serverError: 1, max: 1 })
+    for (let i = 0; i < 2; i++) statuses.push((await post(p.url, 'CreateBackup', {}, agent)).status)
+    agent.destroy()
+    expect(statuses).toEqual([400, 400, 200, 200, 500, 200])
+  })
+
   it('adds latency and counts it', async () => {
     const p = await proxy({ latency: 1, latencyMs: [20, 20] })
     const agent = new Agent({ keepAlive: true })
