@@ -20,7 +20,8 @@
  * Errors and resets before forwarding never reach the engine. `operations` limits all faults to
  * those operation names; `perOperation` overrides the rates of single operations.
  *
- * `max` caps how many faults a setting injects (e.g. one reset after CreateBackup, then none).
+ * `max` caps how many faults a setting injects (e.g. one reset after CreateBackup, then none),
+ * `maxPerOperation` how many per operation (e.g. the first 4 calls of each fail, then they pass).
  * `set(faults)` changes the faults at run time; `schedule([{ faults, ms }, ...])` runs phases one
  * after another (the last one stays). `counts` holds what was injected per kind and operation, and
  * `requests` every request seen per operation, so a test can assert the faults really happened.
@@ -53,6 +54,8 @@ export interface Faults extends FaultRates {
   perOperation?: Record<string, FaultRates>
   /** At most this many faults (latency not counted) while these faults are set; then requests pass. */
   max?: number
+  /** At most this many faults per operation while these faults are set. */
+  maxPerOperation?: number
 }
 
 export interface FaultPhase {
@@ -180,13 +183,20 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const sockets = new Set<Socket>()
 
   let faultsSinceSet = 0
+  let perOperationSinceSet: Record<string, number> = {}
   const count = (kind: FaultKind, operation: string): void => {
-    if (kind !== 'latency') faultsSinceSet++
+    if (kind !== 'latency') {
+      faultsSinceSet++
+      perOperationSinceSet[operation] = (perOperationSinceSet[operation] ?? 0) + 1
+    }
     counts[kind][operation] = (counts[kind][operation] ?? 0) + 1
   }
 
   const rateOf = (kind: FaultKind, operation: string): number => {
-    if (faults.max !== undefined && faultsSinceSet >= faults.max && kind !== 'latency') return 0
+    if (kind !== 'latency') {
+      if (faults.max !== undefined && faultsSinceSet >= faults.max) return 0
+      if (faults.maxPerOperation !== undefined && (perOperationSinceSet[operation] ?? 0) >= faults.maxPerOperation) return 0
+    }
     if (faults.operations && !faults.operations.includes(operation)) return 0
     const rates = faults.perOperation?.[operation] ?? faults
     return rates[kind] ?? 0
@@ -345,6 +355,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       clearTimers()
       faults = next
       faultsSinceSet = 0
+      perOperationSinceSet = {}
     },
     schedule(phases) {
       clearTimers()
@@ -353,6 +364,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         const start = (): void => {
           faults = phase.faults
           faultsSinceSet = 0
+          perOperationSinceSet = {}
         }
         if (i === 0) start()
         else timers.push(setTimeout(start, at).unref())
@@ -364,7 +376,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return operation === undefined ? Object.values(byOperation).reduce((a, b) => a + b, 0) : (byOperation[operation] ?? 0)
     },
     summary() {
-      return FAULT_KINDS.map((k) => `${k} ${Object.entries(counts[k]).map(([op, n]) => `${op}=${n}`).join(' ') || '-'}`).join('; ') + ` (seed ${options.seed})`
+      const list = (byOperation: Record<string, number>) => Object.entries(byOperation).map(([op, n]) => `${op}=${n}`).join(' ') || '-'
+      return `${FAULT_KINDS.map((k) => `${k} ${list(counts[k])}`).join('; ')}; requests ${list(requests)} (seed ${options.seed})`
     },
     resetCounts() {
       for (const k of FAULT_KINDS) counts[k] = {}

@@ -190,15 +190,18 @@ describe('fault proxy', () => {
     expect(per.counts.serverError).toEqual({ UpdateTable: 1 })
   })
 
-  it('injects at most `max` faults per setting', async () => {
+  it('injects at most `max` faults per setting, or `maxPerOperation` per operation', async () => {
     const p = await proxy({ throttle: 1, max: 2 })
     const agent = new Agent({ keepAlive: true })
     const statuses: (number | undefined)[] = []
     for (let i = 0; i < 4; i++) statuses.push((await post(p.url, 'CreateBackup', {}, agent)).status)
     p.set({ serverError: 1, max: 1 })
     for (let i = 0; i < 2; i++) statuses.push((await post(p.url, 'CreateBackup', {}, agent)).status)
-    agent.destroy()
     expect(statuses).toEqual([400, 400, 200, 200, 500, 200])
+    p.set({ throttle: 1, maxPerOperation: 1 })
+    const perOp = [await post(p.url, 'Scan', {}, agent), await post(p.url, 'Scan', {}, agent), await post(p.url, 'GetItem', {}, agent)]
+    expect(perOp.map((a) => a.status)).toEqual([400, 200, 400])
+    agent.destroy()
   })
 
   it('adds latency and counts it', async () => {
