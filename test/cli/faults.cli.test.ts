@@ -195,6 +195,8 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
         expect(proxy.injected(kind, op), `${kind} ${op ?? ''}: ${proxy.summary()}`).toBeGreaterThan(0)
       }
       expect(proxy.injected('serverError') + proxy.injected('unavailable') + proxy.injected('resetBefore'), proxy.summary()).toBeGreaterThan(0)
+      // Resets hit keep-alive connections the SDK had pooled, not only fresh ones.
+      expect(proxy.pooledResets.value, proxy.summary()).toBeGreaterThan(0)
     })
 
     it('c) scan --raw --output through faults writes every item exactly once', { timeout: LONG }, async () => {

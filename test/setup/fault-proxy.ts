@@ -80,6 +80,10 @@ export interface FaultProxy {
   readonly requests: Record<string, number>
   /** WriteRequests held back as UnprocessedItems by partialBatch. */
   readonly heldBack: { value: number }
+  /** Resets of a socket that had already served a request (a pooled keep-alive connection). */
+  readonly pooledResets: { value: number }
+  /** Requests the proxy could not forward (the engine unreachable): answered 500, not counted as faults. */
+  readonly proxyErrors: { value: number }
   set(faults: Faults): void
   schedule(phases: FaultPhase[]): void
   /** Injected faults of a kind, for one operation or all. */
@@ -180,6 +184,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const counts = emptyCounts()
   const requests: Record<string, number> = {}
   const heldBack = { value: 0 }
+  const pooledResets = { value: 0 }
+  const proxyErrors = { value: 0 }
+  const served = new WeakMap<Socket, number>()
   const sockets = new Set<Socket>()
 
   let faultsSinceSet = 0
@@ -209,6 +216,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   const reset = (req: IncomingMessage): void => {
     const socket = req.socket
+    if ((served.get(socket) ?? 0) > 1) pooledResets.value++
     if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy()
     else socket.destroy()
   }
@@ -317,7 +325,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   }
 
   const server: Server = createServer((req, res) => {
+    served.set(req.socket, (served.get(req.socket) ?? 0) + 1)
     handle(req, res).catch((error: unknown) => {
+      proxyErrors.value++
       if (res.headersSent || req.socket.destroyed) return
       const text = JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: `fault proxy: ${(error as Error).message}` })
       send(res, 500, { 'content-type': 'application/x-amz-json-1.0' }, text)
@@ -351,6 +361,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     counts,
     requests,
     heldBack,
+    pooledResets,
+    proxyErrors,
     set(next) {
       clearTimers()
       faults = next
@@ -377,12 +389,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     summary() {
       const list = (byOperation: Record<string, number>) => Object.entries(byOperation).map(([op, n]) => `${op}=${n}`).join(' ') || '-'
-      return `${FAULT_KINDS.map((k) => `${k} ${list(counts[k])}`).join('; ')}; requests ${list(requests)} (seed ${options.seed})`
+      return `${FAULT_KINDS.map((k) => `${k} ${list(counts[k])}`).join('; ')}; requests ${list(requests)}; pooled resets ${pooledResets.value}; proxy errors ${proxyErrors.value} (seed ${options.seed})`
     },
     resetCounts() {
       for (const k of FAULT_KINDS) counts[k] = {}
       for (const op of Object.keys(requests)) delete requests[op]
       heldBack.value = 0
+      pooledResets.value = 0
+      proxyErrors.value = 0
     },
     close() {
       clearTimers()

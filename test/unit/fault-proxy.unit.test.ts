@@ -135,6 +135,7 @@ describe('fault proxy', () => {
     expect(answer.error?.code).toBe('ECONNRESET')
     expect(seen.map((s) => s.body)).toEqual(['{"n":1}'])
     expect(p.injected('resetBefore', 'PutItem')).toBe(1)
+    expect(p.pooledResets.value).toBe(1)
   })
 
   it('resets after forwarding: the engine applied the request, the caller gets ECONNRESET on its pooled socket', async () => {
@@ -148,6 +149,7 @@ describe('fault proxy', () => {
     expect(answer.error?.code).toBe('ECONNRESET')
     expect(seen.map((s) => s.body)).toEqual(['{"n":1}', '{"n":2}'])
     expect(p.injected('resetAfter')).toBe(1)
+    expect(p.pooledResets.value).toBe(1)
   })
 
   it('partial BatchWriteItem: forwards a subset, returns the rest merged with what the engine left unprocessed', async () => {
