@@ -202,7 +202,8 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
     it('c) scan --raw --output through faults writes every item exactly once', { timeout: LONG }, async () => {
       proxy.resetCounts()
       const file = join(home, 'scan.jsonl')
-      const r = await runCli(['scan', source, '--raw', '--segments', '4', '--output', file, '--endpoint', proxy.url], { env: { DYNX_HOME: home }, timeoutMs: LONG })
+      // 500-item pages: some sixty Scan calls, so faults certainly land on a few of them.
+      const r = await runCli(['scan', source, '--raw', '--segments', '4', '--page-size', '500', '--output', file, '--endpoint', proxy.url], { env: { DYNX_HOME: home }, timeoutMs: LONG })
       expect(r.code, explain(r, proxy)).toBe(0)
       expect(proxy.injected('throttle', 'Scan'), proxy.summary()).toBeGreaterThan(0)
       const lines = readFileSync(file, 'utf8').trim().split('\n')
