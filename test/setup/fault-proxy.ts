@@ -221,15 +221,22 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     else socket.destroy()
   }
 
-  async function forward(req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  async function forward(req: IncomingMessage, body: Buffer, attempt = 1): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
     const headers = { ...req.headers, host: upstream.host, 'content-length': String(body.length) }
-    return new Promise((resolve, reject) => {
-      const out = httpRequest({ protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (res) => {
-        readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject)
+    try {
+      return await new Promise((resolve, reject) => {
+        const out = httpRequest({ protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (res) => {
+          readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject)
+        })
+        out.on('error', (error: Error & { reusedSocket?: boolean }) => reject(Object.assign(error, { reusedSocket: out.reusedSocket })))
+        out.end(body)
       })
-      out.on('error', reject)
-      out.end(body)
-    })
+    } catch (error) {
+      // The engine closed an idle pooled socket as the proxy reused it (before reading anything):
+      // once more on a fresh one, so the proxy adds no fault of its own.
+      if ((error as { reusedSocket?: boolean }).reusedSocket && attempt === 1) return forward(req, body, 2)
+      throw error
+    }
   }
 
   /** Splits a BatchWriteItem body into what is forwarded and what is held back (random subset). */
