@@ -80,6 +80,10 @@ export interface FaultProxy {
   readonly requests: Record<string, number>
   /** WriteRequests held back as UnprocessedItems by partialBatch. */
   readonly heldBack: { value: number }
+  /** Resets of a socket that had already served a request (a pooled keep-alive connection). */
+  readonly pooledResets: { value: number }
+  /** Requests the proxy could not forward (the engine unreachable): answered 500, not counted as faults. */
+  readonly proxyErrors: { value: number }
   set(faults: Faults): void
   schedule(phases: FaultPhase[]): void
   /** Injected faults of a kind, for one operation or all. */
@@ -180,6 +184,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const counts = emptyCounts()
   const requests: Record<string, number> = {}
   const heldBack = { value: 0 }
+  const pooledResets = { value: 0 }
+  const proxyErrors = { value: 0 }
+  const served = new WeakMap<Socket, number>()
   const sockets = new Set<Socket>()
 
   let faultsSinceSet = 0
@@ -209,19 +216,27 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   const reset = (req: IncomingMessage): void => {
     const socket = req.socket
+    if ((served.get(socket) ?? 0) > 1) pooledResets.value++
     if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy()
     else socket.destroy()
   }
 
-  async function forward(req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  async function forward(req: IncomingMessage, body: Buffer, attempt = 1): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
     const headers = { ...req.headers, host: upstream.host, 'content-length': String(body.length) }
-    return new Promise((resolve, reject) => {
-      const out = httpRequest({ protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (res) => {
-        readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject)
+    try {
+      return await new Promise((resolve, reject) => {
+        const out = httpRequest({ protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (res) => {
+          readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject)
+        })
+        out.on('error', (error: Error & { reusedSocket?: boolean }) => reject(Object.assign(error, { reusedSocket: out.reusedSocket })))
+        out.end(body)
       })
-      out.on('error', reject)
-      out.end(body)
-    })
+    } catch (error) {
+      // The engine closed an idle pooled socket as the proxy reused it (before reading anything):
+      // once more on a fresh one, so the proxy adds no fault of its own.
+      if ((error as { reusedSocket?: boolean }).reusedSocket && attempt === 1) return forward(req, body, 2)
+      throw error
+    }
   }
 
   /** Splits a BatchWriteItem body into what is forwarded and what is held back (random subset). */
@@ -317,7 +332,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   }
 
   const server: Server = createServer((req, res) => {
+    served.set(req.socket, (served.get(req.socket) ?? 0) + 1)
     handle(req, res).catch((error: unknown) => {
+      proxyErrors.value++
       if (res.headersSent || req.socket.destroyed) return
       const text = JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: `fault proxy: ${(error as Error).message}` })
       send(res, 500, { 'content-type': 'application/x-amz-json-1.0' }, text)
@@ -351,6 +368,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     counts,
     requests,
     heldBack,
+    pooledResets,
+    proxyErrors,
     set(next) {
       clearTimers()
       faults = next
@@ -377,12 +396,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     summary() {
       const list = (byOperation: Record<string, number>) => Object.entries(byOperation).map(([op, n]) => `${op}=${n}`).join(' ') || '-'
-      return `${FAULT_KINDS.map((k) => `${k} ${list(counts[k])}`).join('; ')}; requests ${list(requests)} (seed ${options.seed})`
+      return `${FAULT_KINDS.map((k) => `${k} ${list(counts[k])}`).join('; ')}; requests ${list(requests)}; pooled resets ${pooledResets.value}; proxy errors ${proxyErrors.value} (seed ${options.seed})`
     },
     resetCounts() {
       for (const k of FAULT_KINDS) counts[k] = {}
       for (const op of Object.keys(requests)) delete requests[op]
       heldBack.value = 0
+      pooledResets.value = 0
+      proxyErrors.value = 0
     },
     close() {
       clearTimers()
