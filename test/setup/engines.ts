@@ -95,9 +95,8 @@ interface DynaliteOptions {
 // avoids an ambient `declare module` that could clash with one in src/.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options?: DynaliteOptions) => Server
 
-export async function startDynalite(): Promise<Engine> {
-  // No path: dynalite keeps its LevelDB store in memory.
-  const server = dynalite({ createTableMs: 200, deleteTableMs: 200, updateTableMs: 200 })
+/** Starts `server` on a free loopback port and gives the port. */
+export async function listenOnLoopback(server: Server, what: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
@@ -106,11 +105,18 @@ export async function startDynalite(): Promise<Engine> {
     })
   })
   const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('dynalite: could not read its listening port')
+  if (address === null || typeof address === 'string') throw new Error(`${what}: could not read its listening port`)
+  return address.port
+}
+
+export async function startDynalite(): Promise<Engine> {
+  // No path: dynalite keeps its LevelDB store in memory.
+  const server = dynalite({ createTableMs: 200, deleteTableMs: 200, updateTableMs: 200 })
+  const port = await listenOnLoopback(server, 'dynalite')
   let stopped: Promise<void> | undefined
   return {
     name: 'dynalite',
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint: `http://127.0.0.1:${port}`,
     stop() {
       stopped ??= new Promise<void>((resolve, reject) => {
         // SDK keep-alive sockets would otherwise hold close() open.

@@ -38,6 +38,8 @@ import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, 
 import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
+import { listenOnLoopback } from './engines.js'
+
 export const FAULT_KINDS = ['resetBefore', 'throttle', 'serverError', 'unavailable', 'latency', 'partialBatch', 'resetAfter'] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -347,15 +349,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     // A reset socket may still report ECONNRESET/EPIPE; that is the point, not a proxy failure.
     socket.on('error', () => undefined)
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('fault proxy: could not read its port')
+  const port = await listenOnLoopback(server, 'fault proxy')
 
   const clearTimers = (): void => {
     for (const t of timers) clearTimeout(t)
@@ -363,7 +357,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   }
 
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: `http://127.0.0.1:${port}`,
     seed: options.seed,
     counts,
     requests,
