@@ -8,8 +8,7 @@ import { DynxError, ExitCode, UserInputError, explainAwsError } from '../errors.
 import { defaultFlagValues, loadConfig, resolveConnection, type GivenConnection, type LoadedConfig, type ResolvedConnection } from '../config/config.js'
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, defaultLocalPath, startLocalEngine, type LocalEngine } from '../local/engine.js'
 import { confirmAction } from './confirm.js'
-import { acknowledgeSignal } from './relaunch.js'
-import { pickTable, type PickIo } from './pick-table.js'
+import type { PickIo } from './pick-table.js'
 import { createProgress, type Progress } from './progress.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DynxCommand)['baseFlags'] & T['flags']>
@@ -259,6 +258,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     const names = await listTableNames(c, prefix)
     if (names.length === 0) throw new UserInputError(`There are no tables${prefix ? ` starting with "${prefix}"` : ''} on ${c.label} to pick from.`, 'Create one, or check --env/--prefix and the connection flags.')
     this.progress.stop()
+    const { pickTable } = await import('./pick-table.js')
     return pickTable(names, io)
   }
 
@@ -393,12 +393,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   private installSignalHandlers(): void {
     if (this.signalsInstalled) return
     this.signalsInstalled = true
-    let firstAt = 0
     const onSignal = (signal: NodeJS.Signals) => {
-      acknowledgeSignal(signal)
-      // A copy of the same signal right after the first (a launcher passing it on late) is not a second Ctrl-C.
-      if (this.interrupt?.signal.aborted && performance.now() - firstAt < 500) return
-      firstAt = performance.now()
       if (this.interrupt && !this.interrupt.signal.aborted) {
         this.progress.stop()
         process.stderr.write(`${this.interruptMessage(signal)}\n`)

@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora'
+import type { Ora } from 'ora'
 
 /**
  * Progress on stderr: a spinner on a terminal, plain lines otherwise (so CI logs stay readable),
@@ -24,21 +24,42 @@ export function createProgress(options: { quiet: boolean; verbose?: boolean; str
   }
   // A terminal that reports no width (some CI pseudo-terminals) would make the spinner clear lines forever.
   if (stream.isTTY && (stream.columns ?? 0) > 0) {
+    // ora is loaded when a spinner is first shown, in the background; until it is there, the
+    // spinner's text waits and final lines are written plainly.
     let spinner: Ora | undefined
-    const spin = () => (spinner ??= ora({ stream }))
+    let waiting: string | undefined
+    let loading: Promise<void> | undefined
+    const spin = (text: string) => {
+      if (spinner) return void spinner.start(text)
+      waiting = text
+      loading ??= import('ora').then(({ default: ora }) => {
+        spinner = ora({ stream })
+        if (waiting !== undefined) spinner.start(waiting)
+      })
+    }
+    const final = (symbol: 'succeed' | 'warn' | 'info', text: string) => {
+      waiting = undefined
+      if (spinner) spinner[symbol](text)
+      else stream.write(`${text}\n`)
+    }
     return {
-      start: (text) => void spin().start(text),
+      start: spin,
       update: (text) => {
-        if (!spinner?.isSpinning) spin().start(text)
-        else spinner.text = text
+        if (spinner?.isSpinning) spinner.text = text
+        else spin(text)
       },
-      succeed: (text) => void spin().succeed(text),
+      succeed: (text) => final('succeed', text),
       fail: (text) => {
         if (spinner?.isSpinning) spinner.fail(text ? text : `${spinner.text} failed`)
+        else if (waiting !== undefined) stream.write(`${text ? text : `${waiting} failed`}\n`)
+        waiting = undefined
       },
-      warn: (text) => void spin().warn(text),
-      info: (text) => void spin().info(text),
-      stop: () => void spinner?.stop(),
+      warn: (text) => final('warn', `${spinner ? '' : 'warning: '}${text}`),
+      info: (text) => final('info', text),
+      stop: () => {
+        waiting = undefined
+        spinner?.stop()
+      },
     }
   }
   let last = ''

@@ -1,1 +1,2 @@
 export * from './config.js'
+export { parseConfig } from './schema.js'
