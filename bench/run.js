@@ -381,7 +381,7 @@ async function benchCopyRss(engine, conn, env, tmp, source, n) {
   log(`copy RSS, ${n} items: dynx copy ${source} ${target} --segments ${segments} --yes --json (child process)`)
   // Checkpoints and dead-letter files under the temporary directory, not the user's ~/.dynx.
   const dynxEnv = { ...env, DYNX_HOME: join(tmp, 'dynx-home') }
-  const dynx = await runMeasured('dynx copy', [CLI, 'copy', source, target, '--endpoint', engine.endpoint, '--segments', String(segments), '--yes', '--json'], dynxEnv)
+  const dynx = await runMeasured('dynx copy', [CLI, 'copy', source, target, '--endpoint', engine.endpoint, '--segments', String(segments), '--timeout', '60', '--yes', '--json'], dynxEnv)
   const result = JSON.parse(dynx.stdout)
   if (!result.complete || result.written !== n || result.deadLettered) throw new Error(`dynx copy wrote ${result.written} of ${n} items (complete: ${result.complete}, dead-lettered: ${result.deadLettered})`)
   await checkAndDrop('dynx copy', conn, target, n)
@@ -424,7 +424,7 @@ async function benchScanRss(engine, env, tmp, table, n) {
 
   const file = join(tmp, 'big-scan.jsonl')
   log(`scan RSS, ${n} items: dynx scan --segments ${BIG_SEGMENTS} --format jsonl --output FILE (child process)`)
-  const dynx = await runMeasured('dynx scan', [CLI, 'scan', table, '--endpoint', engine.endpoint, '--segments', String(BIG_SEGMENTS), '--format', 'jsonl', '--output', file], env)
+  const dynx = await runMeasured('dynx scan', [CLI, 'scan', table, '--endpoint', engine.endpoint, '--segments', String(BIG_SEGMENTS), '--format', 'jsonl', '--output', file, '--timeout', '60'], env)
   const lines = await countLines(file)
   if (lines !== n) throw new Error(`dynx scan wrote ${lines} lines to ${file}, expected ${n}`)
   await rm(file, { force: true })
