@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { moveLeadingGlobalFlags } from '../dist/src/cli/argv.js'
-import { keepYoungGenerationSmall } from '../dist/src/cli/heap.js'
+import { keepHeapSmall } from '../dist/src/cli/heap.js'
 
-keepYoungGenerationSmall()
+keepHeapSmall()
 const { execute } = await import('@oclif/core')
 await execute({ args: moveLeadingGlobalFlags(process.argv.slice(2)), dir: import.meta.url })
