@@ -4,5 +4,5 @@ import { moveLeadingGlobalFlags } from '../src/cli/argv.ts'
 import { keepHeapSmall } from '../src/cli/heap.ts'
 
 keepHeapSmall()
-const { execute } = await import('@oclif/core')
+const { execute } = await import('@oclif/core/execute')
 await execute({ args: moveLeadingGlobalFlags(process.argv.slice(2)), development: true, dir: import.meta.url })

@@ -1,4 +1,8 @@
-import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
+// oclif's entry points one by one: its index loads help, ux and more that a command never uses.
+import { Command } from '@oclif/core/command'
+import * as Errors from '@oclif/core/errors'
+import * as Flags from '@oclif/core/flags'
+import type * as Interfaces from '@oclif/core/interfaces'
 
 import { createConnection, redactEndpoint, type Connection, type ConnectionOptions } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
