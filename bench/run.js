@@ -23,7 +23,7 @@
 // Results go to stdout, progress to stderr. Shrink it with the environment:
 //   BENCH_ITEMS=100000  BENCH_BIG_ITEMS=1000000  BENCH_SEGMENTS=1,4,16  BENCH_COPY_SEGMENTS=8
 //   BENCH_ENGINES=dynalite,dynamodb-local (or none)  BENCH_SKIP_BIG=1  BENCH_WRITE_ITEMS=4000
-//   BENCH_STARTUP_RUNS=7
+//   BENCH_STARTUP_RUNS=7  BENCH_RSS_COPY=0 (no copy in the peak-RSS part)
 // and BENCH_COPY_WRITERS=N to time copyTable with writeConcurrency N instead of its default.
 import { DeleteTableCommand, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { spawn } from 'node:child_process'
@@ -86,6 +86,7 @@ const config = {
   skipBig: process.env.BENCH_SKIP_BIG === '1' || process.env.BENCH_SKIP_BIG === 'true',
   writeItems: positiveInt('BENCH_WRITE_ITEMS', 4000),
   startupRuns: Math.max(5, positiveInt('BENCH_STARTUP_RUNS', 7)),
+  rssCopy: process.env.BENCH_RSS_COPY !== '0',
 }
 for (const e of config.engines) if (!(e in ENGINES)) throw new Error(`BENCH_ENGINES: unknown engine "${e}" (known: ${Object.keys(ENGINES).join(', ')})`)
 
@@ -406,14 +407,14 @@ async function benchDisk(tmp) {
     const small = 'bench_copy_source'
     out.seeding.push(await seed(conn, 'dynalite (disk)', small, config.items))
     out.scan.push(await benchScanRss(engine, env, tmp, small, config.items))
-    out.copy.push(await benchCopyRss(engine, conn, env, tmp, small, config.items))
+    if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, small, config.items))
     await dropTable(conn, small)
     if (config.skipBig) return out
 
     const table = 'bench_big'
     out.seeding.push(await seed(conn, 'dynalite (disk)', table, config.bigItems))
     out.scan.push(await benchScanRss(engine, env, tmp, table, config.bigItems))
-    out.copy.push(await benchCopyRss(engine, conn, env, tmp, table, config.bigItems))
+    if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, table, config.bigItems))
     return out
   })
 }
@@ -506,7 +507,7 @@ function report(results) {
   for (const [what, rows] of [['scan to a file', results.scanRss], ['copy', results.copyRss]]) {
     const [small, big] = rows
     if (!big) {
-      out(`  1M-item ${what} peak RSS: skipped (BENCH_SKIP_BIG)`)
+      out(`  1M-item ${what} peak RSS: skipped (${small ? 'BENCH_SKIP_BIG' : 'BENCH_RSS_COPY=0'})`)
       continue
     }
     const peak = mb(big.dynx.maxRssKb)
