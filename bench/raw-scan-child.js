@@ -1,5 +1,5 @@
 // The raw floor as its own process, for its peak RSS next to the CLI's:
-// node --import ./bench/report-rss.js bench/raw-scan-child.js ENDPOINT TABLE SEGMENTS
+// node bench/raw-scan-child.js ENDPOINT TABLE SEGMENTS (a plain node, no heap flags; run.js samples its RSS)
 // Prints {"items":N,"seconds":S} on stdout.
 import { createConnection } from '../dist/src/index.js'
 import { BENCH_CREDENTIALS } from './credentials.js'
@@ -7,7 +7,8 @@ import { rawScanCount } from './raw-scan.js'
 
 const [endpoint, table, segments] = process.argv.slice(2)
 if (!endpoint || !table || !(Number(segments) >= 1)) throw new Error('usage: raw-scan-child.js ENDPOINT TABLE SEGMENTS')
-const conn = createConnection({ endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS })
+// A 60 s request timeout, as the CLI runs are given (--timeout 60): a loaded machine can stall dynalite on disk.
+const conn = createConnection({ endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS, requestTimeoutMs: 60_000 })
 try {
   const started = performance.now()
   const items = await rawScanCount(conn.dynamodb, table, Number(segments))

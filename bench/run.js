@@ -11,25 +11,29 @@
 //     plain ScanCommand loop per segment, each page written as plain BatchWriteItems of 25, no
 //     conversion) vs copyTable (`dynx copy`'s engine, default writers), in this process over the
 //     same connection; each target is counted (Select COUNT) and dropped after its run;
-//  3. peak RSS, dynalite on disk, each run its own process under report-rss.js: `dynx copy` (the
-//     real CLI) vs the raw copy floor, of BENCH_ITEMS items and of BENCH_BIG_ITEMS items; and a
-//     scan of BENCH_BIG_ITEMS items to a file, the CLI vs the raw scan floor. BENCH_SKIP_BIG skips
-//     everything of BENCH_BIG_ITEMS (the BENCH_ITEMS copy is still measured).
+//  3. start-up, each a whole process as a user runs it (`node bin/run.js ...`), medians of
+//     BENCH_STARTUP_RUNS (at least 5), interleaved: `dynx --version` and `dynx tables list
+//     --endpoint E`, each next to a plain Node script that imports @aws-sdk/client-dynamodb and
+//     lists the tables (bench/raw-list-tables.js);
+//  4. peak RSS of the WHOLE process tree (the process and all its descendants, summed, sampled
+//     from /proc by tree-rss.js), dynalite on disk, each run its own process: a scan to a file and
+//     `dynx copy` (the real CLI), each next to its raw floor child, of BENCH_ITEMS items and of
+//     BENCH_BIG_ITEMS items. BENCH_SKIP_BIG skips everything of BENCH_BIG_ITEMS.
 //
 // Results go to stdout, progress to stderr. Shrink it with the environment:
 //   BENCH_ITEMS=100000  BENCH_BIG_ITEMS=1000000  BENCH_SEGMENTS=1,4,16  BENCH_COPY_SEGMENTS=8
-//   BENCH_ENGINES=dynalite,dynamodb-local  BENCH_SKIP_BIG=1  BENCH_WRITE_ITEMS=4000
+//   BENCH_ENGINES=dynalite,dynamodb-local (or none)  BENCH_SKIP_BIG=1  BENCH_WRITE_ITEMS=4000
+//   BENCH_STARTUP_RUNS=7  BENCH_RSS_COPY=0 (no copy in the peak-RSS part)
 // and BENCH_COPY_WRITERS=N to time copyTable with writeConcurrency N instead of its default.
 import { DeleteTableCommand, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, URL } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { TIGHT_HEAP_FLAGS } from '../dist/src/cli/relaunch.js'
 import { copyTable, createConnection, createTable, scanToOutput } from '../dist/src/index.js'
 import { benchBatchWrite } from './batch-write.js'
 import { BENCH_CREDENTIALS } from './credentials.js'
@@ -37,16 +41,20 @@ import { CLI, ENGINES, REPO, startDynalite, stopChild, track } from './engines.j
 import { benchItem, seedTable } from './items.js'
 import { rawCopy } from './raw-copy.js'
 import { rawScanCount } from './raw-scan.js'
+import { sampleTree } from './tree-rss.js'
 
-const REPORT_RSS = new URL('./report-rss.js', import.meta.url).href
+const RAW_LIST_TABLES = fileURLToPath(new URL('./raw-list-tables.js', import.meta.url))
 const RAW_CHILD = fileURLToPath(new URL('./raw-scan-child.js', import.meta.url))
 const RAW_COPY_CHILD = fileURLToPath(new URL('./raw-copy-child.js', import.meta.url))
 const BIG_SEGMENTS = 16
 const TARGET_RATIO = 0.85
-const TARGET_RSS_MB = 200
+const TARGET_RSS_MB = 250
 const TARGET_COPY_RATIO = 0.9
-/** Peak RSS of the big copy at most this many times the small copy's. */
-const TARGET_COPY_RSS_GROWTH = 1.3
+/** Peak RSS of the big scan or copy at most this many times the BENCH_ITEMS one's. */
+const TARGET_RSS_GROWTH = 1.2
+/** `dynx --version` no slower than the raw script; `dynx tables list` at most this many times it. */
+const TARGET_STARTUP_RATIO = 1
+const TARGET_LIST_RATIO = 1.5
 
 // ------------------------------------------------------------------ configuration
 
@@ -71,12 +79,14 @@ const config = {
     if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_SEGMENTS: "${s}" is not a segment count`)
     return n
   }),
-  engines: list('BENCH_ENGINES', 'dynalite,dynamodb-local'),
+  engines: list('BENCH_ENGINES', 'dynalite,dynamodb-local').filter((e) => e !== 'none'),
   copySegments: positiveInt('BENCH_COPY_SEGMENTS', 8),
   // Unset: copyTable's default, as `dynx copy` runs without --writers.
   copyWriters: process.env.BENCH_COPY_WRITERS ? positiveInt('BENCH_COPY_WRITERS') : undefined,
   skipBig: process.env.BENCH_SKIP_BIG === '1' || process.env.BENCH_SKIP_BIG === 'true',
   writeItems: positiveInt('BENCH_WRITE_ITEMS', 4000),
+  startupRuns: Math.max(5, positiveInt('BENCH_STARTUP_RUNS', 7)),
+  rssCopy: process.env.BENCH_RSS_COPY !== '0',
 }
 for (const e of config.engines) if (!(e in ENGINES)) throw new Error(`BENCH_ENGINES: unknown engine "${e}" (known: ${Object.keys(ENGINES).join(', ')})`)
 
@@ -306,12 +316,16 @@ async function benchEngine(key, tmp, results) {
   })
 }
 
-// ------------------------------------------------------------------ peak RSS of a big scan
+// ------------------------------------------------------------------ whole processes: start-up and peak RSS
 
-/** Runs a node script as a child under report-rss.js; returns its output, wall time and peak RSS. */
-async function runMeasured(label, args, env, rssFile) {
+/**
+ * Runs `node ...args` as a child, sampling the peak RSS of its whole process tree; returns its
+ * output, wall time (spawn to exit, as a user waits for it) and that peak.
+ */
+async function runMeasured(label, args, env) {
   const started = performance.now()
-  const child = spawn(process.execPath, ['--import', REPORT_RSS, ...args], { cwd: REPO, env: { ...env, BENCH_RSS_FILE: rssFile }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const sampler = sampleTree(child.pid)
   const tracked = track(child)
   cleanups.push(() => stopChild(child, tracked.exited))
   let stdout = ''
@@ -320,10 +334,38 @@ async function runMeasured(label, args, env, rssFile) {
   })
   const { code, signal } = await tracked.exited
   const seconds = (performance.now() - started) / 1000
+  const { peakKb, maxProcesses } = sampler.stop()
   if (code !== 0) throw new Error(`${label} failed (${signal ?? `exit code ${code}`}):\n${tracked.tail()}`)
-  const maxRssKb = Number((await readFile(rssFile, 'utf8')).trim())
-  if (!(maxRssKb > 0)) throw new Error(`${label}: no peak RSS reported in ${rssFile}`)
-  return { stdout, seconds, maxRssKb }
+  if (!(peakKb > 0)) throw new Error(`${label}: no RSS sampled`)
+  return { stdout, seconds, maxRssKb: peakKb, processes: maxProcesses }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+/** Start-up: `dynx --version`, `dynx tables list --endpoint E` and the raw list-tables script, interleaved, `startupRuns` times each. */
+async function benchStartup(engine, env) {
+  const kinds = {
+    version: ['dynx --version', [CLI, '--version']],
+    list: ['dynx tables list --endpoint E', [CLI, 'tables', 'list', '--endpoint', engine.endpoint]],
+    raw: ['raw SDK script: import client-dynamodb, ListTables', [RAW_LIST_TABLES, engine.endpoint]],
+  }
+  const runs = { version: [], list: [], raw: [] }
+  log(`start-up: ${Object.values(kinds).map(([label]) => label).join(', ')}; ${config.startupRuns} runs each, interleaved`)
+  // One untimed run of each first (the file system cache).
+  for (const [label, args] of Object.values(kinds)) await runMeasured(label, args, env)
+  for (let i = 0; i < config.startupRuns; i++) {
+    for (const [key, [label, args]] of Object.entries(kinds)) runs[key].push(await runMeasured(label, args, env))
+  }
+  const listed = runs.list[0].stdout
+  if (!runs.raw[0].stdout.trim() || !listed.includes(runs.raw[0].stdout.trim().split('\n')[0])) throw new Error(`dynx tables list printed ${JSON.stringify(listed)}, the raw script ${JSON.stringify(runs.raw[0].stdout)}`)
+  const summary = Object.fromEntries(
+    Object.entries(runs).map(([key, rs]) => [key, { label: kinds[key][0], seconds: median(rs.map((r) => r.seconds)), min: Math.min(...rs.map((r) => r.seconds)), max: Math.max(...rs.map((r) => r.seconds)), maxRssKb: median(rs.map((r) => r.maxRssKb)) }]),
+  )
+  for (const s of Object.values(summary)) log(`start-up: ${s.label}: median ${s.seconds.toFixed(3)} s (${s.min.toFixed(3)}-${s.max.toFixed(3)}), ${mb(s.maxRssKb).toFixed(1)} MB`)
+  return summary
 }
 
 /** Peak RSS of a copy of `source` (n items): the raw floor child, then `dynx copy` (the CLI, which clones the target). */
@@ -331,8 +373,7 @@ async function benchCopyRss(engine, conn, env, tmp, source, n) {
   const segments = config.copySegments
   log(`copy RSS, ${n} items: raw floor child, ${segments} segments`)
   const rawTarget = await freshTarget(conn)
-  // With the heap flags `dynx copy` relaunches itself with, so both sides collect garbage alike.
-  const raw = await runMeasured('raw copy child', [...TIGHT_HEAP_FLAGS, RAW_COPY_CHILD, engine.endpoint, source, rawTarget, String(segments)], env, join(tmp, `${rawTarget}.rss`))
+  const raw = await runMeasured('raw copy child', [RAW_COPY_CHILD, engine.endpoint, source, rawTarget, String(segments)], env)
   const rawItems = JSON.parse(raw.stdout.trim().split('\n').pop()).items
   if (rawItems !== n) throw new Error(`raw copy child wrote ${rawItems} of ${n} items`)
   await checkAndDrop('raw copy child', conn, rawTarget, n)
@@ -341,56 +382,58 @@ async function benchCopyRss(engine, conn, env, tmp, source, n) {
   log(`copy RSS, ${n} items: dynx copy ${source} ${target} --segments ${segments} --yes --json (child process)`)
   // Checkpoints and dead-letter files under the temporary directory, not the user's ~/.dynx.
   const dynxEnv = { ...env, DYNX_HOME: join(tmp, 'dynx-home') }
-  const dynx = await runMeasured('dynx copy', [CLI, 'copy', source, target, '--endpoint', engine.endpoint, '--segments', String(segments), '--yes', '--json'], dynxEnv, join(tmp, `${target}.rss`))
+  const dynx = await runMeasured('dynx copy', [CLI, 'copy', source, target, '--endpoint', engine.endpoint, '--segments', String(segments), '--timeout', '60', '--yes', '--json'], dynxEnv)
   const result = JSON.parse(dynx.stdout)
   if (!result.complete || result.written !== n || result.deadLettered) throw new Error(`dynx copy wrote ${result.written} of ${n} items (complete: ${result.complete}, dead-lettered: ${result.deadLettered})`)
   await checkAndDrop('dynx copy', conn, target, n)
-  log(`copy RSS, ${n} items: raw ${mb(raw.maxRssKb).toFixed(1)} MB in ${raw.seconds.toFixed(1)} s, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB in ${dynx.seconds.toFixed(1)} s`)
+  log(`copy RSS, ${n} items: raw ${mb(raw.maxRssKb).toFixed(1)} MB in ${raw.seconds.toFixed(1)} s, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB in ${dynx.seconds.toFixed(1)} s (${dynx.processes} process(es))`)
   return { items: n, segments, raw, dynx }
 }
 
-/** Everything measured as separate processes against dynalite on disk: copy RSS (BENCH_ITEMS, and BENCH_BIG_ITEMS), big scan RSS. */
+/** Everything measured as separate processes against dynalite on disk: start-up, scan and copy RSS (BENCH_ITEMS, and BENCH_BIG_ITEMS). */
 async function benchDisk(tmp) {
   const storePath = join(tmp, 'dynalite-store')
-  log(`peak RSS: starting dynalite on disk (${storePath})`)
+  log(`start-up and peak RSS: starting dynalite on disk (${storePath})`)
   return withEngine(() => startDynalite({ inMemory: false, storePath }), async (engine, conn) => {
     // Only what a CLI user would have: dummy credentials for a local endpoint, nothing else of AWS.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
     Object.assign(env, { AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' })
-    const out = { seeding: [], copy: [], big: undefined }
+    const out = { seeding: [], scan: [], copy: [], startup: undefined }
 
+    // Start-up first, on a store holding one small table: right after seeding, LevelDB compacts
+    // and slows every request, which would hide what start-up costs.
+    await createTable(conn, { name: 'bench_startup', hashKey: { name: 'id', type: 'S' } }, { wait: true })
+    out.startup = await benchStartup(engine, env)
     const small = 'bench_copy_source'
     out.seeding.push(await seed(conn, 'dynalite (disk)', small, config.items))
-    out.copy.push(await benchCopyRss(engine, conn, env, tmp, small, config.items))
+    out.scan.push(await benchScanRss(engine, env, tmp, small, config.items))
+    if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, small, config.items))
     await dropTable(conn, small)
     if (config.skipBig) return out
 
     const table = 'bench_big'
     out.seeding.push(await seed(conn, 'dynalite (disk)', table, config.bigItems))
-    out.big = await benchBigScan(engine, env, tmp, table)
-    out.copy.push(await benchCopyRss(engine, conn, env, tmp, table, config.bigItems))
+    out.scan.push(await benchScanRss(engine, env, tmp, table, config.bigItems))
+    if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, table, config.bigItems))
     return out
   })
 }
 
-/** Peak RSS of a scan of `table` (BENCH_BIG_ITEMS items) to a file: the raw floor child, then the CLI. */
-async function benchBigScan(engine, env, tmp, table) {
-  const n = config.bigItems
-  log(`big scan: raw floor child, ${BIG_SEGMENTS} segments`)
-  const raw = await runMeasured('raw scan child', [RAW_CHILD, engine.endpoint, table, String(BIG_SEGMENTS)], env, join(tmp, 'raw.rss'))
+/** Peak RSS of a scan of `table` (n items) to a file: the raw floor child, then the CLI. */
+async function benchScanRss(engine, env, tmp, table, n) {
+  log(`scan RSS, ${n} items: raw floor child, ${BIG_SEGMENTS} segments`)
+  const raw = await runMeasured('raw scan child', [RAW_CHILD, engine.endpoint, table, String(BIG_SEGMENTS)], env)
   const rawItems = JSON.parse(raw.stdout.trim().split('\n').pop()).items
   if (rawItems !== n) throw new Error(`raw scan child counted ${rawItems} of ${n} items`)
 
   const file = join(tmp, 'big-scan.jsonl')
-  log(`big scan: dynx scan --segments ${BIG_SEGMENTS} --format jsonl --output FILE (child process)`)
-  const dynx = await runMeasured('dynx scan', [CLI, 'scan', table, '--endpoint', engine.endpoint, '--segments', String(BIG_SEGMENTS), '--format', 'jsonl', '--output', file], env, join(tmp, 'dynx.rss'))
+  log(`scan RSS, ${n} items: dynx scan --segments ${BIG_SEGMENTS} --format jsonl --output FILE (child process)`)
+  const dynx = await runMeasured('dynx scan', [CLI, 'scan', table, '--endpoint', engine.endpoint, '--segments', String(BIG_SEGMENTS), '--format', 'jsonl', '--output', file, '--timeout', '60'], env)
   const lines = await countLines(file)
   if (lines !== n) throw new Error(`dynx scan wrote ${lines} lines to ${file}, expected ${n}`)
   await rm(file, { force: true })
-  // For scale: what the CLI takes before it reads anything (node, oclif, the SDK loaded).
-  const idle = await runMeasured('dynx --version', [CLI, '--version'], env, join(tmp, 'idle.rss'))
-  log(`big scan: raw ${mb(raw.maxRssKb).toFixed(1)} MB, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB peak RSS (dynx --version: ${mb(idle.maxRssKb).toFixed(1)} MB)`)
-  return { items: n, segments: BIG_SEGMENTS, raw, dynx, idle }
+  log(`scan RSS, ${n} items: raw ${mb(raw.maxRssKb).toFixed(1)} MB in ${raw.seconds.toFixed(1)} s, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB in ${dynx.seconds.toFixed(1)} s (${dynx.processes} process(es))`)
+  return { items: n, segments: BIG_SEGMENTS, raw, dynx }
 }
 
 // ------------------------------------------------------------------ report
@@ -424,26 +467,29 @@ function report(results) {
     out(line(head))
     for (const r of rows) out(line(r))
   }
-  if (results.copyRss.length) {
+  if (results.startup) {
+    const s = results.startup
     out()
-    out(`peak RSS, copy to a new table (${config.copySegments} segments, dynalite on disk, each its own process):`)
-    const small = results.copyRss[0]
-    for (const c of results.copyRss) {
-      const line = (label, run, extra = '') => out(`  ${label.padEnd(48)} ${mb(run.maxRssKb).toFixed(1).padStart(7)} MB ${`${run.seconds.toFixed(1)} s`.padStart(8)}${extra}`)
-      line(`raw SDK floor (same heap flags), ${c.items} items`, c.raw)
-      const growth = c === small ? '' : `, ${(c.dynx.maxRssKb / small.dynx.maxRssKb).toFixed(2)}x the ${small.items}-item copy`
-      line(`dynx copy --json, ${c.items} items`, c.dynx, `   ratio ${(c.dynx.maxRssKb / c.raw.maxRssKb).toFixed(2)}${growth}`)
+    out(`start-up, whole processes as a user runs them (node bin/run.js ...; median of ${config.startupRuns}, min-max; peak RSS of the process tree, median):`)
+    const line = (r, extra = '') => out(`  ${r.label.padEnd(52)} ${r.seconds.toFixed(3).padStart(7)} s (${r.min.toFixed(3)}-${r.max.toFixed(3)}) ${mb(r.maxRssKb).toFixed(1).padStart(7)} MB${extra}`)
+    line(s.raw)
+    line(s.version, `   ratio ${(s.version.seconds / s.raw.seconds).toFixed(2)}`)
+    line(s.list, `   ratio ${(s.list.seconds / s.raw.seconds).toFixed(2)}`)
+  }
+  const rssTable = (title, rows, rawLabel, dynxLabel) => {
+    if (!rows.length) return
+    out()
+    out(title)
+    const small = rows[0]
+    const line = (label, run, extra = '') => out(`  ${label.padEnd(48)} ${mb(run.maxRssKb).toFixed(1).padStart(7)} MB ${`${run.seconds.toFixed(1)} s`.padStart(8)}${extra}`)
+    for (const c of rows) {
+      line(`${rawLabel}, ${c.items} items`, c.raw, `   ${rate(c.items / c.raw.seconds)} items/s`)
+      const growth = c === small ? '' : `, ${(c.dynx.maxRssKb / small.dynx.maxRssKb).toFixed(2)}x the ${small.items}-item run`
+      line(`${dynxLabel}, ${c.items} items`, c.dynx, `   ${rate(c.items / c.dynx.seconds)} items/s, ${c.dynx.processes} process(es), RSS ratio ${(c.dynx.maxRssKb / c.raw.maxRssKb).toFixed(2)}, items/s ratio ${(c.raw.seconds / c.dynx.seconds).toFixed(2)}${growth}`)
     }
   }
-  if (results.big) {
-    const b = results.big
-    out()
-    out(`peak RSS, scan of ${b.items} items to a file (${b.segments} segments, dynalite on disk, each its own process):`)
-    const line = (label, run, extra = '') => out(`  ${label.padEnd(40)} ${mb(run.maxRssKb).toFixed(1).padStart(7)} MB ${`${run.seconds.toFixed(1)} s`.padStart(8)}${extra}`)
-    line('raw SDK floor (counts only)', b.raw)
-    line('dynx scan --format jsonl --output FILE', b.dynx, `   ratio ${(b.dynx.maxRssKb / b.raw.maxRssKb).toFixed(2)}`)
-    line('dynx --version (for scale)', b.idle)
-  }
+  rssTable(`peak RSS of the whole process tree, scan to a file (${BIG_SEGMENTS} segments, dynalite on disk, each its own process):`, results.scanRss, 'raw SDK floor (counts only)', 'dynx scan --format jsonl --output FILE')
+  rssTable(`peak RSS of the whole process tree, copy to a new table (${config.copySegments} segments, dynalite on disk, each its own process):`, results.copyRss, 'raw SDK copy floor', 'dynx copy --json')
   out()
   out('Targets')
   const at16 = results.scan.find((r) => r.engine === 'dynalite' && r.segments === 16)
@@ -453,19 +499,23 @@ function report(results) {
   for (const r of results.copy) {
     out(`  ${r.engine}, copy at ${r.segments} segments: dynx >= ${TARGET_COPY_RATIO}x the raw floor: ${(r.dynx / r.raw).toFixed(2)}x ${r.dynx / r.raw >= TARGET_COPY_RATIO ? 'met' : 'NOT met'}${few}`)
   }
-  const [smallCopy, bigCopy] = results.copyRss
-  if (bigCopy) {
-    const peak = mb(bigCopy.dynx.maxRssKb)
-    const growth = bigCopy.dynx.maxRssKb / smallCopy.dynx.maxRssKb
-    const full = bigCopy.items >= 1_000_000 ? '' : ` (only ${bigCopy.items} items; the target is for 1000000)`
-    out(`  copy of 1M items peaks under ${TARGET_RSS_MB} MB RSS: ${peak.toFixed(1)} MB ${peak < TARGET_RSS_MB ? 'met' : 'NOT met'}${full}`)
-    out(`  copy of 1M items peaks within ${TARGET_COPY_RSS_GROWTH}x the ${smallCopy.items}-item copy: ${growth.toFixed(2)}x ${growth <= TARGET_COPY_RSS_GROWTH ? 'met' : 'NOT met'}${full}`)
-  } else out('  1M-item copy peak RSS: skipped (BENCH_SKIP_BIG)')
-  if (results.big) {
-    const peak = mb(results.big.dynx.maxRssKb)
-    const full = results.big.items >= 1_000_000 ? '' : ` (only ${results.big.items} items; the target is for 1000000)`
-    out(`  scan of 1M items to a file peaks under ${TARGET_RSS_MB} MB RSS: ${peak.toFixed(1)} MB ${peak < TARGET_RSS_MB ? 'met' : 'NOT met'}${full}`)
-  } else out('  1M-item scan peak RSS: skipped (BENCH_SKIP_BIG)')
+  if (results.startup) {
+    const { raw, version, list } = results.startup
+    out(`  dynx --version no slower than the raw script: ${(version.seconds / raw.seconds).toFixed(2)}x ${version.seconds <= raw.seconds * TARGET_STARTUP_RATIO ? 'met' : 'NOT met'}`)
+    out(`  dynx tables list at most ${TARGET_LIST_RATIO}x the raw script: ${(list.seconds / raw.seconds).toFixed(2)}x ${list.seconds <= raw.seconds * TARGET_LIST_RATIO ? 'met' : 'NOT met'}`)
+  }
+  for (const [what, rows] of [['scan to a file', results.scanRss], ['copy', results.copyRss]]) {
+    const [small, big] = rows
+    if (!big) {
+      out(`  1M-item ${what} peak RSS: skipped (${small ? 'BENCH_SKIP_BIG' : 'BENCH_RSS_COPY=0'})`)
+      continue
+    }
+    const peak = mb(big.dynx.maxRssKb)
+    const growth = big.dynx.maxRssKb / small.dynx.maxRssKb
+    const full = big.items >= 1_000_000 ? '' : ` (only ${big.items} items; the target is for 1000000)`
+    out(`  ${what} of 1M items peaks at most ${TARGET_RSS_MB} MB RSS (whole tree): ${peak.toFixed(1)} MB ${peak <= TARGET_RSS_MB ? 'met' : 'NOT met'}${full}`)
+    out(`  ${what} of 1M items peaks within ${TARGET_RSS_GROWTH}x the ${small.items}-item run: ${growth.toFixed(2)}x ${growth <= TARGET_RSS_GROWTH ? 'met' : 'NOT met'}${full}`)
+  }
 }
 
 // ------------------------------------------------------------------ main
@@ -474,10 +524,11 @@ const itemBytes = Math.round(Array.from({ length: 200 }, (_, i) => JSON.stringif
 out(`dynx bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`)
 out(`  scan: ${config.items} items of about ${itemBytes} B (DynamoDB JSON) on ${config.engines.join(', ')}; segments ${config.segments.join(', ')}`)
 out(`  copy: ${config.items} items to a new table on ${config.engines.join(', ')}; ${config.copySegments} segments; dynx writers ${config.copyWriters ?? 'default'}`)
-out(`  peak RSS: copy of ${config.skipBig ? config.items : `${config.items} and ${config.bigItems}`} items (${config.copySegments} segments)${config.skipBig ? '' : `, scan of ${config.bigItems} items (${BIG_SEGMENTS} segments)`}; dynalite on disk`)
+out(`  start-up: dynx --version and dynx tables list vs a raw SDK script, median of ${config.startupRuns}`)
+out(`  peak RSS (whole process tree): scan (${BIG_SEGMENTS} segments) and copy (${config.copySegments} segments) of ${config.skipBig ? config.items : `${config.items} and ${config.bigItems}`} items; dynalite on disk`)
 out(`  batch write: ${config.writeItems} items`)
 
-const results = { write: undefined, seeding: [], scan: [], copy: [], copyRss: [], big: undefined }
+const results = { write: undefined, seeding: [], scan: [], copy: [], scanRss: [], copyRss: [], startup: undefined }
 const tmp = await mkdtemp(join(tmpdir(), 'dynx-bench-'))
 cleanups.push(() => rm(tmp, { recursive: true, force: true }))
 log(`temporary files in ${tmp}`)
@@ -486,8 +537,9 @@ try {
   for (const key of config.engines) await benchEngine(key, tmp, results)
   const disk = await benchDisk(tmp)
   results.seeding.push(...disk.seeding)
+  results.scanRss = disk.scan
   results.copyRss = disk.copy
-  results.big = disk.big
+  results.startup = disk.startup
   report(results)
 } catch (err) {
   log(`failed: ${err.stack ?? err}`)

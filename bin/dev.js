@@ -6,7 +6,9 @@ if (Number(process.versions.node.split('.')[0]) < NODE_NEEDED) {
   process.exit(1)
 }
 
-const { execute } = await import('@oclif/core')
 const { moveLeadingGlobalFlags } = await import('../src/cli/argv.ts')
+const { keepHeapSmall } = await import('../src/cli/heap.ts')
 
+keepHeapSmall()
+const { execute } = await import('@oclif/core/execute')
 await execute({ args: moveLeadingGlobalFlags(process.argv.slice(2)), development: true, dir: import.meta.url })

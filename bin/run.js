@@ -8,15 +8,9 @@ if (Number(found.split('.')[0]) < NODE_NEEDED) {
   process.exit(1)
 }
 
-const { fileURLToPath } = await import('node:url')
 const { moveLeadingGlobalFlags } = await import('../dist/src/cli/argv.js')
-const { followLauncher, relaunchWithTightHeap, shouldRelaunch } = await import('../dist/src/cli/relaunch.js')
+const { keepHeapSmall } = await import('../dist/src/cli/heap.js')
 
-const args = moveLeadingGlobalFlags(process.argv.slice(2))
-if (shouldRelaunch(args)) {
-  relaunchWithTightHeap(fileURLToPath(import.meta.url), process.argv.slice(2))
-} else {
-  followLauncher()
-  const { execute } = await import('@oclif/core')
-  await execute({ args, dir: import.meta.url })
-}
+keepHeapSmall()
+const { execute } = await import('@oclif/core/execute')
+await execute({ args: moveLeadingGlobalFlags(process.argv.slice(2)), dir: import.meta.url })

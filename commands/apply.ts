@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import { DynxCommand } from '../src/cli/base.js'
 import { renderApplyResult, renderPlan } from '../src/cli/render.js'

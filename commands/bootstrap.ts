@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import { DynxCommand } from '../src/cli/base.js'
 import { bootstrapSampleTables, type BootstrapResult } from '../src/tables/bootstrap.js'

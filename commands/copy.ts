@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import { rmSync } from 'node:fs'
 
 import { DynxCommand, environmentSideFlags, sameAccountAndRegion, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'

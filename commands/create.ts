@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import { DynxCommand, sameAccountAndRegion, sourceConnectionFlags } from '../src/cli/base.js'
 import { renderCreateResult } from '../src/cli/render.js'

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import { DynxCommand, environmentSideFlags, sourceConnectionFlags, targetConnectionFlags } from '../src/cli/base.js'
 import { progressFlag } from '../src/cli/progress.js'

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import { createBackup, DEFAULT_BACKUP_NAME, type CreateBackupResult } from '../../src/backup/backups.js'
 import { renderCreatedBackups } from '../../src/cli/backup-render.js'

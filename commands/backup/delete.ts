@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import { deleteBackups, resolveBackups, type BackupInfo, type DeleteBackupsResult } from '../../src/backup/backups.js'
 import { renderBackupList, renderDeleted } from '../../src/cli/backup-render.js'

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core'
+import * as Args from '@oclif/core/args'
 
 import { describeBackup, type BackupDetail } from '../../src/backup/backups.js'
 import { renderBackupDetail } from '../../src/cli/backup-render.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import { listBackups, type BackupInfo, type BackupTypeName } from '../../src/backup/backups.js'
 import { renderBackupList } from '../../src/cli/backup-render.js'

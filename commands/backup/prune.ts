@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import { pruneBackups, type PruneResult } from '../../src/backup/prune.js'
 import { renderPrunePlan, renderPruneResult } from '../../src/cli/backup-render.js'

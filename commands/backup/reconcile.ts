@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import type { ReconcileResult } from '../../src/backup/reconcile.js'
 import { reconcileRestore } from '../../src/backup/restore.js'

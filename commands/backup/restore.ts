@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import type { BackupTypeName } from '../../src/backup/backups.js'
 import { restoreBackup, restoreBackupsByPrefix, type PrefixRestoreResult, type TableRestoreResult } from '../../src/backup/restore.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { once } from 'node:events'
 
 import { DynxCommand } from '../../src/cli/base.js'

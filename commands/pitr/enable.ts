@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import { renderPitrChanges } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'

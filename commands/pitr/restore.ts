@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import type { TableRestoreResult } from '../../src/backup/restore.js'
 import { RESTORE_INTERRUPT_MESSAGE, restoreFlags, renderRestore } from '../../src/cli/backup-render.js'

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core'
+import * as Args from '@oclif/core/args'
 
 import { renderPitrStatus } from '../../src/cli/backup-render.js'
 import { DynxCommand } from '../../src/cli/base.js'

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core'
+import * as Args from '@oclif/core/args'
 
 import { DynxCommand } from '../../src/cli/base.js'
 import { checkRunnable } from '../../src/cli/run-child.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import Table from 'cli-table3'
 
 import type { BackupDetail, BackupInfo, CreateBackupResult } from '../backup/backups.js'

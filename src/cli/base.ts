@@ -1,4 +1,8 @@
-import { Command, Errors, type Interfaces } from '@oclif/core'
+// oclif's entry points one by one: its index loads help, ux and more that a command never uses.
+import { Command } from '@oclif/core/command'
+import * as Errors from '@oclif/core/errors'
+
+import type * as Interfaces from '@oclif/core/interfaces'
 
 import { createConnection, redactEndpoint, type Connection, type ConnectionOptions } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
@@ -10,7 +14,7 @@ import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, defaultLocalPath, 
 import { OUTCOME_EXIT_CODES, type Outcome } from '../outcome.js'
 import { confirmAction } from './confirm.js'
 import { Interrupts } from './interrupts.js'
-import { pickTable, type PickIo } from './pick-table.js'
+import type { PickIo } from './pick-table.js'
 import { createProgress, type Progress } from './progress.js'
 import { GLOBAL_FLAGS, type GlobalFlagName } from './global-flags.js'
 import { SIDE_FLAGS, oclifFlags } from './command-flags.js'
@@ -236,6 +240,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     const names = await listTableNames(c, prefix)
     if (names.length === 0) throw new UserInputError(`There are no tables${prefix ? ` starting with "${prefix}"` : ''} on ${c.label} to pick from.`, 'Create one, or check --env/--prefix and the connection flags.')
     this.progress.stop()
+    const { pickTable } = await import('./pick-table.js')
     return pickTable(names, io)
   }
 

@@ -2,7 +2,8 @@
  * oclif flags built from dynx's own declarations: the global flags (global-flags.ts, plain data
  * that argv handling reads too) and the per-side flags of commands with two connections.
  */
-import { Flags, type Interfaces } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
+import type * as Interfaces from '@oclif/core/interfaces'
 
 import type { Side } from '../config/connections.js'
 import type { GlobalFlagSpec } from './global-flags.js'

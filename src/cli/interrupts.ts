@@ -1,12 +1,11 @@
 import { ExitCode, InterruptedError } from '../errors.js'
-import { acknowledgeSignal } from './relaunch.js'
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 /**
  * How long a repeat of the first signal is taken for a copy of it rather than a second Ctrl-C: a
- * terminal's Ctrl-C reaches every process of the foreground group, and a launcher or wrapper may
- * pass the same one on a moment later.
+ * terminal's Ctrl-C reaches every process of the foreground group, and a wrapper in that group
+ * (`npx dynx`, `npm exec`) passes the same one on to dynx a moment later.
  */
 const SAME_SIGNAL_MS = 500
 
@@ -55,7 +54,6 @@ export class Interrupts {
     this.installed = true
     let firstAt = 0
     const onSignal = (signal: NodeJS.Signals) => {
-      acknowledgeSignal(signal)
       const stop = this.controller
       if (stop?.signal.aborted && performance.now() - firstAt < SAME_SIGNAL_MS) return
       firstAt = performance.now()

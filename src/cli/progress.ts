@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core'
-import ora, { type Ora } from 'ora'
+import * as Flags from '@oclif/core/flags'
+import type { Ora } from 'ora'
 
 /**
  * The one progress display of every command, on stderr (results go to stdout):
@@ -87,10 +87,26 @@ export function createProgress(options: ProgressOptions): Progress {
     // discardStdin off: ora's puts the terminal in raw mode, where a typed Ctrl-C is only a byte (and
     // it never read that byte from a stdin no one had resumed), so Ctrl-C did nothing. In the normal
     // mode the terminal itself sends SIGINT to the whole foreground process group.
-    const spin = () => (spinner ??= ora({ stream, discardStdin: false }))
+    // ora is loaded when a spinner is first shown, in the background; until it is there, the
+    // spinner's text waits and final lines are written plainly.
+    let waiting: string | undefined
+    let loading: Promise<void> | undefined
+    const spin = (text: string) => {
+      if (spinner) return void spinner.start(text)
+      waiting = text
+      loading ??= import('ora').then(({ default: ora }) => {
+        spinner = ora({ stream, discardStdin: false })
+        if (waiting !== undefined) spinner.start(waiting)
+      })
+    }
     const show = (text: string) => {
-      if (!spinner?.isSpinning) spin().start(text)
-      else spinner.text = text
+      if (spinner?.isSpinning) spinner.text = text
+      else spin(text)
+    }
+    const final = (symbol: 'succeed' | 'warn' | 'info', text: string) => {
+      waiting = undefined
+      if (spinner) spinner[symbol](text)
+      else stream.write(`${text}\n`)
     }
     return {
       mode,
@@ -103,15 +119,18 @@ export function createProgress(options: ProgressOptions): Progress {
         parts.set(key, { ...parts.get(key), text })
         show(statusLine())
       },
-      start: (text) => void spin().start(text),
-      succeed: (text) => void spin().succeed(text),
+      start: spin,
+      succeed: (text) => final('succeed', text),
       fail: (text) => {
         if (spinner?.isSpinning) spinner.fail(text ? text : `${spinner.text} failed`)
+        else if (waiting !== undefined) stream.write(`${text ? text : `${waiting} failed`}\n`)
+        waiting = undefined
       },
-      warn: (text) => void spin().warn(text),
-      info: (text) => void spin().info(text),
+      warn: (text) => final('warn', `${spinner ? '' : 'warning: '}${text}`),
+      info: (text) => final('info', text),
       stop: () => {
         parts.clear()
+        waiting = undefined
         spinner?.stop()
       },
     }

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import { resolveWindow, type MetricWindow } from '../metrics/window.js'
 import { parseDuration, parseTime } from '../time.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import { withPrefix } from '../connection/names.js'
 import { DEFAULT_RESTORE_WINDOW_MS } from '../connection/retry.js'

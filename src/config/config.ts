@@ -1,45 +1,14 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { z } from 'zod'
 
 import { ConfigValidationError, UserInputError } from '../errors.js'
-import { readDataFile, zodIssues } from '../tables/spec.js'
+import type { DynxConfig, EnvironmentConfig } from './schema.js'
+
+// The schema (zod) and the file reader (yaml) are loaded only when there is a config file to read.
+export type { DefaultsConfig, DynxConfig, EnvironmentConfig } from './schema.js'
 
 /** The names searched for, in this order, in the current folder and then each parent. */
 export const CONFIG_FILE_NAMES = ['dynx.config.json', 'dynx.config.yaml', 'dynx.config.yml']
-
-const OUTPUT_FORMATS = ['jsonl', 'json', 'csv', 'table'] as const
-
-const Connection = {
-  region: z.string().min(1).optional(),
-  profile: z.string().min(1).optional(),
-  endpoint: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
-  prefix: z.string().optional(),
-}
-
-const Environment = z
-  .strictObject({
-    ...Connection,
-    local: z.boolean().optional(),
-    protected: z.boolean().optional(),
-  })
-  .refine((e) => !(e.local && e.endpoint), { message: 'give either endpoint or local: true, not both' })
-
-const Defaults = z.strictObject({
-  ...Connection,
-  table: z.string().min(1).optional(),
-  segments: z.int().min(1).max(1_000_000).optional(),
-  output: z.enum(OUTPUT_FORMATS).optional(),
-})
-
-const ConfigFile = z.strictObject({
-  defaults: Defaults.optional(),
-  environments: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'environment names are letters, digits, "_", "-" and "."'), Environment).optional(),
-})
-
-export type EnvironmentConfig = z.infer<typeof Environment>
-export type DefaultsConfig = z.infer<typeof Defaults>
-export type DynxConfig = z.infer<typeof ConfigFile>
 
 export interface LoadedConfig {
   /** The file it came from. */
@@ -61,13 +30,6 @@ export function findConfigFile(from: string = process.cwd()): string | undefined
   }
 }
 
-/** Validates a parsed config document. */
-export function parseConfig(doc: unknown, source: string): DynxConfig {
-  const parsed = ConfigFile.safeParse(doc ?? {})
-  if (!parsed.success) throw new ConfigValidationError(source, zodIssues(parsed.error, doc, [], 'Environments and dynx.config'))
-  return parsed.data
-}
-
 /**
  * The config to use: `file` (from --config), else $DYNX_CONFIG, else the nearest one found from
  * `cwd` upwards; undefined when there is none. A file named explicitly must exist.
@@ -79,6 +41,7 @@ export async function loadConfig(options: { file?: string; cwd?: string; env?: N
   if (named && !existsSync(path)) {
     throw new UserInputError(`Config file ${path} does not exist.`, `Check --config / DYNX_CONFIG, or create it (dynx looks for ${CONFIG_FILE_NAMES.join(', ')} in this folder and its parents).`)
   }
+  const [{ readDataFile }, { parseConfig }] = await Promise.all([import('../tables/spec.js'), import('./schema.js')])
   const doc = await readDataFile(path, 'config', (issue) => new ConfigValidationError(path, [issue]))
   return { path, config: parseConfig(doc, path) }
 }

@@ -1,9 +1,10 @@
-import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling'
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
+import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling'
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types'
+import { createRequire } from 'node:module'
 
 import { UserInputError } from '../errors.js'
 import { DEFAULT_RETRY_WINDOW_MS, TimeBoundRetryStrategy, type RetryEvent, type RetryPolicyOptions } from './retry.js'
@@ -115,6 +116,14 @@ export function redactEndpoint(endpoint: string): string {
   }
 }
 
+/**
+ * The CloudWatch and Auto Scaling clients are loaded on first use: most commands never need them,
+ * and their packages cost every command start-up time. The SDK's packages have no "exports" map, so
+ * `import` and `require` both load their CommonJS build: this is the same module (and class) that
+ * a static import elsewhere gets.
+ */
+const load = createRequire(import.meta.url)
+
 export function createConnection(options: ConnectionOptions = {}): Connection {
   const rawEndpoint = options.endpoint ?? (process.env.AWS_ENDPOINT_URL_DYNAMODB || undefined)
   const endpoint = rawEndpoint ? validateEndpoint(rawEndpoint) : undefined
@@ -181,11 +190,11 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   return {
     dynamodb,
     get cloudwatch() {
-      cloudwatch ??= new CloudWatchClient({ ...common, ...sideEndpoint })
+      cloudwatch ??= new (load('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch')).CloudWatchClient({ ...common, ...sideEndpoint })
       return cloudwatch
     },
     get autoscaling() {
-      autoscaling ??= new ApplicationAutoScalingClient({ ...common, ...sideEndpoint })
+      autoscaling ??= new (load('@aws-sdk/client-application-auto-scaling') as typeof import('@aws-sdk/client-application-auto-scaling')).ApplicationAutoScalingClient({ ...common, ...sideEndpoint })
       return autoscaling
     },
     endpoint,

@@ -1,4 +1,3 @@
-import dynalite from 'dynalite'
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { homedir } from 'node:os'
@@ -97,6 +96,14 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
   // The store outlives the command: a table must never be saved mid-transition (CREATING/UPDATING),
   // so --local transitions are instant and close() lets dynalite's pending timers fire first.
   const transitionMs = options.transitionMs ?? 0
+  // Loaded here, not at the top: only --local and `dynx local serve` need the engine.
+  let dynalite: typeof import('dynalite').default
+  try {
+    dynalite = (await import('dynalite')).default
+  } catch (err) {
+    release()
+    throw err
+  }
   const server = dynalite({
     ...(storePath ? { path: join(storePath, 'db') } : {}),
     createTableMs: transitionMs,

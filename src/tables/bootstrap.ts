@@ -46,12 +46,17 @@ const isoDay = (r: () => number) => new Date(Date.UTC(2025, 0, 1) + Math.floor(r
 
 /** Sample users: every attribute type, and numbers with more digits than a JS number keeps. */
 export function sampleUsers(count: number): Item[] {
+  return [...sampleUserItems(count)]
+}
+
+/** The sample users one at a time, so that a million of them never sit in memory together. */
+export function* sampleUserItems(count: number): Generator<Item> {
   const r = rng(42)
-  return Array.from({ length: count }, (_, i) => {
+  for (let i = 0; i < count; i++) {
     const first = FIRST[Math.floor(r() * FIRST.length)]
     const last = LAST[Math.floor(r() * LAST.length)]
     const id = `user-${pad(i + 1, 6)}`
-    return {
+    yield {
       userId: { S: id },
       email: { S: `${first}.${last}.${i + 1}@example.com`.toLowerCase() },
       name: { S: `${first} ${last}` },
@@ -66,17 +71,22 @@ export function sampleUsers(count: number): Item[] {
       verified: { BOOL: r() < 0.7 },
       ...(r() < 0.3 ? { nickname: { NULL: true } } : {}),
     }
-  })
+  }
 }
 
 export function sampleOrders(count: number, users: number): Item[] {
+  return [...sampleOrderItems(count, users)]
+}
+
+/** The sample orders one at a time. */
+export function* sampleOrderItems(count: number, users: number): Generator<Item> {
   const r = rng(7)
-  return Array.from({ length: count }, (_, i) => {
+  for (let i = 0; i < count; i++) {
     const lines = 1 + Math.floor(r() * 3)
     const items = Array.from({ length: lines }, () => ({
       M: { product: { S: PRODUCTS[Math.floor(r() * PRODUCTS.length)] }, quantity: { N: String(1 + Math.floor(r() * 4)) }, price: { N: `${1 + Math.floor(r() * 500)}.${pad(Math.floor(r() * 100), 2)}` } },
     }))
-    return {
+    yield {
       customerId: { S: `user-${pad(1 + Math.floor(r() * Math.max(1, users)), 6)}` },
       orderId: { S: `order-${pad(i + 1, 8)}` },
       createdAt: { S: isoDay(r) },
@@ -85,8 +95,11 @@ export function sampleOrders(count: number, users: number): Item[] {
       items: { L: items },
       expiresAt: { N: String(1_900_000_000 + Math.floor(r() * 1e7)) },
     }
-  })
+  }
 }
+
+/** Items generated and written this many at a time: memory stays flat however many are asked for. */
+const WRITE_WINDOW = 2500
 
 export interface BootstrapOptions {
   prefix?: string
@@ -106,9 +119,9 @@ export interface BootstrapResult {
 export async function bootstrapSampleTables(conn: Connection, options: BootstrapOptions = {}): Promise<BootstrapResult> {
   const count = options.items ?? 100
   const [usersSpec, ordersSpec] = sampleTableSpecs(options.prefix)
-  const data: [TableSpec, Item[]][] = [
-    [usersSpec, sampleUsers(count)],
-    [ordersSpec, sampleOrders(count, count)],
+  const data: [TableSpec, Iterable<Item>][] = [
+    [usersSpec, sampleUserItems(count)],
+    [ordersSpec, sampleOrderItems(count, count)],
   ]
   const tables: BootstrapResult['tables'] = []
   for (const [spec, items] of data) {
@@ -123,12 +136,26 @@ export async function bootstrapSampleTables(conn: Connection, options: Bootstrap
         )
       }
     }
-    options.onProgress?.({ table: spec.name, stage: 'settings', message: `writing ${items.length} items to ${spec.name}` })
-    const written = await batchWriteItems(conn, spec.name, items)
-    if (written.failed.length) {
-      throw new DynxError(`${written.failed.length} of ${items.length} sample items could not be written to ${spec.name}: ${written.failed[0].reason}`)
+    options.onProgress?.({ table: spec.name, stage: 'settings', message: `writing ${count} items to ${spec.name}` })
+    let written = 0
+    let failed = 0
+    let firstReason = ''
+    let window: Item[] = []
+    const flush = async () => {
+      const out = await batchWriteItems(conn, spec.name, window)
+      window = []
+      written += out.written
+      failed += out.failed.length
+      firstReason ||= out.failed[0]?.reason ?? ''
+      options.onProgress?.({ table: spec.name, stage: 'settings', message: `wrote ${written} of ${count} items to ${spec.name}` })
     }
-    tables.push({ table: spec.name, created: created.created, items: written.written })
+    for (const item of items) {
+      window.push(item)
+      if (window.length === WRITE_WINDOW) await flush()
+    }
+    if (window.length) await flush()
+    if (failed) throw new DynxError(`${failed} of ${count} sample items could not be written to ${spec.name}: ${firstReason}`)
+    tables.push({ table: spec.name, created: created.created, items: written })
   }
   return { tables }
 }

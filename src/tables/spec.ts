@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 
 import { TABLE_NAME_PATTERN } from '../connection/names.js'
@@ -159,7 +158,8 @@ export async function readDataFile(file: string, what: string, invalid: (issue: 
   }
   const ext = extname(file).toLowerCase()
   try {
-    return ext === '.json' ? JSON.parse(text) : parseYaml(text)
+    // yaml is loaded only for a YAML file.
+    return ext === '.json' ? JSON.parse(text) : (await import('yaml')).parse(text)
   } catch (err) {
     throw invalid({ path: '', message: `not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}` })
   }

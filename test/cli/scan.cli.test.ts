@@ -65,7 +65,7 @@ describe('dynx scan (CLI, dynalite)', () => {
     expect(existsSync(`${out}.partial`)).toBe(true)
     const savedItems = itemsIn(ckpt)
     expect(savedItems).toBeLessThan(total)
-    // scan runs in a relaunched child (tighter heap); killing the launcher must stop it too.
+    // Nothing of the killed scan goes on writing.
     const saved = readFileSync(ckpt, 'utf8')
     await sleep(1500)
     expect(readFileSync(ckpt, 'utf8')).toBe(saved)

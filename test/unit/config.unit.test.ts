@@ -11,11 +11,11 @@ import {
   CONFIG_FILE_NAMES,
   findConfigFile,
   loadConfig,
-  parseConfig,
   resolveConnection,
   settingsReport,
   type LoadedConfig,
 } from '../../src/config/config.js'
+import { parseConfig } from '../../src/config/schema.js'
 import { ConfigValidationError, InterruptedError, UserInputError } from '../../src/errors.js'
 import { consoleTableUrl } from '../../src/tables/describe.js'
 import { tempDir } from '../helpers.js'

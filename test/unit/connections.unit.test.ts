@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import { parseConfig, type LoadedConfig } from '../../src/config/config.js'
+import type { LoadedConfig } from '../../src/config/config.js'
+import { parseConfig } from '../../src/config/schema.js'
 import { recordedConnection, resolveCommandConnections, sameAccountAndRegion } from '../../src/config/connections.js'
 import { UserInputError } from '../../src/errors.js'
 

@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { describe, expect, inject, it } from 'vitest'
+
+import { REPO, runCli, tempDir } from '../helpers.js'
+
+/** A preload that appends every module URL the process loads (ESM and CommonJS) to a file. */
+function moduleTrace(): { env: Record<string, string>; loaded: () => string[] } {
+  const dir = tempDir('dynx-startup-')
+  const out = join(dir, 'loaded.txt')
+  const hook = join(dir, 'trace.mjs')
+  writeFileSync(out, '')
+  writeFileSync(
+    hook,
+    `import { registerHooks } from 'node:module'
+import { appendFileSync } from 'node:fs'
+registerHooks({ load(url, context, next) { appendFileSync(${JSON.stringify(out)}, url + '\\n'); return next(url, context) } })
+`,
+  )
+  return { env: { NODE_OPTIONS: `--import ${pathToFileURL(hook).href}` }, loaded: () => readFileSync(out, 'utf8').split('\n').filter(Boolean) }
+}
+
+const commandModules = (loaded: string[]) => loaded.filter((u) => u.includes('/dist/commands/')).map((u) => u.slice(u.indexOf('/dist/commands/') + '/dist/commands/'.length))
+const packagesLoaded = (loaded: string[]) => new Set(loaded.filter((u) => u.includes('/node_modules/')).map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]))
+
+// What only some commands use: never loaded by --version or tables list.
+const NOT_AT_START_UP = ['@aws-sdk/client-cloudwatch', '@aws-sdk/client-application-auto-scaling', 'zod', 'yaml', 'ora', '@inquirer/search', '@inquirer/core', 'dynalite']
+
+describe('start-up: a command loads only what it uses', () => {
+  it('the build writes oclif.manifest.json with every command', () => {
+    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
+    const ids = files(join(REPO, 'commands')).map((f) => relative(join(REPO, 'commands'), f).replace(/\.ts$/, '').replaceAll('/', ':'))
+    const manifest = JSON.parse(readFileSync(join(REPO, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> }
+    expect(Object.keys(manifest.commands).sort()).toEqual(ids.sort())
+  })
+
+  it('dynx --version loads no command, no AWS SDK and none of the optional packages', async () => {
+    const trace = moduleTrace()
+    const r = await runCli(['--version'], { env: trace.env })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^dynx\/\d/)
+    const loaded = trace.loaded()
+    expect(loaded.length).toBeGreaterThan(0) // the trace works
+    expect(commandModules(loaded)).toEqual([])
+    const packages = packagesLoaded(loaded)
+    expect([...packages].filter((p) => p?.startsWith('@aws-sdk/'))).toEqual([])
+    expect(NOT_AT_START_UP.filter((p) => packages.has(p))).toEqual([])
+  })
+
+  it('dynx tables list loads its own command module and the DynamoDB client, nothing it does not use', async () => {
+    const trace = moduleTrace()
+    const r = await runCli(['tables', 'list', '--endpoint', inject('engines').dynalite], { env: trace.env })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const loaded = trace.loaded()
+    expect(commandModules(loaded)).toEqual(['tables/list.js'])
+    const packages = packagesLoaded(loaded)
+    expect(packages.has('@aws-sdk/client-dynamodb')).toBe(true)
+    expect(NOT_AT_START_UP.filter((p) => packages.has(p))).toEqual([])
+  })
+
+  it('a dynx.config.yaml is still read (yaml and zod are loaded for it)', async () => {
+    const dir = tempDir('dynx-startup-config-')
+    writeFileSync(join(dir, 'dynx.config.yaml'), 'defaults:\n  prefix: nosuchprefix_\n')
+    const trace = moduleTrace()
+    const r = await runCli(['tables', 'list', '--endpoint', inject('engines').dynalite, '--json'], { env: trace.env, cwd: dir })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual(expect.objectContaining({ tables: [] }))
+    const packages = packagesLoaded(trace.loaded())
+    expect(packages.has('yaml') && packages.has('zod')).toBe(true)
+  })
+})
