@@ -31,15 +31,17 @@ export async function benchBatchWrite(count, log = () => {}) {
     const chunks = []
     for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25))
     let next = 0
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < chunks.length) {
-        let pending = chunks[next++].map((Item) => ({ PutRequest: { Item } }))
-        while (pending.length) {
-          const out = await conn.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }))
-          pending = out.UnprocessedItems?.[table] ?? []
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < chunks.length) {
+          let pending = chunks[next++].map((Item) => ({ PutRequest: { Item } }))
+          while (pending.length) {
+            const out = await conn.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }))
+            pending = out.UnprocessedItems?.[table] ?? []
+          }
         }
-      }
-    }))
+      }),
+    )
   }
   const dynxWrite = (table) => batchWriteItems(conn, table, items, { concurrency: CONCURRENCY })
 

@@ -86,7 +86,8 @@ async function waitReady(name, endpoint, child, tracked) {
       } catch (err) {
         // An answer that is an error (bad credentials, say) will not change by waiting.
         if (err.$metadata?.httpStatusCode !== undefined) throw new Error(`${name} at ${endpoint} refused ListTables: ${err.message}`)
-        if (Date.now() > deadline) throw new Error(`${name} did not answer ListTables at ${endpoint} within ${READY_TIMEOUT_MS / 1000}s (${err.message}). Its last output:\n${tracked.tail()}`)
+        if (Date.now() > deadline)
+          throw new Error(`${name} did not answer ListTables at ${endpoint} within ${READY_TIMEOUT_MS / 1000}s (${err.message}). Its last output:\n${tracked.tail()}`)
       }
       await sleep(200)
     }

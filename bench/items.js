@@ -1,7 +1,34 @@
 // The benchmark's items (about 1 KB each as DynamoDB JSON) and the seeding loop.
 import { batchWriteItems, createTable } from '../dist/src/index.js'
 
-const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'november', 'oscar', 'papa', 'quebec', 'romeo', 'sierra', 'tango', 'uniform', 'victor', 'whiskey', 'xray', 'yankee', 'zulu']
+const WORDS = [
+  'alpha',
+  'bravo',
+  'charlie',
+  'delta',
+  'echo',
+  'foxtrot',
+  'golf',
+  'hotel',
+  'india',
+  'juliet',
+  'kilo',
+  'lima',
+  'mike',
+  'november',
+  'oscar',
+  'papa',
+  'quebec',
+  'romeo',
+  'sierra',
+  'tango',
+  'uniform',
+  'victor',
+  'whiskey',
+  'xray',
+  'yankee',
+  'zulu',
+]
 const CITIES = ['Lisbon', 'Oslo', 'Tallinn', 'Valparaiso', 'Kyoto', 'Nairobi', 'Montreal', 'Hobart']
 const STATUSES = ['active', 'pending', 'suspended', 'closed']
 const BIG = 12345678901234567890123456789012n

@@ -68,7 +68,10 @@ function positiveInt(name, fallback) {
 
 function list(name, fallback) {
   const text = process.env[name]
-  return (text === undefined || text === '' ? fallback : text).split(',').map((s) => s.trim()).filter(Boolean)
+  return (text === undefined || text === '' ? fallback : text)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 }
 
 const config = {
@@ -261,7 +264,9 @@ function dynxCopyRun(conn, source, segments, expected, tmp, stats) {
     const deadLetter = join(tmp, `${target}.dead-letter.jsonl`)
     const result = await copyTable(conn, source, conn, target, { segments, writeConcurrency: config.copyWriters, checkpoint: false, deadLetter })
     if (!result.complete || result.written !== expected || result.deadLettered) {
-      throw new Error(`${label}: wrote ${result.written} of ${expected} items (complete: ${result.complete}, dead-lettered: ${result.deadLettered}${result.deadLetterFile ? ` in ${result.deadLetterFile}` : ''})`)
+      throw new Error(
+        `${label}: wrote ${result.written} of ${expected} items (complete: ${result.complete}, dead-lettered: ${result.deadLettered}${result.deadLetterFile ? ` in ${result.deadLetterFile}` : ''})`,
+      )
     }
     stats?.push({ retries: result.retries, throttles: result.throttles })
   })
@@ -280,7 +285,9 @@ async function benchCopy(key, conn, source, tmp, results) {
   dynx.push(await dynxCopyRun(conn, source, segments, n, tmp, stats))
   raw.push(await rawCopyRun(conn, source, segments, n))
   const row = { engine: key, segments, writers: config.copyWriters ?? 'default', raw: Math.max(...raw), dynx: Math.max(...dynx), retries: Math.max(...stats.map((s) => s.retries)) }
-  log(`${key}: copy: raw ${raw.map(rate).join(' / ')} items/s, dynx ${dynx.map(rate).join(' / ')} items/s (retries ${stats.map((s) => s.retries).join(' / ')}), ratio ${(row.dynx / row.raw).toFixed(2)}`)
+  log(
+    `${key}: copy: raw ${raw.map(rate).join(' / ')} items/s, dynx ${dynx.map(rate).join(' / ')} items/s (retries ${stats.map((s) => s.retries).join(' / ')}), ratio ${(row.dynx / row.raw).toFixed(2)}`,
+  )
   results.copy.push(row)
 }
 
@@ -353,16 +360,30 @@ async function benchStartup(engine, env) {
     raw: ['raw SDK script: import client-dynamodb, ListTables', [RAW_LIST_TABLES, engine.endpoint]],
   }
   const runs = { version: [], list: [], raw: [] }
-  log(`start-up: ${Object.values(kinds).map(([label]) => label).join(', ')}; ${config.startupRuns} runs each, interleaved`)
+  log(
+    `start-up: ${Object.values(kinds)
+      .map(([label]) => label)
+      .join(', ')}; ${config.startupRuns} runs each, interleaved`,
+  )
   // One untimed run of each first (the file system cache).
   for (const [label, args] of Object.values(kinds)) await runMeasured(label, args, env)
   for (let i = 0; i < config.startupRuns; i++) {
     for (const [key, [label, args]] of Object.entries(kinds)) runs[key].push(await runMeasured(label, args, env))
   }
   const listed = runs.list[0].stdout
-  if (!runs.raw[0].stdout.trim() || !listed.includes(runs.raw[0].stdout.trim().split('\n')[0])) throw new Error(`dynx tables list printed ${JSON.stringify(listed)}, the raw script ${JSON.stringify(runs.raw[0].stdout)}`)
+  if (!runs.raw[0].stdout.trim() || !listed.includes(runs.raw[0].stdout.trim().split('\n')[0]))
+    throw new Error(`dynx tables list printed ${JSON.stringify(listed)}, the raw script ${JSON.stringify(runs.raw[0].stdout)}`)
   const summary = Object.fromEntries(
-    Object.entries(runs).map(([key, rs]) => [key, { label: kinds[key][0], seconds: median(rs.map((r) => r.seconds)), min: Math.min(...rs.map((r) => r.seconds)), max: Math.max(...rs.map((r) => r.seconds)), maxRssKb: median(rs.map((r) => r.maxRssKb)) }]),
+    Object.entries(runs).map(([key, rs]) => [
+      key,
+      {
+        label: kinds[key][0],
+        seconds: median(rs.map((r) => r.seconds)),
+        min: Math.min(...rs.map((r) => r.seconds)),
+        max: Math.max(...rs.map((r) => r.seconds)),
+        maxRssKb: median(rs.map((r) => r.maxRssKb)),
+      },
+    ]),
   )
   for (const s of Object.values(summary)) log(`start-up: ${s.label}: median ${s.seconds.toFixed(3)} s (${s.min.toFixed(3)}-${s.max.toFixed(3)}), ${mb(s.maxRssKb).toFixed(1)} MB`)
   return summary
@@ -382,11 +403,18 @@ async function benchCopyRss(engine, conn, env, tmp, source, n) {
   log(`copy RSS, ${n} items: dynx copy ${source} ${target} --segments ${segments} --yes --json (child process)`)
   // Checkpoints and dead-letter files under the temporary directory, not the user's ~/.dynx.
   const dynxEnv = { ...env, DYNX_HOME: join(tmp, 'dynx-home') }
-  const dynx = await runMeasured('dynx copy', [CLI, 'copy', source, target, '--endpoint', engine.endpoint, '--segments', String(segments), '--timeout', '60', '--yes', '--json'], dynxEnv)
+  const dynx = await runMeasured(
+    'dynx copy',
+    [CLI, 'copy', source, target, '--endpoint', engine.endpoint, '--segments', String(segments), '--timeout', '60', '--yes', '--json'],
+    dynxEnv,
+  )
   const result = JSON.parse(dynx.stdout)
-  if (!result.complete || result.written !== n || result.deadLettered) throw new Error(`dynx copy wrote ${result.written} of ${n} items (complete: ${result.complete}, dead-lettered: ${result.deadLettered})`)
+  if (!result.complete || result.written !== n || result.deadLettered)
+    throw new Error(`dynx copy wrote ${result.written} of ${n} items (complete: ${result.complete}, dead-lettered: ${result.deadLettered})`)
   await checkAndDrop('dynx copy', conn, target, n)
-  log(`copy RSS, ${n} items: raw ${mb(raw.maxRssKb).toFixed(1)} MB in ${raw.seconds.toFixed(1)} s, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB in ${dynx.seconds.toFixed(1)} s (${dynx.processes} process(es))`)
+  log(
+    `copy RSS, ${n} items: raw ${mb(raw.maxRssKb).toFixed(1)} MB in ${raw.seconds.toFixed(1)} s, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB in ${dynx.seconds.toFixed(1)} s (${dynx.processes} process(es))`,
+  )
   return { items: n, segments, raw, dynx }
 }
 
@@ -394,29 +422,32 @@ async function benchCopyRss(engine, conn, env, tmp, source, n) {
 async function benchDisk(tmp) {
   const storePath = join(tmp, 'dynalite-store')
   log(`start-up and peak RSS: starting dynalite on disk (${storePath})`)
-  return withEngine(() => startDynalite({ inMemory: false, storePath }), async (engine, conn) => {
-    // Only what a CLI user would have: dummy credentials for a local endpoint, nothing else of AWS.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
-    Object.assign(env, { AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' })
-    const out = { seeding: [], scan: [], copy: [], startup: undefined }
+  return withEngine(
+    () => startDynalite({ inMemory: false, storePath }),
+    async (engine, conn) => {
+      // Only what a CLI user would have: dummy credentials for a local endpoint, nothing else of AWS.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
+      Object.assign(env, { AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' })
+      const out = { seeding: [], scan: [], copy: [], startup: undefined }
 
-    // Start-up first, on a store holding one small table: right after seeding, LevelDB compacts
-    // and slows every request, which would hide what start-up costs.
-    await createTable(conn, { name: 'bench_startup', hashKey: { name: 'id', type: 'S' } }, { wait: true })
-    out.startup = await benchStartup(engine, env)
-    const small = 'bench_copy_source'
-    out.seeding.push(await seed(conn, 'dynalite (disk)', small, config.items))
-    out.scan.push(await benchScanRss(engine, env, tmp, small, config.items))
-    if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, small, config.items))
-    await dropTable(conn, small)
-    if (config.skipBig) return out
+      // Start-up first, on a store holding one small table: right after seeding, LevelDB compacts
+      // and slows every request, which would hide what start-up costs.
+      await createTable(conn, { name: 'bench_startup', hashKey: { name: 'id', type: 'S' } }, { wait: true })
+      out.startup = await benchStartup(engine, env)
+      const small = 'bench_copy_source'
+      out.seeding.push(await seed(conn, 'dynalite (disk)', small, config.items))
+      out.scan.push(await benchScanRss(engine, env, tmp, small, config.items))
+      if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, small, config.items))
+      await dropTable(conn, small)
+      if (config.skipBig) return out
 
-    const table = 'bench_big'
-    out.seeding.push(await seed(conn, 'dynalite (disk)', table, config.bigItems))
-    out.scan.push(await benchScanRss(engine, env, tmp, table, config.bigItems))
-    if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, table, config.bigItems))
-    return out
-  })
+      const table = 'bench_big'
+      out.seeding.push(await seed(conn, 'dynalite (disk)', table, config.bigItems))
+      out.scan.push(await benchScanRss(engine, env, tmp, table, config.bigItems))
+      if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, table, config.bigItems))
+      return out
+    },
+  )
 }
 
 /** Peak RSS of a scan of `table` (n items) to a file: the raw floor child, then the CLI. */
@@ -428,11 +459,17 @@ async function benchScanRss(engine, env, tmp, table, n) {
 
   const file = join(tmp, 'big-scan.jsonl')
   log(`scan RSS, ${n} items: dynx scan --segments ${BIG_SEGMENTS} --format jsonl --output FILE (child process)`)
-  const dynx = await runMeasured('dynx scan', [CLI, 'scan', table, '--endpoint', engine.endpoint, '--segments', String(BIG_SEGMENTS), '--format', 'jsonl', '--output', file, '--timeout', '60'], env)
+  const dynx = await runMeasured(
+    'dynx scan',
+    [CLI, 'scan', table, '--endpoint', engine.endpoint, '--segments', String(BIG_SEGMENTS), '--format', 'jsonl', '--output', file, '--timeout', '60'],
+    env,
+  )
   const lines = await countLines(file)
   if (lines !== n) throw new Error(`dynx scan wrote ${lines} lines to ${file}, expected ${n}`)
   await rm(file, { force: true })
-  log(`scan RSS, ${n} items: raw ${mb(raw.maxRssKb).toFixed(1)} MB in ${raw.seconds.toFixed(1)} s, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB in ${dynx.seconds.toFixed(1)} s (${dynx.processes} process(es))`)
+  log(
+    `scan RSS, ${n} items: raw ${mb(raw.maxRssKb).toFixed(1)} MB in ${raw.seconds.toFixed(1)} s, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB in ${dynx.seconds.toFixed(1)} s (${dynx.processes} process(es))`,
+  )
   return { items: n, segments: BIG_SEGMENTS, raw, dynx }
 }
 
@@ -471,7 +508,8 @@ function report(results) {
     const s = results.startup
     out()
     out(`start-up, whole processes as a user runs them (node bin/run.js ...; median of ${config.startupRuns}, min-max; peak RSS of the process tree, median):`)
-    const line = (r, extra = '') => out(`  ${r.label.padEnd(52)} ${r.seconds.toFixed(3).padStart(7)} s (${r.min.toFixed(3)}-${r.max.toFixed(3)}) ${mb(r.maxRssKb).toFixed(1).padStart(7)} MB${extra}`)
+    const line = (r, extra = '') =>
+      out(`  ${r.label.padEnd(52)} ${r.seconds.toFixed(3).padStart(7)} s (${r.min.toFixed(3)}-${r.max.toFixed(3)}) ${mb(r.maxRssKb).toFixed(1).padStart(7)} MB${extra}`)
     line(s.raw)
     line(s.version, `   ratio ${(s.version.seconds / s.raw.seconds).toFixed(2)}`)
     line(s.list, `   ratio ${(s.list.seconds / s.raw.seconds).toFixed(2)}`)
@@ -485,26 +523,50 @@ function report(results) {
     for (const c of rows) {
       line(`${rawLabel}, ${c.items} items`, c.raw, `   ${rate(c.items / c.raw.seconds)} items/s`)
       const growth = c === small ? '' : `, ${(c.dynx.maxRssKb / small.dynx.maxRssKb).toFixed(2)}x the ${small.items}-item run`
-      line(`${dynxLabel}, ${c.items} items`, c.dynx, `   ${rate(c.items / c.dynx.seconds)} items/s, ${c.dynx.processes} process(es), RSS ratio ${(c.dynx.maxRssKb / c.raw.maxRssKb).toFixed(2)}, items/s ratio ${(c.raw.seconds / c.dynx.seconds).toFixed(2)}${growth}`)
+      line(
+        `${dynxLabel}, ${c.items} items`,
+        c.dynx,
+        `   ${rate(c.items / c.dynx.seconds)} items/s, ${c.dynx.processes} process(es), RSS ratio ${(c.dynx.maxRssKb / c.raw.maxRssKb).toFixed(2)}, items/s ratio ${(c.raw.seconds / c.dynx.seconds).toFixed(2)}${growth}`,
+      )
     }
   }
-  rssTable(`peak RSS of the whole process tree, scan to a file (${BIG_SEGMENTS} segments, dynalite on disk, each its own process):`, results.scanRss, 'raw SDK floor (counts only)', 'dynx scan --format jsonl --output FILE')
-  rssTable(`peak RSS of the whole process tree, copy to a new table (${config.copySegments} segments, dynalite on disk, each its own process):`, results.copyRss, 'raw SDK copy floor', 'dynx copy --json')
+  rssTable(
+    `peak RSS of the whole process tree, scan to a file (${BIG_SEGMENTS} segments, dynalite on disk, each its own process):`,
+    results.scanRss,
+    'raw SDK floor (counts only)',
+    'dynx scan --format jsonl --output FILE',
+  )
+  rssTable(
+    `peak RSS of the whole process tree, copy to a new table (${config.copySegments} segments, dynalite on disk, each its own process):`,
+    results.copyRss,
+    'raw SDK copy floor',
+    'dynx copy --json',
+  )
   out()
   out('Targets')
   const at16 = results.scan.find((r) => r.engine === 'dynalite' && r.segments === 16)
   const few = config.items >= 100_000 ? '' : ` (only ${config.items} items; the target is for 100000)`
-  if (at16) out(`  dynalite, 16 segments: dynx >= ${TARGET_RATIO}x the raw floor: ${(at16.dynx / at16.raw).toFixed(2)}x ${at16.dynx / at16.raw >= TARGET_RATIO ? 'met' : 'NOT met'}${few}`)
+  if (at16)
+    out(`  dynalite, 16 segments: dynx >= ${TARGET_RATIO}x the raw floor: ${(at16.dynx / at16.raw).toFixed(2)}x ${at16.dynx / at16.raw >= TARGET_RATIO ? 'met' : 'NOT met'}${few}`)
   else out('  dynalite, 16 segments: not measured in this run')
   for (const r of results.copy) {
-    out(`  ${r.engine}, copy at ${r.segments} segments: dynx >= ${TARGET_COPY_RATIO}x the raw floor: ${(r.dynx / r.raw).toFixed(2)}x ${r.dynx / r.raw >= TARGET_COPY_RATIO ? 'met' : 'NOT met'}${few}`)
+    out(
+      `  ${r.engine}, copy at ${r.segments} segments: dynx >= ${TARGET_COPY_RATIO}x the raw floor: ${(r.dynx / r.raw).toFixed(2)}x ${r.dynx / r.raw >= TARGET_COPY_RATIO ? 'met' : 'NOT met'}${few}`,
+    )
   }
   if (results.startup) {
     const { raw, version, list } = results.startup
-    out(`  dynx --version no slower than the raw script: ${(version.seconds / raw.seconds).toFixed(2)}x ${version.seconds <= raw.seconds * TARGET_STARTUP_RATIO ? 'met' : 'NOT met'}`)
-    out(`  dynx tables list at most ${TARGET_LIST_RATIO}x the raw script: ${(list.seconds / raw.seconds).toFixed(2)}x ${list.seconds <= raw.seconds * TARGET_LIST_RATIO ? 'met' : 'NOT met'}`)
+    out(
+      `  dynx --version no slower than the raw script: ${(version.seconds / raw.seconds).toFixed(2)}x ${version.seconds <= raw.seconds * TARGET_STARTUP_RATIO ? 'met' : 'NOT met'}`,
+    )
+    out(
+      `  dynx tables list at most ${TARGET_LIST_RATIO}x the raw script: ${(list.seconds / raw.seconds).toFixed(2)}x ${list.seconds <= raw.seconds * TARGET_LIST_RATIO ? 'met' : 'NOT met'}`,
+    )
   }
-  for (const [what, rows] of [['scan to a file', results.scanRss], ['copy', results.copyRss]]) {
+  for (const [what, rows] of [
+    ['scan to a file', results.scanRss],
+    ['copy', results.copyRss],
+  ]) {
     const [small, big] = rows
     if (!big) {
       out(`  1M-item ${what} peak RSS: skipped (${small ? 'BENCH_SKIP_BIG' : 'BENCH_RSS_COPY=0'})`)
@@ -525,7 +587,9 @@ out(`dynx bench: node ${process.version}, ${availableParallelism()} CPUs (${cpus
 out(`  scan: ${config.items} items of about ${itemBytes} B (DynamoDB JSON) on ${config.engines.join(', ')}; segments ${config.segments.join(', ')}`)
 out(`  copy: ${config.items} items to a new table on ${config.engines.join(', ')}; ${config.copySegments} segments; dynx writers ${config.copyWriters ?? 'default'}`)
 out(`  start-up: dynx --version and dynx tables list vs a raw SDK script, median of ${config.startupRuns}`)
-out(`  peak RSS (whole process tree): scan (${BIG_SEGMENTS} segments) and copy (${config.copySegments} segments) of ${config.skipBig ? config.items : `${config.items} and ${config.bigItems}`} items; dynalite on disk`)
+out(
+  `  peak RSS (whole process tree): scan (${BIG_SEGMENTS} segments) and copy (${config.copySegments} segments) of ${config.skipBig ? config.items : `${config.items} and ${config.bigItems}`} items; dynalite on disk`,
+)
 out(`  batch write: ${config.writeItems} items`)
 
 const results = { write: undefined, seeding: [], scan: [], copy: [], scanRss: [], copyRss: [], startup: undefined }

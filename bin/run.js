@@ -4,7 +4,9 @@
 const NODE_NEEDED = 22 // package.json "engines"
 const found = process.versions.node
 if (Number(found.split('.')[0]) < NODE_NEEDED) {
-  process.stderr.write(`dynx needs Node.js ${NODE_NEEDED} or newer; this is Node.js ${found} (${process.execPath}). Install Node.js ${NODE_NEEDED}+ (in a clone of dynx, \`npm install\` fetches Node 24 for npx and npm scripts).\n`)
+  process.stderr.write(
+    `dynx needs Node.js ${NODE_NEEDED} or newer; this is Node.js ${found} (${process.execPath}). Install Node.js ${NODE_NEEDED}+ (in a clone of dynx, \`npm install\` fetches Node 24 for npx and npm scripts).\n`,
+  )
   process.exit(1)
 }
 

@@ -61,13 +61,13 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     'page-size': Flags.integer({ summary: 'Items read per Scan request (default: 1 MB pages).', helpGroup: SPEED }),
     'max-rcu': Flags.integer({ summary: 'Read at most N capacity units per second from each source.', helpGroup: SPEED }),
     'max-wcu': Flags.integer({ summary: 'Write at most N capacity units per second to each target (GSI writes included).', helpGroup: SPEED, exclusive: ['wcu-percent'] }),
-    'wcu-percent': Flags.integer({ summary: 'Write at most P% of each target\'s provisioned write capacity.', helpGroup: SPEED }),
+    'wcu-percent': Flags.integer({ summary: "Write at most P% of each target's provisioned write capacity.", helpGroup: SPEED }),
     checkpoint: Flags.string({ summary: 'Checkpoint file (single table; default ~/.dynx/checkpoints/SOURCE--TARGET-*.json).' }),
     restart: Flags.boolean({ summary: 'Ignore and delete an existing checkpoint: copy from the start.' }),
     'dead-letter': Flags.string({ summary: 'Where items that cannot be written go (single table; default ~/.dynx/dead-letter/).' }),
-    'bump-read': Flags.integer({ summary: 'Raise each source table\'s read capacity to N while it is copied, then restore it.', min: 1, helpGroup: SPEED }),
-    'bump-write': Flags.integer({ summary: 'Raise each target\'s write capacity (table and GSIs) to N while it is copied, then restore it.', min: 1, helpGroup: SPEED }),
-    'allow-stuck': Flags.boolean({ summary: 'Bump even when DynamoDB\'s decrease quota would refuse the restore today.', helpGroup: SPEED }),
+    'bump-read': Flags.integer({ summary: "Raise each source table's read capacity to N while it is copied, then restore it.", min: 1, helpGroup: SPEED }),
+    'bump-write': Flags.integer({ summary: "Raise each target's write capacity (table and GSIs) to N while it is copied, then restore it.", min: 1, helpGroup: SPEED }),
+    'allow-stuck': Flags.boolean({ summary: "Bump even when DynamoDB's decrease quota would refuse the restore today.", helpGroup: SPEED }),
     'restore-timeout': restoreTimeoutFlag(SPEED),
     progress: progressFlag(),
   }
@@ -78,7 +78,8 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     const restoreTimeout = restoreTimeoutMs(f['restore-timeout'])
     const [source, target] = [await this.connectSide('source'), await this.connectSide('target')]
     const transform = f.transform ? await loadTransform(f.transform) : undefined
-    if (f.verify && transform) throw new UserInputError('--verify compares items as copied, but --transform changes them on purpose.', 'Drop --verify, or check the transformed table another way.')
+    if (f.verify && transform)
+      throw new UserInputError('--verify compares items as copied, but --transform changes them on purpose.', 'Drop --verify, or check the transformed table another way.')
     this.progress.stage('plan', source.label === target.label ? source.label : `${source.label} -> ${target.label}`)
     const plan = await planCopy(source, target, request, { create: f.create, checkpoint: f.checkpoint })
     this.progress.stop()
@@ -92,7 +93,11 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     if (!this.jsonEnabled() && plan.entries.length > 1) process.stderr.write(`${planText}\n`)
     // A target holding items is overwritten where keys match; a resumed copy was agreed to before.
     const overwrite = plan.entries.filter((e) => e.targetHasItems && (f.restart || !e.resumes))
-    if (overwrite.length) await this.confirm(`${overwrite.map((e) => e.target).join(', ')} already ${overwrite.length > 1 ? 'hold' : 'holds'} items; items with the same keys will be overwritten.`, overwrite.length === 1 ? overwrite[0].target : 'yes')
+    if (overwrite.length)
+      await this.confirm(
+        `${overwrite.map((e) => e.target).join(', ')} already ${overwrite.length > 1 ? 'hold' : 'holds'} items; items with the same keys will be overwritten.`,
+        overwrite.length === 1 ? overwrite[0].target : 'yes',
+      )
     if (f.restart) for (const e of plan.entries) rmSync(e.checkpoint, { force: true })
 
     const signal = this.interruptSignal()
@@ -137,7 +142,8 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
       },
       onTableStart: (e, s) => {
         progress.stage('copy', `${e.source} -> ${e.target}`, e.source)
-        if (s.checkpoint) progress.info(`${e.source} -> ${e.target}: ${s.resumed ? 'resuming' : 'checkpoint'} ${s.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to copy)`)
+        if (s.checkpoint)
+          progress.info(`${e.source} -> ${e.target}: ${s.resumed ? 'resuming' : 'checkpoint'} ${s.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to copy)`)
       },
       onProgress: (p) => {
         progress.stage('copy', copyProgressText(p, plan.entries.find((e) => e.source === p.source)?.estimatedItems ?? 0), p.source)
@@ -166,15 +172,23 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     const f = this.flags
     const names = this.positionals
     if (f['from-env'] === undefined && f['to-env'] === undefined) {
-      if (names.length > 2) throw new UserInputError(`copy takes SOURCE and TARGET, not ${names.length} tables.`, 'To copy several tables, use --from-prefix/--to-prefix with --tables, or --from-env/--to-env with the names.')
+      if (names.length > 2)
+        throw new UserInputError(
+          `copy takes SOURCE and TARGET, not ${names.length} tables.`,
+          'To copy several tables, use --from-prefix/--to-prefix with --tables, or --from-env/--to-env with the names.',
+        )
       const request = copyRequestFrom({ ...this.args, fromPrefix: f['from-prefix'], toPrefix: f['to-prefix'], tables: f.tables })
       if ('tables' in request) request.tables = request.tables.map((t) => ({ source: this.table(t.source), target: this.table(t.target) }))
       return request
     }
     if (f['from-prefix'] !== undefined || f['to-prefix'] !== undefined) {
-      throw new UserInputError('--from-env/--to-env bring their own prefixes, so --from-prefix/--to-prefix do not go with them.', 'Drop --from-prefix/--to-prefix (the environments in dynx.config say the prefixes).')
+      throw new UserInputError(
+        '--from-env/--to-env bring their own prefixes, so --from-prefix/--to-prefix do not go with them.',
+        'Drop --from-prefix/--to-prefix (the environments in dynx.config say the prefixes).',
+      )
     }
-    if (names.length && f.tables) throw new UserInputError('Give the tables as arguments or with --tables, not both.', 'Example: dynx copy users orders --from-env staging --to-env prod')
+    if (names.length && f.tables)
+      throw new UserInputError('Give the tables as arguments or with --tables, not both.', 'Example: dynx copy users orders --from-env staging --to-env prod')
     return copyRequestFrom({ fromPrefix: this.sidePrefix('source'), toPrefix: this.sidePrefix('target'), tables: names.length ? names.join(',') : f.tables })
   }
 }

@@ -42,7 +42,7 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
     segments: Flags.integer({ summary: 'Parallel segments (TotalSegments). Default: one per 2 GB of table, at least 1.', helpGroup: SPEED }),
     concurrency: Flags.integer({ summary: 'Pages fetched at once (default: segments, at most 32); bounds memory.', helpGroup: SPEED }),
     'segment-range': Flags.string({ summary: 'Scan only segments FIRST-LAST (from 0) of --segments, to split one scan across machines.', helpGroup: SPEED }),
-    'page-size': Flags.integer({ summary: 'Items read per request (default: DynamoDB\'s 1 MB pages).', helpGroup: SPEED }),
+    'page-size': Flags.integer({ summary: "Items read per request (default: DynamoDB's 1 MB pages).", helpGroup: SPEED }),
     'max-rcu': Flags.integer({ summary: 'Read at most N capacity units per second.', helpGroup: SPEED, exclusive: ['rcu-percent'] }),
     'rcu-percent': Flags.integer({ summary: 'Read at most P% of the provisioned read capacity.', helpGroup: SPEED }),
     index: Flags.string({ summary: 'Scan this global or local secondary index.', helpGroup: SELECT }),
@@ -53,21 +53,32 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
     consistent: Flags.boolean({ summary: 'Strongly consistent reads (twice the read capacity; not on GSIs).', helpGroup: SELECT }),
     limit: Flags.integer({ summary: 'Stop after N items.', helpGroup: SELECT }),
     count: Flags.boolean({ summary: 'Only count matching items (Select COUNT); per segment with --verbose.', helpGroup: SELECT }),
-    format: Flags.string({ summary: 'jsonl, json, csv or table (default: table on a terminal, else jsonl; from the extension of --output).', options: [...SCAN_FORMATS], helpGroup: OUTPUT }),
+    format: Flags.string({
+      summary: 'jsonl, json, csv or table (default: table on a terminal, else jsonl; from the extension of --output).',
+      options: [...SCAN_FORMATS],
+      helpGroup: OUTPUT,
+    }),
     raw: Flags.boolean({ summary: 'DynamoDB JSON (AttributeValue maps) that writes back identically.', helpGroup: OUTPUT }),
     output: Flags.string({ char: 'o', summary: 'Write to FILE (via FILE.partial, renamed when complete).', helpGroup: OUTPUT }),
-    checkpoint: Flags.string({ summary: 'Save each segment\'s position to FILE; re-run the same command to continue.', helpGroup: OUTPUT }),
+    checkpoint: Flags.string({ summary: "Save each segment's position to FILE; re-run the same command to continue.", helpGroup: OUTPUT }),
     progress: progressFlag(OUTPUT),
   }
 
   public async run(): Promise<ScanResult | CountResult> {
     const f = this.flags
     if (this.jsonEnabled() && !f.output && !f.count) {
-      throw new UserInputError('--json prints the scan\'s summary, so the items need somewhere else to go.', 'Add --output FILE, or drop --json and use --format json for the items as JSON on stdout.')
+      throw new UserInputError(
+        "--json prints the scan's summary, so the items need somewhere else to go.",
+        'Add --output FILE, or drop --json and use --format json for the items as JSON on stdout.',
+      )
     }
     if (f.count) {
       const clash = (['output', 'format', 'raw', 'attributes', 'limit', 'checkpoint'] as const).filter((k) => f[k] !== undefined && f[k] !== false)
-      if (clash.length) throw new UserInputError(`--count prints only counts, so ${clash.map((k) => `--${k}`).join(', ')} would do nothing.`, 'Drop those flags, or drop --count to export the items.')
+      if (clash.length)
+        throw new UserInputError(
+          `--count prints only counts, so ${clash.map((k) => `--${k}`).join(', ')} would do nothing.`,
+          'Drop those flags, or drop --count to export the items.',
+        )
     }
     const conn = await this.connect()
     this.tableName = await this.requireTable(this.args.table, () => this.connect())
@@ -88,7 +99,9 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
       progress.stop()
       if (result.outcome === 'interrupted') this.logToStderr(`Interrupted; counted ${result.count} items so far. Run it again to count from the start.`)
       else if (!this.jsonEnabled()) {
-        this.log(`${result.count} items${result.scannedCount !== result.count ? ` match (of ${result.scannedCount} scanned)` : ''} in ${this.tableName}${f.index ? ` index ${f.index}` : ''}`)
+        this.log(
+          `${result.count} items${result.scannedCount !== result.count ? ` match (of ${result.scannedCount} scanned)` : ''} in ${this.tableName}${f.index ? ` index ${f.index}` : ''}`,
+        )
         if (f.verbose) for (const s of result.segments) this.log(`  segment ${s.segment}: ${s.count} items (scanned ${s.scannedCount})`)
       }
       return result
@@ -114,7 +127,8 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
         onStart: (s) => {
           if (!live) return
           // Without a terminal or --progress, a scan is silent unless it runs long (the heartbeat).
-          if (f.checkpoint && progress.mode !== 'heartbeat') progress.info(`${s.resumed ? 'Resuming' : 'Checkpoint'}: ${f.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to scan)`)
+          if (f.checkpoint && progress.mode !== 'heartbeat')
+            progress.info(`${s.resumed ? 'Resuming' : 'Checkpoint'}: ${f.checkpoint} (${s.segmentsToScan} of ${s.segments} segments to scan)`)
         },
       })
     } catch (err) {
@@ -164,7 +178,8 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
   private format(): ScanFormat {
     const f = this.flags
     if (f.format) return f.format as ScanFormat
-    if (f.output) return /\.csv$/i.test(f.output) ? 'csv' : /\.json$/i.test(f.output) ? 'json' : /\.jsonl$/i.test(f.output) ? 'jsonl' : (this.loadedConfig?.config.defaults?.output ?? 'jsonl')
+    if (f.output)
+      return /\.csv$/i.test(f.output) ? 'csv' : /\.json$/i.test(f.output) ? 'json' : /\.jsonl$/i.test(f.output) ? 'jsonl' : (this.loadedConfig?.config.defaults?.output ?? 'jsonl')
     return this.loadedConfig?.config.defaults?.output ?? (process.stdout.isTTY && !f.raw ? 'table' : 'jsonl')
   }
 }

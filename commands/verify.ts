@@ -29,8 +29,8 @@ Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas
     '<%= config.bin %> verify users --from-env staging --to-env prod',
   ]
   static override args = {
-    source: Args.string({ description: 'Source table (the global --prefix, or --from-env\'s, is prepended).' }),
-    target: Args.string({ description: 'Target table (the global --prefix, or --to-env\'s, is prepended). With --from-env/--to-env, default: the same name as SOURCE.' }),
+    source: Args.string({ description: "Source table (the global --prefix, or --from-env's, is prepended)." }),
+    target: Args.string({ description: "Target table (the global --prefix, or --to-env's, is prepended). With --from-env/--to-env, default: the same name as SOURCE." }),
   }
   static override flags = {
     segments: Flags.integer({ summary: 'Parallel scan segments per table. Default: one per 2 GB of the larger table, at least 4.' }),
@@ -47,7 +47,8 @@ Exit codes: 0 equal, 1 failed, 2 bad input (missing table, different key schemas
     const source = await this.connectSide('source')
     const target = await this.connectSide('target')
     const envs = f['from-env'] !== undefined || f['to-env'] !== undefined
-    if (!envs && !this.args.target) throw new UserInputError('Give SOURCE and TARGET tables.', 'For example: dynx verify staging_users users, or dynx verify users --from-env staging --to-env prod.')
+    if (!envs && !this.args.target)
+      throw new UserInputError('Give SOURCE and TARGET tables.', 'For example: dynx verify staging_users users, or dynx verify users --from-env staging --to-env prod.')
     const sourceTable = await this.requireTable(this.args.source, async () => source, this.sidePrefix('source'))
     const targetTable = this.args.target ? `${this.sidePrefix('target')}${this.args.target}` : `${this.sidePrefix('target')}${sourceTable.slice(this.sidePrefix('source').length)}`
     const signal = this.interruptSignal()

@@ -40,7 +40,9 @@ const link = join(root, 'node_modules', '.bin', 'node')
 try {
   if (!runs(binary, version)) fetchNode()
   linkNode()
-  console.error(`Node.js ${found} is older than dynx needs (${NEEDED}+): npx dynx and npm scripts here run on Node.js ${version} (.node/${pkg}-${version}, linked from node_modules/.bin/node).`)
+  console.error(
+    `Node.js ${found} is older than dynx needs (${NEEDED}+): npx dynx and npm scripts here run on Node.js ${version} (.node/${pkg}-${version}, linked from node_modules/.bin/node).`,
+  )
 } catch (err) {
   // Installing goes on (the library builds on older Node); dynx itself then says what it needs.
   console.error(`${requirement} Fetching ${pkg}@${version} failed (${err instanceof Error ? err.message.split('\n')[0] : err}): install Node.js ${NEEDED}+.`)
@@ -59,7 +61,10 @@ function runs(path, expected) {
 function fetchNode() {
   const downloads = join(root, '.node')
   mkdirSync(downloads, { recursive: true })
-  const tarball = npm(['pack', `${pkg}@${version}`, '--pack-destination', downloads, '--silent']).trim().split('\n').pop()
+  const tarball = npm(['pack', `${pkg}@${version}`, '--pack-destination', downloads, '--silent'])
+    .trim()
+    .split('\n')
+    .pop()
   const file = join(downloads, tarball)
   rmSync(folder, { recursive: true, force: true })
   mkdirSync(folder, { recursive: true })

@@ -28,7 +28,10 @@ export class UserInputError extends DynxError {
 }
 
 export class TableNotFoundError extends UserInputError {
-  constructor(readonly table: string, endpointLabel?: string) {
+  constructor(
+    readonly table: string,
+    endpointLabel?: string,
+  ) {
     super(
       `Table "${table}" does not exist${endpointLabel ? ` on ${endpointLabel}` : ''}.`,
       'Check the name and --prefix/--region/--endpoint, or list tables with `dynx tables list`.',
@@ -37,7 +40,10 @@ export class TableNotFoundError extends UserInputError {
 }
 
 export class TableExistsError extends UserInputError {
-  constructor(readonly table: string, hint = 'Pass --if-not-exists to accept an existing table, or choose another name.') {
+  constructor(
+    readonly table: string,
+    hint = 'Pass --if-not-exists to accept an existing table, or choose another name.',
+  ) {
     super(`Table "${table}" already exists.`, hint)
   }
 }
@@ -48,7 +54,10 @@ export interface SpecIssue {
 }
 
 export class SpecValidationError extends UserInputError {
-  constructor(readonly file: string, readonly issues: SpecIssue[]) {
+  constructor(
+    readonly file: string,
+    readonly issues: SpecIssue[],
+  ) {
     super(
       `${file} is not a valid dynx spec:\n${issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
       'Fix the fields named above; the spec format is documented in the README under "Spec files".',
@@ -58,7 +67,10 @@ export class SpecValidationError extends UserInputError {
 
 /** A dynx.config file that does not parse or fails validation; every problem is named by its path. */
 export class ConfigValidationError extends UserInputError {
-  constructor(readonly file: string, readonly issues: SpecIssue[]) {
+  constructor(
+    readonly file: string,
+    readonly issues: SpecIssue[],
+  ) {
     super(
       `${file} is not a valid dynx config:\n${issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
       'Fix the fields named above; the format is in the README under "Environments and dynx.config".',
@@ -70,12 +82,12 @@ export class SchemaMismatchError extends UserInputError {}
 
 /** The endpoint did not answer (refused, DNS, TLS or timeout). */
 export class EndpointUnreachableError extends DynxError {
-  constructor(readonly endpoint: string, reason: string, options?: { cause?: unknown }) {
-    super(
-      `Cannot reach DynamoDB at ${endpoint}: ${reason}.`,
-      'Check --endpoint/--region and the network; for the embedded engine use --local.',
-      options,
-    )
+  constructor(
+    readonly endpoint: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot reach DynamoDB at ${endpoint}: ${reason}.`, 'Check --endpoint/--region and the network; for the embedded engine use --local.', options)
   }
 }
 
@@ -84,7 +96,10 @@ export class EndpointUnreachableError extends DynxError {
  * TTL updates...). Nothing was changed, and the fix is to point elsewhere: bad input, exit 2.
  */
 export class UnsupportedByEngineError extends UserInputError {
-  constructor(readonly operation: string, readonly endpoint: string) {
+  constructor(
+    readonly operation: string,
+    readonly endpoint: string,
+  ) {
     super(
       `${endpoint.startsWith('the embedded') ? 'The embedded --local engine' : `The DynamoDB engine at ${endpoint}`} does not support ${operation}.`,
       'The embedded --local engine (dynalite) and DynamoDB Local have no backups or point-in-time recovery, and dynalite no TTL updates or CloudWatch; run this against AWS (or moto server for a rehearsal).',
@@ -93,7 +108,10 @@ export class UnsupportedByEngineError extends UserInputError {
 }
 
 export class LocalStoreLockedError extends DynxError {
-  constructor(readonly storePath: string, readonly pid: number) {
+  constructor(
+    readonly storePath: string,
+    readonly pid: number,
+  ) {
     super(
       `The local store ${storePath} is in use by another dynx process (pid ${pid}).`,
       'Wait for that command to finish (or stop `dynx local serve`), point --local at that server with --endpoint, or set DYNX_LOCAL_PATH to another folder.',
@@ -136,23 +154,18 @@ export class InterruptedError extends DynxError {
 /** The user declined a confirmation (or could not be asked): nothing was changed. */
 export class NotConfirmedError extends UserInputError {}
 
-const unreachableCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'EPIPE',
-])
+const unreachableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE'])
 
 function errorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined
   const e = err as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown }
   if (typeof e.code === 'string') return e.code
   // AggregateError from happy-eyeballs connects keeps the real codes inside.
-  if (Array.isArray(e.errors)) for (const inner of e.errors) { const c = errorCode(inner); if (c) return c }
+  if (Array.isArray(e.errors))
+    for (const inner of e.errors) {
+      const c = errorCode(inner)
+      if (c) return c
+    }
   if (e.cause) return errorCode(e.cause)
   return undefined
 }
@@ -198,28 +211,45 @@ export function isUnknownOperation(err: unknown): boolean {
  * earliest time DynamoDB's decrease quota lets the restore succeed, `command` what to run then.
  */
 export class CapacityRestoreError extends DynxError {
-  constructor(message: string, hint: string, readonly ledger: string, readonly command: string, readonly retryAt?: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    hint: string,
+    readonly ledger: string,
+    readonly command: string,
+    readonly retryAt?: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, hint, options)
   }
 }
 
 /** A bump whose restore DynamoDB's decrease quota would refuse; nothing was changed. */
 export class DecreaseQuotaError extends UserInputError {
-  constructor(message: string, hint: string, readonly allowedAt: string) {
+  constructor(
+    message: string,
+    hint: string,
+    readonly allowedAt: string,
+  ) {
     super(message, hint)
   }
 }
 
 /** No backup has that name or ARN (or it was deleted). */
 export class BackupNotFoundError extends UserInputError {
-  constructor(readonly backup: string, where: string) {
+  constructor(
+    readonly backup: string,
+    where: string,
+  ) {
     super(`No backup named "${backup}" on ${where}.`, 'List backups with `dynx backup list` (user, system and AWS Backup ones) and pass the name or ARN shown.')
   }
 }
 
 /** A backup name that matches several backups (names are not unique in DynamoDB). */
 export class AmbiguousBackupError extends UserInputError {
-  constructor(readonly backup: string, readonly matches: { arn: string; table: string; createdAt?: string }[]) {
+  constructor(
+    readonly backup: string,
+    readonly matches: { arn: string; table: string; createdAt?: string }[],
+  ) {
     super(
       `${matches.length} backups are named "${backup}":\n${matches.map((m) => `  ${m.arn}  (table ${m.table}${m.createdAt ? `, created ${m.createdAt}` : ''})`).join('\n')}`,
       'Pass the ARN of the one you mean instead of the name.',
@@ -239,7 +269,12 @@ export class PitrNotEnabledError extends UserInputError {
 
 /** A restore time outside the table's restorable window; nothing was restored. */
 export class RestoreWindowError extends UserInputError {
-  constructor(readonly table: string, readonly time: string, readonly earliest: string, readonly latest: string) {
+  constructor(
+    readonly table: string,
+    readonly time: string,
+    readonly earliest: string,
+    readonly latest: string,
+  ) {
     super(
       `${time} is outside the restorable window of "${table}": ${earliest} to ${latest} (UTC).`,
       'Pick a time inside the window, or pass --latest for the latest restorable time.',
@@ -248,7 +283,14 @@ export class RestoreWindowError extends UserInputError {
 }
 
 // AWS errors whose cause is the request the user made, not the tool.
-const BAD_INPUT_ERRORS = new Set(['ValidationException', 'LimitExceededException', 'InvalidRestoreTimeException', 'PointInTimeRecoveryUnavailableException', 'TableAlreadyExistsException', 'BackupInUseException'])
+const BAD_INPUT_ERRORS = new Set([
+  'ValidationException',
+  'LimitExceededException',
+  'InvalidRestoreTimeException',
+  'PointInTimeRecoveryUnavailableException',
+  'TableAlreadyExistsException',
+  'BackupInUseException',
+])
 const CREDENTIAL_ERRORS = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'AccessDeniedException', 'CredentialsProviderError'])
 
 /**
@@ -260,9 +302,12 @@ export function toDynxError(err: unknown, endpoint: string): DynxError {
   const explained = explainAwsError(err, endpoint)
   if (explained instanceof DynxError) return explained
   const e = explained as Error & { name: string }
-  if (BAD_INPUT_ERRORS.has(e.name)) return new UserInputError(`DynamoDB rejected the request: ${e.message}`, 'Fix the input named in the message; nothing was changed by the rejected call.', { cause: err })
+  if (BAD_INPUT_ERRORS.has(e.name))
+    return new UserInputError(`DynamoDB rejected the request: ${e.message}`, 'Fix the input named in the message; nothing was changed by the rejected call.', { cause: err })
   if (CREDENTIAL_ERRORS.has(e.name)) {
-    return new DynxError(`AWS refused the credentials (${e.name}): ${e.message}`, 'Check --profile/AWS_PROFILE, refresh an SSO session with `aws sso login`, or use --local.', { cause: err })
+    return new DynxError(`AWS refused the credentials (${e.name}): ${e.message}`, 'Check --profile/AWS_PROFILE, refresh an SSO session with `aws sso login`, or use --local.', {
+      cause: err,
+    })
   }
   return new DynxError(`${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e?.message ?? String(err)}`, undefined, { cause: err })
 }

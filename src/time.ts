@@ -11,10 +11,7 @@ const DURATION = /^\s*\d+(\.\d+)?\s*(ms|s|sec|secs|seconds?|m|min|mins|minutes?|
 export function parseDuration(text: string, flag: string): number {
   const value = DURATION.test(text) ? ms(text.trim() as ms.StringValue) : undefined
   if (value === undefined || !Number.isFinite(value) || value <= 0) {
-    throw new UserInputError(
-      `${flag} "${text}" is not a duration.`,
-      `Give a positive number with a unit: 90s, 15m, 2h, 7d or 2w.`,
-    )
+    throw new UserInputError(`${flag} "${text}" is not a duration.`, `Give a positive number with a unit: 90s, 15m, 2h, 7d or 2w.`)
   }
   return value
 }

@@ -71,9 +71,7 @@ describe.each(engineList())('%s engine', (name, endpoint) => {
     try {
       const item = { pk: { S: 'user#1' }, name: { S: 'Ada' }, visits: { N: '3' } }
       await client.send(new PutItemCommand({ TableName: tableName, Item: item }))
-      const { Item } = await client.send(
-        new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'user#1' } }, ConsistentRead: true }),
-      )
+      const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'user#1' } }, ConsistentRead: true }))
       expect(Item).toEqual(item)
     } finally {
       await deleteTable(client, tableName)
@@ -84,9 +82,7 @@ describe.each(engineList())('%s engine', (name, endpoint) => {
   it.runIf(name === 'moto')('describes continuous backups', async () => {
     const tableName = await createTable(client)
     try {
-      const { ContinuousBackupsDescription } = await client.send(
-        new DescribeContinuousBackupsCommand({ TableName: tableName }),
-      )
+      const { ContinuousBackupsDescription } = await client.send(new DescribeContinuousBackupsCommand({ TableName: tableName }))
       expect(ContinuousBackupsDescription?.ContinuousBackupsStatus).toBe('ENABLED')
       expect(ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe('DISABLED')
     } finally {

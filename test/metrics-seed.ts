@@ -55,7 +55,13 @@ export class MetricSeeder {
   /** Queues single points at the given minutes (which may lie outside the window), at :10 of each. */
   seedAt(metric: string, dims: Dims, points: Record<number, number>, from: Date = this.start): void {
     for (const [minute, value] of Object.entries(points)) {
-      this.datums.push({ MetricName: metric, Dimensions: dims.map(([Name, Value]) => ({ Name, Value })), Timestamp: new Date(from.getTime() + Number(minute) * MINUTE + 10_000), Value: value, Unit: 'Count' })
+      this.datums.push({
+        MetricName: metric,
+        Dimensions: dims.map(([Name, Value]) => ({ Name, Value })),
+        Timestamp: new Date(from.getTime() + Number(minute) * MINUTE + 10_000),
+        Value: value,
+        Unit: 'Count',
+      })
     }
   }
 
@@ -90,19 +96,33 @@ export function reportTables(prefix: string): ReportTables {
   const a = uniqueName(`${prefix}_a`)
   const b = uniqueName(`${prefix}_b`)
   const index = 'byEmail'
-  return { a, b, index, aDims: [['TableName', a]], gsiDims: [['TableName', a], ['GlobalSecondaryIndexName', index]], bDims: [['TableName', b]] }
+  return {
+    a,
+    b,
+    index,
+    aDims: [['TableName', a]],
+    gsiDims: [
+      ['TableName', a],
+      ['GlobalSecondaryIndexName', index],
+    ],
+    bDims: [['TableName', b]],
+  }
 }
 
 /** Creates A (provisioned 20 RCU / 10 WCU, its GSI 5 / 5) and B (on-demand), and waits for them. */
 export async function createReportTables(conn: Connection, t: ReportTables): Promise<void> {
-  await createTable(conn, {
-    name: t.a,
-    hashKey: { name: 'pk', type: 'S' },
-    billing: 'PROVISIONED',
-    read: 20,
-    write: 10,
-    indexes: [{ name: t.index, hashKey: { name: 'email', type: 'S' }, projection: 'ALL', read: 5, write: 5 }],
-  }, { wait: true })
+  await createTable(
+    conn,
+    {
+      name: t.a,
+      hashKey: { name: 'pk', type: 'S' },
+      billing: 'PROVISIONED',
+      read: 20,
+      write: 10,
+      indexes: [{ name: t.index, hashKey: { name: 'email', type: 'S' }, projection: 'ALL', read: 5, write: 5 }],
+    },
+    { wait: true },
+  )
   await createTable(conn, { name: t.b, hashKey: { name: 'pk', type: 'S' }, billing: 'PAY_PER_REQUEST' }, { wait: true })
 }
 

@@ -59,7 +59,7 @@ export function bulkItem(i: number): Item {
     kind: { S: KINDS[i % 3] },
     n: { N: String(i) },
     status: { S: i % 2 ? 'active' : 'idle' },
-    price: { N: `${i}.${String(i * 7919).padStart(20, "0")}1` },
+    price: { N: `${i}.${String(i * 7919).padStart(20, '0')}1` },
     payload: { S: `${i}:`.padEnd(900, 'abcdefghijklmnopqrstuvwxyz0123456789') },
   }
 }
@@ -113,7 +113,11 @@ export function canonical(item: Item, byValue = false): unknown {
     if (v.L) return { L: v.L.map(value) }
     return v
   }
-  return Object.fromEntries(Object.keys(item).sort().map((k) => [k, value(item[k])]))
+  return Object.fromEntries(
+    Object.keys(item)
+      .sort()
+      .map((k) => [k, value(item[k])]),
+  )
 }
 
 export const byPk = (a: Item, b: Item) => (a.pk.S! < b.pk.S! ? -1 : a.pk.S! > b.pk.S! ? 1 : 0)

@@ -17,10 +17,7 @@ newest backup of each table is always kept unless --keep 0 is given explicitly.
 
 Prints what it deletes and what it keeps; asks on a terminal, or --yes; --dry-run deletes nothing.
 Exit codes: 0 done, 1 a deletion failed, 2 bad input or not confirmed.`
-  static override examples = [
-    '<%= config.bin %> backup prune --table users --keep 14 --yes',
-    '<%= config.bin %> backup prune --prefix prod_ --older-than 30d --dry-run',
-  ]
+  static override examples = ['<%= config.bin %> backup prune --table users --keep 14 --yes', '<%= config.bin %> backup prune --prefix prod_ --older-than 30d --dry-run']
   static override flags = {
     table: Flags.string({ summary: 'Prune the backups of this table (--prefix is prepended).' }),
     keep: Flags.integer({ summary: 'Keep the newest N backups of each table.' }),

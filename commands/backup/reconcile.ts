@@ -16,10 +16,7 @@ source is the table the restored table names as its origin (or --source); when t
 gone, the settings come from the backup's record of it. Safe to run again.
 
 Exit codes: 0 reconciled, 1 a setting failed, 2 bad input.`
-  static override examples = [
-    '<%= config.bin %> backup reconcile orders_restored',
-    '<%= config.bin %> backup reconcile orders_copy --source orders',
-  ]
+  static override examples = ['<%= config.bin %> backup reconcile orders_restored', '<%= config.bin %> backup reconcile orders_copy --source orders']
   static override args = {
     target: Args.string({ description: 'The restored table (--prefix is prepended).', required: true }),
   }
@@ -39,7 +36,8 @@ Exit codes: 0 reconciled, 1 a setting failed, 2 bad input.`
       onProgress: (p) => this.progress.update(p.message),
     })
     this.progress.stop()
-    if (!this.jsonEnabled()) this.log([`Reconciled ${result.target} with ${result.from === 'backup' ? 'the backup of ' : ''}${result.source}:`, ...renderReconcile(result)].join('\n'))
+    if (!this.jsonEnabled())
+      this.log([`Reconciled ${result.target} with ${result.from === 'backup' ? 'the backup of ' : ''}${result.source}:`, ...renderReconcile(result)].join('\n'))
     return { ...result, outcome: result.failed ? 'partial' : 'ok' }
   }
 }

@@ -46,10 +46,19 @@ Exit codes: 0 restored, 1 a restore or a reconcile step failed, 2 bad input (not
 
   public async run(): Promise<(TableRestoreResult | PrefixRestoreResult) & WithOutcome> {
     const { backup, target } = this.args
-    const common = { wait: this.flags.wait, reconcile: this.flags.reconcile, waitOptions: { signal: this.interruptSignal() }, onProgress: (p: { message: string }) => this.progress.update(p.message) }
+    const common = {
+      wait: this.flags.wait,
+      reconcile: this.flags.reconcile,
+      waitOptions: { signal: this.interruptSignal() },
+      onProgress: (p: { message: string }) => this.progress.update(p.message),
+    }
     const toPrefix = this.flags['to-prefix']
     if (toPrefix !== undefined) {
-      if (backup || target) throw new UserInputError('With --to-prefix, give no BACKUP or TARGET: each table restores from its own newest backup.', 'Example: dynx backup restore --prefix prod_ --to-prefix restored_')
+      if (backup || target)
+        throw new UserInputError(
+          'With --to-prefix, give no BACKUP or TARGET: each table restores from its own newest backup.',
+          'Example: dynx backup restore --prefix prod_ --to-prefix restored_',
+        )
       const before = this.flags.before ? parseTime(this.flags.before, '--before') : undefined
       const result = await restoreBackupsByPrefix(await this.connect(), {
         ...common,
@@ -63,7 +72,11 @@ Exit codes: 0 restored, 1 a restore or a reconcile step failed, 2 bad input (not
       })
       return this.finish(result, renderPrefixRestore(result), result.failed.length > 0 || result.restores.some((r) => r.reconcile?.failed))
     }
-    if (!backup || !target) throw new UserInputError('Give the BACKUP (name or ARN) and the TARGET table to restore into.', 'Example: dynx backup restore users-20261121-101500 users_restored, or --prefix prod_ --to-prefix restored_ for an environment.')
+    if (!backup || !target)
+      throw new UserInputError(
+        'Give the BACKUP (name or ARN) and the TARGET table to restore into.',
+        'Example: dynx backup restore users-20261121-101500 users_restored, or --prefix prod_ --to-prefix restored_ for an environment.',
+      )
     const result = await restoreBackup(await this.connect(), backup, this.table(target), common)
     return this.finish(result, renderRestore(result), Boolean(result.reconcile?.failed))
   }

@@ -10,11 +10,7 @@ DYNX_CONFIG) and resolves region, profile, endpoint, local, prefix and the defau
 order dynx always uses: a flag on the command line, then the --env environment, then the
 config's defaults, then AWS's own configuration (AWS_REGION, AWS_PROFILE, ~/.aws/config).
 Nothing is contacted.`
-  static override examples = [
-    '<%= config.bin %> config show',
-    '<%= config.bin %> config show --env prod',
-    '<%= config.bin %> config show --env staging --region eu-west-1 --json',
-  ]
+  static override examples = ['<%= config.bin %> config show', '<%= config.bin %> config show --env prod', '<%= config.bin %> config show --env staging --region eu-west-1 --json']
 
   public async run(): Promise<SettingsReport> {
     const r = this.resolved

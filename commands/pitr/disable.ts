@@ -11,10 +11,7 @@ export default class PitrDisable extends DynxCommand<typeof PitrDisable> {
   static override summary = 'Turn off point-in-time recovery (its restorable history is lost).'
   static override description = `Disabling drops the table's continuous backups: times before re-enabling can no longer be
 restored. Asks on a terminal, or --yes; --dry-run shows the tables' current state only.`
-  static override examples = [
-    '<%= config.bin %> pitr disable staging_users --yes',
-    '<%= config.bin %> pitr disable --prefix staging_ --dry-run',
-  ]
+  static override examples = ['<%= config.bin %> pitr disable staging_users --yes', '<%= config.bin %> pitr disable --prefix staging_ --dry-run']
   static override strict = false
   static override args = {
     table: Args.string({ description: 'Tables (several allowed; --prefix is prepended). Default: every table with --prefix.', ignoreStdin: true }),

@@ -10,10 +10,7 @@ export default class PitrEnable extends DynxCommand<typeof PitrEnable> {
   static override summary = 'Turn on point-in-time recovery for tables, or every table with --prefix.'
   static override description = `Tables already enabled (with the same recovery period) are left alone, so it is safe in CI.
 Every table is checked first: an unknown name changes nothing.`
-  static override examples = [
-    '<%= config.bin %> pitr enable users orders',
-    '<%= config.bin %> pitr enable --prefix prod_ --recovery-days 14',
-  ]
+  static override examples = ['<%= config.bin %> pitr enable users orders', '<%= config.bin %> pitr enable --prefix prod_ --recovery-days 14']
   static override strict = false
   static override args = {
     table: Args.string({ description: 'Tables (several allowed; --prefix is prepended). Default: every table with --prefix.', ignoreStdin: true }),

@@ -40,7 +40,11 @@ Exit codes: 0 restored, 1 the restore or a reconcile step failed, 2 bad input (n
 
   public async run(): Promise<TableRestoreResult & WithOutcome> {
     const { time, ago, latest } = this.flags
-    if (!time && !ago && !latest) throw new UserInputError('Say when to restore to: --time, --ago or --latest.', 'Examples: --time 2026-11-20T15:00:00Z, --ago 2h, --latest; `dynx pitr status TABLE` shows the restorable window.')
+    if (!time && !ago && !latest)
+      throw new UserInputError(
+        'Say when to restore to: --time, --ago or --latest.',
+        'Examples: --time 2026-11-20T15:00:00Z, --ago 2h, --latest; `dynx pitr status TABLE` shows the restorable window.',
+      )
     const at = time ? parseTime(time, '--time') : ago ? new Date(Date.now() - parseDuration(ago, '--ago')) : undefined
     const result = await restoreToPointInTime(await this.connect(), this.table(this.args.source), this.table(this.args.target), {
       ...(at ? { time: at } : { latest: true }),

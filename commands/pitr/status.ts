@@ -7,10 +7,7 @@ import { pitrStatus, type PitrStatus } from '../../src/pitr/pitr.js'
 export default class PitrStatusCommand extends DynxCommand<typeof PitrStatusCommand> {
   static override summary = 'Show point-in-time recovery: enabled, restorable window, recovery period.'
   static override description = 'Without TABLE, every table whose name starts with the global --prefix (all tables without one).'
-  static override examples = [
-    '<%= config.bin %> pitr status users',
-    '<%= config.bin %> pitr status --prefix prod_ --json',
-  ]
+  static override examples = ['<%= config.bin %> pitr status users', '<%= config.bin %> pitr status --prefix prod_ --json']
   static override strict = false
   static override args = {
     table: Args.string({ description: 'Tables (several allowed; --prefix is prepended).', ignoreStdin: true }),

@@ -46,7 +46,8 @@ Exit codes: 0 done (also when there is no data), 1 CloudWatch failed, 2 bad inpu
     const conn = await this.connect()
     const tables = await this.selectTables(conn, { all: true })
     const chart = f.chart ? this.table(f.chart) : undefined
-    if (chart && !tables.includes(chart)) throw new UserInputError(`--chart ${chart} is not one of the tables in this report.`, 'Name a table of the report (or add it to the tables).')
+    if (chart && !tables.includes(chart))
+      throw new UserInputError(`--chart ${chart} is not one of the tables in this report.`, 'Name a table of the report (or add it to the tables).')
     const report = await capacityReport(conn, tables, { window, prices, onProgress: (m) => this.progress.update(m) })
     this.progress.stop()
     if (this.jsonEnabled()) return report
@@ -60,7 +61,12 @@ Exit codes: 0 done (also when there is no data), 1 CloudWatch failed, 2 bad inpu
   private prices() {
     const f = this.flags
     const out: Record<string, number> = {}
-    for (const [flag, key] of [['price-read-request', 'readRequestPerMillion'], ['price-write-request', 'writeRequestPerMillion'], ['price-rcu-hour', 'rcuHour'], ['price-wcu-hour', 'wcuHour']] as const) {
+    for (const [flag, key] of [
+      ['price-read-request', 'readRequestPerMillion'],
+      ['price-write-request', 'writeRequestPerMillion'],
+      ['price-rcu-hour', 'rcuHour'],
+      ['price-wcu-hour', 'wcuHour'],
+    ] as const) {
       const text = f[flag]
       if (text === undefined) continue
       const value = Number(text)

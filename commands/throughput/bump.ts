@@ -56,7 +56,16 @@ restore was refused or failed; 2 bad input (nothing changed); 130 interrupted (a
     const job = (this.job = new BumpedCommand(command, ledger, restoreCommand(ledger, connection)))
     const signal = this.interruptSignal() // from here on a signal (with --local too) waits for the restore
     const onProgress = (p: ThroughputProgress) => this.progress.update(throughputProgressText(p))
-    const options = { ledger, connection, command, allowStuck: f['allow-stuck'], dryRun: f['dry-run'], waitTimeoutMs: f['wait-timeout'] && f['wait-timeout'] * 1000, restoreTimeoutMs: restoreTimeout, onProgress }
+    const options = {
+      ledger,
+      connection,
+      command,
+      allowStuck: f['allow-stuck'],
+      dryRun: f['dry-run'],
+      waitTimeoutMs: f['wait-timeout'] && f['wait-timeout'] * 1000,
+      restoreTimeoutMs: restoreTimeout,
+      onProgress,
+    }
     const say = (text: string) => !this.jsonEnabled() && (command ? process.stderr.write(`${text}\n`) : this.log(text))
 
     if (!command || f['dry-run']) {
@@ -69,11 +78,16 @@ restore was refused or failed; 2 bad input (nothing changed); 130 interrupted (a
       job.phase = 'done'
       return { bump, ...(restore ? { restore, interrupted: String(signal.reason) } : {}), outcome: signal.aborted ? 'interrupted' : 'ok' }
     }
-    const { bump, result, restore } = await withThroughput(conn, plan, async (b) => {
-      this.progress.stop()
-      say(renderBumpResult(b))
-      return job.run(signal, this.jsonEnabled() ? 'stderr' : 'inherit', this.localEngineEnv())
-    }, options)
+    const { bump, result, restore } = await withThroughput(
+      conn,
+      plan,
+      async (b) => {
+        this.progress.stop()
+        say(renderBumpResult(b))
+        return job.run(signal, this.jsonEnabled() ? 'stderr' : 'inherit', this.localEngineEnv())
+      },
+      options,
+    )
     job.phase = 'done'
     this.progress.stop()
     if (result && result.exitCode !== 0) say(`${job.name} ${result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`}.`)

@@ -59,10 +59,18 @@ Exit codes: 0 restored (or already), 1 failed or refused by DynamoDB, 2 bad inpu
     const { table } = this.args
     if (ledger && table) throw new UserInputError('Give either TABLE or --ledger FILE, not both.', 'A ledger names its own tables.')
     if (ledger) return ledger
-    if (!table) throw new UserInputError('Which ledger? Give --ledger FILE or a TABLE.', '`dynx throughput bump` prints the ledger it writes; TABLE picks the newest open ledger that changed it.')
+    if (!table)
+      throw new UserInputError(
+        'Which ledger? Give --ledger FILE or a TABLE.',
+        '`dynx throughput bump` prints the ledger it writes; TABLE picks the newest open ledger that changed it.',
+      )
     const name = this.table(table)
     const [newest] = await findOpenLedgers(name)
-    if (!newest) throw new UserInputError(`No open ledger for ${name} in ${ledgerDir()}.`, 'Nothing dynx raised on that table is waiting to be restored; pass --ledger FILE for a ledger kept elsewhere.')
+    if (!newest)
+      throw new UserInputError(
+        `No open ledger for ${name} in ${ledgerDir()}.`,
+        'Nothing dynx raised on that table is waiting to be restored; pass --ledger FILE for a ledger kept elsewhere.',
+      )
     return newest.path
   }
 }

@@ -133,7 +133,10 @@ function validateNames(template: string, tables: string[], at: Date): string[] {
   const unknown = template.match(/\{(?!table\}|date\}|time\})[^}]*\}/)
   if (unknown) throw new UserInputError(`--name "${template}" uses ${unknown[0]}, which is not a placeholder.`, 'Use {table}, {date} (yyyyMMdd, UTC) and {time} (HHmmss, UTC).')
   if (tables.length > 1 && !template.includes('{table}')) {
-    throw new UserInputError(`--name "${template}" has no {table}, so all ${tables.length} backups would get the same name.`, 'Add {table} to the template, e.g. "{table}-before-migration".')
+    throw new UserInputError(
+      `--name "${template}" has no {table}, so all ${tables.length} backups would get the same name.`,
+      'Add {table} to the template, e.g. "{table}-before-migration".',
+    )
   }
   return tables.map((table) => {
     const name = backupName(template, table, at)
@@ -186,14 +189,17 @@ async function listBackupPages(conn: Connection, type: BackupTypeFilter, options
   let start: string | undefined
   do {
     const out = await call(conn, 'ListBackups', () =>
-      conn.dynamodb.send(new ListBackupsCommand({
-        ...(options.table ? { TableName: options.table } : {}),
-        ...(options.since ? { TimeRangeLowerBound: options.since } : {}),
-        ...(options.before ? { TimeRangeUpperBound: options.before } : {}),
-        BackupType: type,
-        ...(options.pageSize ? { Limit: options.pageSize } : {}),
-        ...(start ? { ExclusiveStartBackupArn: start } : {}),
-      })))
+      conn.dynamodb.send(
+        new ListBackupsCommand({
+          ...(options.table ? { TableName: options.table } : {}),
+          ...(options.since ? { TimeRangeLowerBound: options.since } : {}),
+          ...(options.before ? { TimeRangeUpperBound: options.before } : {}),
+          BackupType: type,
+          ...(options.pageSize ? { Limit: options.pageSize } : {}),
+          ...(start ? { ExclusiveStartBackupArn: start } : {}),
+        }),
+      ),
+    )
     found.push(...(out.BackupSummaries ?? []).map(fromSummary))
     start = out.LastEvaluatedBackupArn
   } while (start)
@@ -246,10 +252,11 @@ export async function waitForBackup(conn: Connection, arn: string, options: Wait
       return detail
     },
     (detail) => detail.status === 'AVAILABLE',
-    (detail, elapsedMs) => new TimeoutWaitingError(
-      `Backup ${detail.name} is still ${detail.status} after ${Math.round(elapsedMs / 1000)}s.`,
-      `It keeps going; check it later with \`dynx backup describe ${arn}\`.`,
-    ),
+    (detail, elapsedMs) =>
+      new TimeoutWaitingError(
+        `Backup ${detail.name} is still ${detail.status} after ${Math.round(elapsedMs / 1000)}s.`,
+        `It keeps going; check it later with \`dynx backup describe ${arn}\`.`,
+      ),
     { timeoutMs: options.timeoutMs ?? 24 * 60 * 60_000, ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}), ...(options.signal ? { signal: options.signal } : {}) },
   )
 }
@@ -282,22 +289,30 @@ export interface CreateBackupResult {
 export async function createBackup(conn: Connection, tables: string[], options: CreateBackupOptions = {}): Promise<CreateBackupResult> {
   requireFeature(conn, 'backups', 'on-demand backups')
   if (tables.length === 0) throw new UserInputError('No tables to back up.', 'Name tables, or give --prefix matching at least one table.')
-  const names = validateNames(options.name ?? DEFAULT_BACKUP_NAME, tables.map((t) => assertValidTableName(t)), options.now ?? new Date())
+  const names = validateNames(
+    options.name ?? DEFAULT_BACKUP_NAME,
+    tables.map((t) => assertValidTableName(t)),
+    options.now ?? new Date(),
+  )
   const limit = pLimit(options.concurrency ?? 4)
   await Promise.all(tables.map((t) => limit(() => describeTableRaw(conn, t))))
   const result: CreateBackupResult = { backups: [], failed: [] }
-  await Promise.all(tables.map((table, i) => limit(async () => {
-    options.onProgress?.({ stage: 'create', table, message: `backing up ${table} as ${names[i]}` })
-    try {
-      let info = await createOneBackup(conn, table, names[i], options.checkFirst)
-      if (options.wait && info.status !== 'AVAILABLE') info = await waitForBackup(conn, info.arn, { ...options.waitOptions, onProgress: options.onProgress })
-      result.backups.push(backupInfo(info))
-    } catch (err) {
-      // An engine without backups fails every table alike: the same error (exit 2) as every other backup command.
-      if (err instanceof UnsupportedByEngineError) throw err
-      result.failed.push({ table, error: (err as Error).message })
-    }
-  })))
+  await Promise.all(
+    tables.map((table, i) =>
+      limit(async () => {
+        options.onProgress?.({ stage: 'create', table, message: `backing up ${table} as ${names[i]}` })
+        try {
+          let info = await createOneBackup(conn, table, names[i], options.checkFirst)
+          if (options.wait && info.status !== 'AVAILABLE') info = await waitForBackup(conn, info.arn, { ...options.waitOptions, onProgress: options.onProgress })
+          result.backups.push(backupInfo(info))
+        } catch (err) {
+          // An engine without backups fails every table alike: the same error (exit 2) as every other backup command.
+          if (err instanceof UnsupportedByEngineError) throw err
+          result.failed.push({ table, error: (err as Error).message })
+        }
+      }),
+    ),
+  )
   const order = (t: string) => tables.indexOf(t)
   result.backups.sort((a, b) => order(a.table) - order(b.table))
   result.failed.sort((a, b) => order(a.table) - order(b.table))
@@ -315,17 +330,22 @@ const CLOCK_SKEW_MS = 60_000
  */
 async function createOneBackup(conn: Connection, table: string, name: string, options: CheckFirstOptions = {}): Promise<BackupInfo> {
   const since = new Date(Date.now() - CLOCK_SKEW_MS)
-  return call(conn, 'CreateBackup', () =>
-    sendCheckingFirst(
-      () => {
-        const command = new CreateBackupCommand({ TableName: table, BackupName: name })
-        singleAttempt(command.middlewareStack)
-        return conn.dynamodb.send(command)
-      },
-      (out) => fromSummary({ ...out.BackupDetails, TableName: table }),
-      async () => (await listBackups(conn, { table, since, type: 'user' })).find((b) => b.name === name),
-      options,
-    ), table)
+  return call(
+    conn,
+    'CreateBackup',
+    () =>
+      sendCheckingFirst(
+        () => {
+          const command = new CreateBackupCommand({ TableName: table, BackupName: name })
+          singleAttempt(command.middlewareStack)
+          return conn.dynamodb.send(command)
+        },
+        (out) => fromSummary({ ...out.BackupDetails, TableName: table }),
+        async () => (await listBackups(conn, { table, since, type: 'user' })).find((b) => b.name === name),
+        options,
+      ),
+    table,
+  )
 }
 
 /** Just the listing fields of a backup (a BackupDetail without its source record). */

@@ -44,7 +44,10 @@ function validate(options: PruneOptions): void {
     throw new UserInputError('Prune needs exactly one of --table and --prefix.', 'Example: dynx backup prune --table users --keep 14, or --prefix prod_ --older-than 30d.')
   }
   if (options.keep === undefined && options.olderThanMs === undefined) {
-    throw new UserInputError('Prune needs --keep N or --older-than AGE.', 'Example: --keep 14 keeps the newest 14 backups of each table; --older-than 30d deletes those older than 30 days.')
+    throw new UserInputError(
+      'Prune needs --keep N or --older-than AGE.',
+      'Example: --keep 14 keeps the newest 14 backups of each table; --older-than 30d deletes those older than 30 days.',
+    )
   }
   if (options.keep !== undefined && (!Number.isInteger(options.keep) || options.keep < 0)) {
     throw new UserInputError(`--keep ${options.keep} is not a whole number of backups to keep.`, 'Give 0 or more; --keep 0 deletes every user backup of the table.')
@@ -67,17 +70,19 @@ export function planPrune(backups: BackupInfo[], options: PruneOptions): PrunePl
     byTable.set(key, [...(byTable.get(key) ?? []), b])
   }
   const minimum = options.keep ?? 1
-  const tables = [...byTable.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, list]) => {
-    const newestFirst = [...list].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-    const { table, tableId } = newestFirst[0]
-    const plan: PruneTablePlan = { table, ...(tableId ? { tableId } : {}), keep: [], delete: [] }
-    newestFirst.forEach((b, i) => {
-      const old = options.olderThanMs === undefined || now - Date.parse(b.createdAt) > options.olderThanMs
-      const beyondKeep = i >= minimum
-      ;(old && beyondKeep ? plan.delete : plan.keep).push(b)
+  const tables = [...byTable.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, list]) => {
+      const newestFirst = [...list].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      const { table, tableId } = newestFirst[0]
+      const plan: PruneTablePlan = { table, ...(tableId ? { tableId } : {}), keep: [], delete: [] }
+      newestFirst.forEach((b, i) => {
+        const old = options.olderThanMs === undefined || now - Date.parse(b.createdAt) > options.olderThanMs
+        const beyondKeep = i >= minimum
+        ;(old && beyondKeep ? plan.delete : plan.keep).push(b)
+      })
+      return plan
     })
-    return plan
-  })
   const rules = [
     ...(options.keep !== undefined ? [`keep the newest ${options.keep}`] : ['keep the newest']),
     ...(options.olderThanMs !== undefined ? [`delete those older than ${Math.round(options.olderThanMs / 1000)}s`] : []),

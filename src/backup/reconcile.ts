@@ -1,8 +1,4 @@
-import {
-  PutScalingPolicyCommand,
-  RegisterScalableTargetCommand,
-  type ScalingPolicy,
-} from '@aws-sdk/client-application-auto-scaling'
+import { PutScalingPolicyCommand, RegisterScalableTargetCommand, type ScalingPolicy } from '@aws-sdk/client-application-auto-scaling'
 import type { BackupDescription, SourceTableDetails, SourceTableFeatureDetails, StreamViewType } from '@aws-sdk/client-dynamodb'
 
 import type { Connection } from '../connection/clients.js'
@@ -81,7 +77,12 @@ export function wantedFromBackup(d: BackupDescription): Wanted {
     ...(billing ? { billing } : {}),
     read: units(src.ProvisionedThroughput?.ReadCapacityUnits),
     write: units(src.ProvisionedThroughput?.WriteCapacityUnits),
-    indexes: new Map((features.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName ?? '', { read: units(g.ProvisionedThroughput?.ReadCapacityUnits), write: units(g.ProvisionedThroughput?.WriteCapacityUnits) }])),
+    indexes: new Map(
+      (features.GlobalSecondaryIndexes ?? []).map((g) => [
+        g.IndexName ?? '',
+        { read: units(g.ProvisionedThroughput?.ReadCapacityUnits), write: units(g.ProvisionedThroughput?.WriteCapacityUnits) },
+      ]),
+    ),
     ...(features.StreamDescription ? { stream: features.StreamDescription.StreamEnabled ? (features.StreamDescription.StreamViewType ?? 'NEW_AND_OLD_IMAGES') : false } : {}),
     ...(ttl ? { ttl: ttl.TimeToLiveStatus === 'ENABLED' && ttl.AttributeName ? ttl.AttributeName : false } : {}),
   }
@@ -120,12 +121,7 @@ function desiredSpec(target: TableInfo, want: Wanted): TableSpec {
  * is gone, from the backup's record of it (which has no tags, PITR or auto scaling).
  * The table must be ACTIVE. Every setting is attempted; failures are reported, not thrown.
  */
-export async function reconcileRestoredTable(
-  conn: Connection,
-  target: string,
-  source: ReconcileSource,
-  onProgress?: (p: BackupProgress) => void,
-): Promise<ReconcileResult> {
+export async function reconcileRestoredTable(conn: Connection, target: string, source: ReconcileSource, onProgress?: (p: BackupProgress) => void): Promise<ReconcileResult> {
   const notes: string[] = []
   // A table of that name made after the backup (another TableId) is not the source.
   const backedUpId = source.backup?.SourceTableDetails?.TableId
@@ -141,9 +137,17 @@ export async function reconcileRestoredTable(
   } else if (source.backup) {
     want = wantedFromBackup(source.backup)
     from = 'backup'
-    notes.push(`source table ${source.table ?? '(unknown)'}${named ? ' as backed up' : ''} no longer exists: settings come from the backup's record of it, which has no tags, point-in-time recovery or auto scaling`)
+    notes.push(
+      `source table ${source.table ?? '(unknown)'}${named ? ' as backed up' : ''} no longer exists: settings come from the backup's record of it, which has no tags, point-in-time recovery or auto scaling`,
+    )
   } else {
-    return { from: 'none', source: source.table ?? '', settings: [], notes: [`source table ${source.table ?? '(unknown)'} no longer exists: nothing to reconcile from`], failed: false }
+    return {
+      from: 'none',
+      source: source.table ?? '',
+      settings: [],
+      notes: [`source table ${source.table ?? '(unknown)'} no longer exists: nothing to reconcile from`],
+      failed: false,
+    }
   }
   const progress = (message: string) => onProgress?.({ stage: 'reconcile', table: target, message })
   const live = await describeTable(conn, target)
@@ -151,10 +155,14 @@ export async function reconcileRestoredTable(
   const changes = diffTable(spec, live, conn.lacks).filter((c) => reconciled(c.setting) && (c.kind === 'update' || c.kind === 'unsupported'))
   const settings: ReconcileOutcome[] = []
   if (changes.length) {
-    const applied = await applyPlan(conn, { tables: [{ table: target, action: 'update', changes, spec }], drift: true }, {
-      applyUpdates: true,
-      onProgress: (p) => progress(p.message),
-    })
+    const applied = await applyPlan(
+      conn,
+      { tables: [{ table: target, action: 'update', changes, spec }], drift: true },
+      {
+        applyUpdates: true,
+        onProgress: (p) => progress(p.message),
+      },
+    )
     for (const c of applied.tables[0]?.changes ?? []) {
       settings.push({ setting: c.setting, status: c.outcome === 'applied' ? 'applied' : c.outcome === 'failed' ? 'failed' : 'skipped', detail: c.detail ?? c.description })
     }
@@ -166,7 +174,14 @@ export async function reconcileRestoredTable(
   }
   if (sourceInfo && source.table) {
     progress('copying auto scaling')
-    settings.push(...(await copyAutoScaling(conn, source.table, target, (live.spec.indexes ?? []).map((g) => g.name))))
+    settings.push(
+      ...(await copyAutoScaling(
+        conn,
+        source.table,
+        target,
+        (live.spec.indexes ?? []).map((g) => g.name),
+      )),
+    )
   }
   return { from, source: source.table ?? '', settings, notes, failed: settings.some((s) => s.status === 'failed') }
 }
@@ -198,18 +213,22 @@ async function copyAutoScaling(conn: Connection, sourceTable: string, targetTabl
     const unit = index ? `index ${index} ${dimension}` : dimension
     const policies = scaling.policies.filter((p) => p.ResourceId === t.ResourceId && p.ScalableDimension === t.ScalableDimension && p.PolicyType === 'TargetTrackingScaling')
     const targetValue = policies[0]?.TargetTrackingScalingPolicyConfiguration?.TargetValue
-    outcomes.push(await attempt('autoScaling', `auto scaling ${unit} ${t.MinCapacity}-${t.MaxCapacity}${targetValue !== undefined ? ` at ${targetValue}%` : ''}`, async () => {
-      const base = { ServiceNamespace: 'dynamodb' as const, ResourceId: resourceId, ScalableDimension: t.ScalableDimension as 'dynamodb:table:ReadCapacityUnits' }
-      await conn.autoscaling.send(new RegisterScalableTargetCommand({ ...base, MinCapacity: t.MinCapacity, MaxCapacity: t.MaxCapacity }))
-      for (const p of policies) {
-        await conn.autoscaling.send(new PutScalingPolicyCommand({
-          ...base,
-          PolicyName: (p.PolicyName ?? 'dynx-target-tracking').replaceAll(sourceTable, targetTable),
-          PolicyType: 'TargetTrackingScaling',
-          TargetTrackingScalingPolicyConfiguration: p.TargetTrackingScalingPolicyConfiguration,
-        }))
-      }
-    }))
+    outcomes.push(
+      await attempt('autoScaling', `auto scaling ${unit} ${t.MinCapacity}-${t.MaxCapacity}${targetValue !== undefined ? ` at ${targetValue}%` : ''}`, async () => {
+        const base = { ServiceNamespace: 'dynamodb' as const, ResourceId: resourceId, ScalableDimension: t.ScalableDimension as 'dynamodb:table:ReadCapacityUnits' }
+        await conn.autoscaling.send(new RegisterScalableTargetCommand({ ...base, MinCapacity: t.MinCapacity, MaxCapacity: t.MaxCapacity }))
+        for (const p of policies) {
+          await conn.autoscaling.send(
+            new PutScalingPolicyCommand({
+              ...base,
+              PolicyName: (p.PolicyName ?? 'dynx-target-tracking').replaceAll(sourceTable, targetTable),
+              PolicyType: 'TargetTrackingScaling',
+              TargetTrackingScalingPolicyConfiguration: p.TargetTrackingScalingPolicyConfiguration,
+            }),
+          )
+        }
+      }),
+    )
   }
   return outcomes
 }

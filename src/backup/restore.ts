@@ -77,7 +77,8 @@ async function waitForRestore(conn: Connection, target: string, options: Restore
     await waitForTableActive(conn, target, {
       timeoutMs: RESTORE_WAIT_MS,
       ...options.waitOptions,
-      onProgress: (w) => options.onProgress?.({ stage: 'wait', table: target, message: `restoring ${target}: ${[w.status, ...w.pendingIndexes].join(', ')} (${Math.round(w.elapsedMs / 1000)}s)` }),
+      onProgress: (w) =>
+        options.onProgress?.({ stage: 'wait', table: target, message: `restoring ${target}: ${[w.status, ...w.pendingIndexes].join(', ')} (${Math.round(w.elapsedMs / 1000)}s)` }),
     })
   } catch (err) {
     if (options.waitOptions?.signal?.aborted) {
@@ -134,7 +135,11 @@ async function startRestore(conn: Connection, backup: BackupInfo, description: B
 }
 
 async function finishBackupRestore(conn: Connection, r: StartedRestore, options: RestoreOptions): Promise<TableRestoreResult> {
-  const finished = await finishRestore(conn, { source: r.backup.table, target: r.target, ...(r.table ? { description: r.table } : {}), ...(r.description ? { backup: r.description } : {}) }, options)
+  const finished = await finishRestore(
+    conn,
+    { source: r.backup.table, target: r.target, ...(r.table ? { description: r.table } : {}), ...(r.description ? { backup: r.description } : {}) },
+    options,
+  )
   return { source: r.backup.table, target: r.target, backup: backupInfo(r.backup), ...finished }
 }
 
@@ -185,7 +190,11 @@ export async function planPrefixRestore(conn: Connection, options: Omit<PrefixRe
   // listBackups is newest first within a table.
   for (const b of backups) if (b.status === 'AVAILABLE' && !newest.has(b.table)) newest.set(b.table, b)
   const tables = [...new Set([...live, ...newest.keys()])].sort()
-  if (tables.length === 0) throw new UserInputError(`No table and no backup starts with "${options.prefix}" on ${conn.label}.`, 'Check --prefix and the connection flags; `dynx backup list --prefix P` shows what exists.')
+  if (tables.length === 0)
+    throw new UserInputError(
+      `No table and no backup starts with "${options.prefix}" on ${conn.label}.`,
+      'Check --prefix and the connection flags; `dynx backup list --prefix P` shows what exists.',
+    )
   const missing = tables.filter((t) => !newest.has(t))
   if (missing.length) {
     throw new UserInputError(
@@ -216,22 +225,28 @@ export async function restoreBackupsByPrefix(conn: Connection, options: PrefixRe
   }
   // Every restore is started before any is waited for: DynamoDB runs up to 50 at once, and each takes as long as its table.
   const started: StartedRestore[] = []
-  await Promise.all(plan.map((p) => limit(async () => {
-    if (signal?.aborted) return
-    try {
-      const d = (options.reconcile ?? true) ? (await describeBackup(conn, p.backup.arn)).description : undefined
-      started.push(await startRestore(conn, p.backup, d, p.target, options))
-    } catch (err) {
-      fail(p, err)
-    }
-  })))
-  await Promise.all(started.map(async (r) => {
-    try {
-      result.restores.push(await finishBackupRestore(conn, r, options))
-    } catch (err) {
-      fail({ table: r.backup.table, target: r.target }, err)
-    }
-  }))
+  await Promise.all(
+    plan.map((p) =>
+      limit(async () => {
+        if (signal?.aborted) return
+        try {
+          const d = (options.reconcile ?? true) ? (await describeBackup(conn, p.backup.arn)).description : undefined
+          started.push(await startRestore(conn, p.backup, d, p.target, options))
+        } catch (err) {
+          fail(p, err)
+        }
+      }),
+    ),
+  )
+  await Promise.all(
+    started.map(async (r) => {
+      try {
+        result.restores.push(await finishBackupRestore(conn, r, options))
+      } catch (err) {
+        fail({ table: r.backup.table, target: r.target }, err)
+      }
+    }),
+  )
   if (signal?.aborted) {
     const names = started.map((r) => r.target)
     const notStarted = plan.filter((p) => !names.includes(p.target) && !result.failed.some((f) => f.target === p.target)).map((p) => p.target)

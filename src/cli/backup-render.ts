@@ -31,10 +31,7 @@ export function renderBackupList(backups: BackupInfo[]): string {
 }
 
 export function renderCreatedBackups(r: CreateBackupResult): string {
-  return [
-    ...r.backups.map((b) => `${b.name}  ${b.status}  ${size(b)}\n  ${b.arn}`),
-    ...r.failed.map((f) => `FAILED to back up ${f.table}: ${f.error}`),
-  ].join('\n')
+  return [...r.backups.map((b) => `${b.name}  ${b.status}  ${size(b)}\n  ${b.arn}`), ...r.failed.map((f) => `FAILED to back up ${f.table}: ${f.error}`)].join('\n')
 }
 
 export function renderBackupDetail(b: BackupDetail): string {
@@ -64,7 +61,8 @@ export function renderBackupDetail(b: BackupDetail): string {
 
 export function renderReconcile(r: ReconcileResult): string[] {
   const lines = r.settings.map((s) => `  ${s.status === 'applied' ? 'applied' : s.status === 'failed' ? 'FAILED ' : 'skipped'}  ${s.detail}`)
-  if (r.settings.length === 0 && r.from !== 'none') lines.push(`  nothing to re-apply: the restored table already matches ${r.from === 'table' ? `table ${r.source}` : 'the backup'}`)
+  if (r.settings.length === 0 && r.from !== 'none')
+    lines.push(`  nothing to re-apply: the restored table already matches ${r.from === 'table' ? `table ${r.source}` : 'the backup'}`)
   for (const n of r.notes) lines.push(`  note: ${n}`)
   return lines
 }
@@ -74,7 +72,9 @@ export function renderRestore(r: TableRestoreResult): string {
   const lines = [`Restored ${what} into ${r.target} (${r.status}).`]
   if (r.reconcile) lines.push(...renderReconcile(r.reconcile))
   else {
-    lines.push(`  ${r.status === 'ACTIVE' ? 'not reconciled (--no-reconcile)' : `still ${r.status}, not reconciled`}: TTL, stream, tags, PITR, auto scaling and billing are as the restore left them`)
+    lines.push(
+      `  ${r.status === 'ACTIVE' ? 'not reconciled (--no-reconcile)' : `still ${r.status}, not reconciled`}: TTL, stream, tags, PITR, auto scaling and billing are as the restore left them`,
+    )
     lines.push(`  to re-apply them from ${r.source}${r.status === 'ACTIVE' ? '' : ' once it is ACTIVE'}: ${reconcileCommand(r.target)}`)
   }
   return lines.join('\n')
@@ -112,23 +112,29 @@ export function renderPruneResult(r: PruneResult): string {
 }
 
 export function renderDeleted(r: { deleted: BackupInfo[]; failed: { backup: BackupInfo; error: string }[] }): string {
-  return [
-    ...r.deleted.map((b) => `deleted ${b.name} (${b.table}, ${when(b.createdAt)})`),
-    ...r.failed.map((f) => `FAILED to delete ${f.backup.name}: ${f.error}`),
-  ].join('\n')
+  return [...r.deleted.map((b) => `deleted ${b.name} (${b.table}, ${when(b.createdAt)})`), ...r.failed.map((f) => `FAILED to delete ${f.backup.name}: ${f.error}`)].join('\n')
 }
 
 export function renderPitrStatus(tables: PitrStatus[]): string {
   if (tables.length === 0) return 'No tables.'
   const t = new Table({ head: ['Table', 'PITR', 'Earliest restorable (UTC)', 'Latest restorable (UTC)', 'Period'], ...plain })
   for (const s of tables) {
-    t.push([s.table, s.status, s.earliestRestorableTime ? when(s.earliestRestorableTime) : '-', s.latestRestorableTime ? when(s.latestRestorableTime) : '-', s.recoveryPeriodInDays ? `${s.recoveryPeriodInDays} days` : '-'])
+    t.push([
+      s.table,
+      s.status,
+      s.earliestRestorableTime ? when(s.earliestRestorableTime) : '-',
+      s.latestRestorableTime ? when(s.latestRestorableTime) : '-',
+      s.recoveryPeriodInDays ? `${s.recoveryPeriodInDays} days` : '-',
+    ])
   }
   return t.toString()
 }
 
 export function renderPitrChanges(changes: PitrChange[]): string {
   return changes
-    .map((c) => `${c.table}: ${c.changed ? `${c.before.status} -> ${c.after.status}` : `already ${c.after.status}`}${c.after.recoveryPeriodInDays ? ` (${c.after.recoveryPeriodInDays} days)` : ''}`)
+    .map(
+      (c) =>
+        `${c.table}: ${c.changed ? `${c.before.status} -> ${c.after.status}` : `already ${c.after.status}`}${c.after.recoveryPeriodInDays ? ` (${c.after.recoveryPeriodInDays} days)` : ''}`,
+    )
     .join('\n')
 }

@@ -9,7 +9,15 @@ import { withPrefix } from '../connection/names.js'
 import { listTableNames } from '../tables/describe.js'
 import { DynxError, ExitCode, UserInputError, partialResultOf, toDynxError } from '../errors.js'
 import { defaultFlagValues, loadConfig, type GivenConnection, type LoadedConfig, type ResolvedConnection } from '../config/config.js'
-import { recordedConnection, resolveCommandConnections, sameAccountAndRegion, type CommandConnections, type ConnectionChoice, type Side, type SideOverrides } from '../config/connections.js'
+import {
+  recordedConnection,
+  resolveCommandConnections,
+  sameAccountAndRegion,
+  type CommandConnections,
+  type ConnectionChoice,
+  type Side,
+  type SideOverrides,
+} from '../config/connections.js'
 import { LOCAL_CREDENTIALS, LOCAL_ENGINE_LACKS, LOCAL_REGION, defaultLocalPath, startLocalEngine, type LocalEngine } from '../local/engine.js'
 import { OUTCOME_EXIT_CODES, type Outcome } from '../outcome.js'
 import { confirmAction } from './confirm.js'
@@ -28,7 +36,6 @@ export type { ConnectionChoice, SideOverrides as SideConnection }
 
 /** The global flags that choose the main connection (typed against the declaration, so a rename is a compile error). */
 const CONNECTION_FLAGS: readonly GlobalFlagName[] = ['endpoint', 'region', 'profile', 'local', 'env']
-
 
 /**
  * Owns the global flags, builds clients once (starting the embedded engine for --local), maps
@@ -137,7 +144,11 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
         if (env !== undefined) sideEnv[side] = env
       }
       if (ctor.sides.includes(side)) {
-        overrides[side] = { region: this.declaredFlag(names.region) as string | undefined, profile: this.declaredFlag(names.profile) as string | undefined, endpoint: this.declaredFlag(names.endpoint) as string | undefined }
+        overrides[side] = {
+          region: this.declaredFlag(names.region) as string | undefined,
+          profile: this.declaredFlag(names.profile) as string | undefined,
+          endpoint: this.declaredFlag(names.endpoint) as string | undefined,
+        }
       }
     }
     return { given: this.givenConnection(), env: this.flags.env, sideEnv, overrides }
@@ -216,7 +227,8 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
       throw new UserInputError('Name the tables, or give --prefix to take every table whose name starts with it.', `Example: ${options.example ?? `dynx ${this.id} users orders`}`)
     }
     const names = await listTableNames(conn, prefix)
-    if (names.length === 0 && !options.all) throw new UserInputError(`No table name starts with "${prefix}" on ${conn.label}.`, 'Check --prefix and the connection flags; `dynx tables list` shows what exists.')
+    if (names.length === 0 && !options.all)
+      throw new UserInputError(`No table name starts with "${prefix}" on ${conn.label}.`, 'Check --prefix and the connection flags; `dynx tables list` shows what exists.')
     return names
   }
 
@@ -238,7 +250,11 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     }
     const c = await conn()
     const names = await listTableNames(c, prefix)
-    if (names.length === 0) throw new UserInputError(`There are no tables${prefix ? ` starting with "${prefix}"` : ''} on ${c.label} to pick from.`, 'Create one, or check --env/--prefix and the connection flags.')
+    if (names.length === 0)
+      throw new UserInputError(
+        `There are no tables${prefix ? ` starting with "${prefix}"` : ''} on ${c.label} to pick from.`,
+        'Create one, or check --env/--prefix and the connection flags.',
+      )
     this.progress.stop()
     const { pickTable } = await import('./pick-table.js')
     return pickTable(names, io)
@@ -286,7 +302,9 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     this.connections.unshift(conn)
     if (this.flags.verbose && !this.jsonEnabled()) {
       const d = await conn.describe()
-      this.logToStderr(`connection: endpoint=${d.endpoint} region=${d.region}${d.profile ? ` profile=${d.profile}` : ''} credentials=${d.credentialSource}${this.resolved.environment ? ` env=${this.resolved.environment}` : ''}`)
+      this.logToStderr(
+        `connection: endpoint=${d.endpoint} region=${d.region}${d.profile ? ` profile=${d.profile}` : ''} credentials=${d.credentialSource}${this.resolved.environment ? ` env=${this.resolved.environment}` : ''}`,
+      )
     }
     return conn
   }
@@ -296,7 +314,14 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     if (choice.local) {
       this.engine ??= await startLocalEngine(choice.localPath ? { path: choice.localPath } : {})
       this.interrupts.install()
-      options = { endpoint: this.engine.endpoint, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, label: `the embedded --local engine (${this.engine.path})`, lacks: LOCAL_ENGINE_LACKS, identity: `local|${this.engine.path}` }
+      options = {
+        endpoint: this.engine.endpoint,
+        credentials: LOCAL_CREDENTIALS,
+        region: LOCAL_REGION,
+        label: `the embedded --local engine (${this.engine.path})`,
+        lacks: LOCAL_ENGINE_LACKS,
+        identity: `local|${this.engine.path}`,
+      }
     } else {
       options = { region: choice.region, profile: choice.profile, endpoint: choice.endpoint }
     }

@@ -9,11 +9,15 @@ import type { Side } from '../config/connections.js'
 import type { GlobalFlagSpec } from './global-flags.js'
 
 /** The oclif flag for a global flag's plain declaration (src/cli/global-flags.ts). */
-type OclifFlagOf<S> = S extends { kind: 'boolean' } ? Interfaces.BooleanFlag<boolean>
-  : S extends { kind: 'integer'; default: number } ? Interfaces.OptionFlag<number>
-  : S extends { kind: 'integer' } ? Interfaces.OptionFlag<number | undefined>
-  : S extends { default: string } ? Interfaces.OptionFlag<string>
-  : Interfaces.OptionFlag<string | undefined>
+type OclifFlagOf<S> = S extends { kind: 'boolean' }
+  ? Interfaces.BooleanFlag<boolean>
+  : S extends { kind: 'integer'; default: number }
+    ? Interfaces.OptionFlag<number>
+    : S extends { kind: 'integer' }
+      ? Interfaces.OptionFlag<number | undefined>
+      : S extends { default: string }
+        ? Interfaces.OptionFlag<string>
+        : Interfaces.OptionFlag<string | undefined>
 
 export function oclifFlags<T extends Record<string, GlobalFlagSpec>>(specs: T): { [K in keyof T]: OclifFlagOf<T[K]> } {
   const out: Record<string, unknown> = {}
@@ -25,9 +29,12 @@ export function oclifFlags<T extends Record<string, GlobalFlagSpec>>(specs: T): 
       ...(spec.env ? { env: spec.env } : {}),
       ...(spec.exclusive ? { exclusive: [...spec.exclusive] } : {}),
     }
-    out[name] = spec.kind === 'boolean' ? Flags.boolean(common)
-      : spec.kind === 'integer' ? Flags.integer({ ...common, min: spec.min, default: spec.default as number | undefined })
-      : Flags.string({ ...common, default: spec.default as string | undefined })
+    out[name] =
+      spec.kind === 'boolean'
+        ? Flags.boolean(common)
+        : spec.kind === 'integer'
+          ? Flags.integer({ ...common, min: spec.min, default: spec.default as number | undefined })
+          : Flags.string({ ...common, default: spec.default as string | undefined })
   }
   return out as { [K in keyof T]: OclifFlagOf<T[K]> }
 }
@@ -52,7 +59,10 @@ export function sourceConnectionFlags() {
 /** --from-env and --to-env: the environments of dynx.config the two sides of a copy or verify live in; declare `static sideEnvironments = true`. */
 export function environmentSideFlags() {
   return {
-    [SIDE_FLAGS.source.env]: Flags.string({ summary: 'Source environment of dynx.config: bare table names take its prefix, region, profile and endpoint.', helpGroup: 'ENVIRONMENTS' }),
+    [SIDE_FLAGS.source.env]: Flags.string({
+      summary: 'Source environment of dynx.config: bare table names take its prefix, region, profile and endpoint.',
+      helpGroup: 'ENVIRONMENTS',
+    }),
     [SIDE_FLAGS.target.env]: Flags.string({ summary: 'Target environment of dynx.config (writing into a protected one needs confirmation).', helpGroup: 'ENVIRONMENTS' }),
   } as Record<(typeof SIDE_FLAGS)[Side]['env'], Interfaces.OptionFlag<string | undefined>>
 }
@@ -71,4 +81,3 @@ function sideConnectionFlags<S extends Side>(side: S) {
     [names.endpoint]: Flags.string({ summary: `Endpoint of the ${side} (default: --endpoint).`, helpGroup: group }),
   } as Record<SideFlagName<S, 'region'> | SideFlagName<S, 'profile'> | SideFlagName<S, 'endpoint'>, Interfaces.OptionFlag<string | undefined>>
 }
-

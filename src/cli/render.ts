@@ -69,7 +69,15 @@ export function renderTableInfo(info: TableInfo): string {
     const t = new Table({ head: ['Name', 'Partition key', 'Sort key', 'Projection', 'RCU/WCU', 'Status', 'Items'], ...plain })
     for (const g of s.indexes) {
       const state = info.indexes.find((i) => i.name === g.name)
-      t.push([g.name, key(g.hashKey), key(g.rangeKey), projectionText(g.projection), g.read !== undefined ? `${g.read}/${g.write}` : 'on-demand', state?.backfilling ? 'BACKFILLING' : (state?.status ?? ''), state?.itemCount ?? ''])
+      t.push([
+        g.name,
+        key(g.hashKey),
+        key(g.rangeKey),
+        projectionText(g.projection),
+        g.read !== undefined ? `${g.read}/${g.write}` : 'on-demand',
+        state?.backfilling ? 'BACKFILLING' : (state?.status ?? ''),
+        state?.itemCount ?? '',
+      ])
     }
     lines.push(t.toString())
   }
@@ -124,14 +132,23 @@ export function renderApplyResult(r: ApplyResult): string {
       lines.push(`  ${t.table}: ${c.description} -- ${tag}${c.detail ? ` (${c.detail})` : ''}`)
     }
   }
-  lines.push(`${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged${r.remaining ? `, ${r.remaining} change(s) remaining` : ''}${r.failed ? `, ${r.failed} failed` : ''}.`)
+  lines.push(
+    `${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged${r.remaining ? `, ${r.remaining} change(s) remaining` : ''}${r.failed ? `, ${r.failed} failed` : ''}.`,
+  )
   return lines.join('\n')
 }
 
-const clock = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`)
+const clock = (s: number) =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}`
+    : `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`
 
 /** "12,345 items · 4,100/s · 37% of ~33,000 · ETA 0:05 · segments 3/8 · 6 retries (5 throttled, 2 readers)" */
-export function scanProgressText(p: { items: number; scanned: number; segmentsDone: number; segmentsTotal: number; retries?: number; throttles?: number; readers?: number }, seconds: number, estimatedItems: number): string {
+export function scanProgressText(
+  p: { items: number; scanned: number; segmentsDone: number; segmentsTotal: number; retries?: number; throttles?: number; readers?: number },
+  seconds: number,
+  estimatedItems: number,
+): string {
   const rate = seconds > 0 ? p.items / seconds : 0
   // Percent and ETA follow items read, which the table's item count estimates (filters drop some).
   const readRate = seconds > 0 ? p.scanned / seconds : 0
@@ -166,7 +183,13 @@ export function renderScanStopped(p: Record<string, unknown>): string {
 export function renderCopyPlan(plan: CopyPlan, from: string, to: string): string {
   const t = new Table({ head: ['Source', 'Target', 'Items (est.)', 'Target is', 'Differences'], ...plain })
   for (const e of plan.entries) {
-    t.push([e.source, e.target, `~${e.estimatedItems.toLocaleString('en-US')}`, e.action === 'create' ? 'created (clone)' : e.targetHasItems ? 'existing, has items' : 'existing, empty', e.differences.join('; ') || '-'])
+    t.push([
+      e.source,
+      e.target,
+      `~${e.estimatedItems.toLocaleString('en-US')}`,
+      e.action === 'create' ? 'created (clone)' : e.targetHasItems ? 'existing, has items' : 'existing, empty',
+      e.differences.join('; ') || '-',
+    ])
   }
   const lines = [`Copy plan (${from} -> ${to}):`, t.toString()]
   for (const s of plan.skipped) lines.push(`skipped ${s.table}: ${s.reason}`)
@@ -177,9 +200,23 @@ export function renderCopySummary(r: CopyTablesResult): string {
   const n = (v?: number) => (v ?? 0).toLocaleString('en-US')
   // Transform columns only when a transform ran.
   const tx = r.tables.some((o) => o.transformed || o.dropped)
-  const t = new Table({ head: ['Source', 'Target', 'Status', 'Read', 'Written', ...(tx ? ['Transformed', 'Dropped'] : []), 'Dead-lettered', 'Retries', 'Seconds', 'Items/s'], ...plain })
+  const t = new Table({
+    head: ['Source', 'Target', 'Status', 'Read', 'Written', ...(tx ? ['Transformed', 'Dropped'] : []), 'Dead-lettered', 'Retries', 'Seconds', 'Items/s'],
+    ...plain,
+  })
   for (const o of r.tables) {
-    t.push([o.source, `${o.target}${o.created ? ' (created)' : ''}`, o.status, n(o.read), n(o.written), ...(tx ? [n(o.transformed), n(o.dropped)] : []), n(o.deadLettered), n(o.retries), (o.seconds ?? 0).toFixed(1), n(o.itemsPerSecond)])
+    t.push([
+      o.source,
+      `${o.target}${o.created ? ' (created)' : ''}`,
+      o.status,
+      n(o.read),
+      n(o.written),
+      ...(tx ? [n(o.transformed), n(o.dropped)] : []),
+      n(o.deadLettered),
+      n(o.retries),
+      (o.seconds ?? 0).toFixed(1),
+      n(o.itemsPerSecond),
+    ])
   }
   const lines = [t.toString()]
   for (const o of r.tables) {

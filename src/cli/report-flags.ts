@@ -11,7 +11,7 @@ export function windowFlags(defaultSince: string) {
     since: Flags.string({ summary: `The window ends now and starts this long ago (default ${defaultSince}).`, helpGroup: WINDOW, exclusive: ['start'] }),
     start: Flags.string({ summary: 'Window start (ISO 8601, UTC without an offset).', helpGroup: WINDOW }),
     end: Flags.string({ summary: 'Window end (default now).', helpGroup: WINDOW, dependsOn: ['start'] }),
-    period: Flags.string({ summary: 'Period of each point: 1m, 5m, 1h... (a multiple of 60 s; default fits the window and CloudWatch\'s retention).', helpGroup: WINDOW }),
+    period: Flags.string({ summary: "Period of each point: 1m, 5m, 1h... (a multiple of 60 s; default fits the window and CloudWatch's retention).", helpGroup: WINDOW }),
     format: Flags.string({ summary: 'table (default) or csv; --json for the whole result.', options: ['table', 'csv'], default: 'table' }),
   }
 }

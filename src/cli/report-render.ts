@@ -36,7 +36,10 @@ const unitName = (u: { table: string; index?: string }) => (u.index ? `  index $
 function capacityRows(t: TableCapacityReport, sparklines: boolean): string[][] {
   const rows: string[][] = []
   for (const u of t.units) {
-    for (const [dim, d] of [['read', u.read], ['write', u.write]] as Array<[string, DimensionReport]>) {
+    for (const [dim, d] of [
+      ['read', u.read],
+      ['write', u.write],
+    ] as Array<[string, DimensionReport]>) {
       rows.push([
         dim === 'read' ? unitName(u) : '',
         dim,
@@ -83,11 +86,40 @@ const csvCell = (v: string | number | null): string => {
 const csv = (rows: Array<Array<string | number | null>>) => rows.map((r) => r.map(csvCell).join(',')).join('\n')
 
 export function capacityCsv(r: CapacityReport): string {
-  const rows: Array<Array<string | number | null>> = [['table', 'index', 'billing', 'dimension', 'provisioned', 'consumed_avg_per_s', 'consumed_p99_per_s', 'consumed_peak_per_s', 'utilization', 'throttle_events', 'recommendation']]
+  const rows: Array<Array<string | number | null>> = [
+    [
+      'table',
+      'index',
+      'billing',
+      'dimension',
+      'provisioned',
+      'consumed_avg_per_s',
+      'consumed_p99_per_s',
+      'consumed_peak_per_s',
+      'utilization',
+      'throttle_events',
+      'recommendation',
+    ],
+  ]
   for (const t of r.tables) {
     for (const u of t.units) {
-      for (const [dim, d] of [['read', u.read], ['write', u.write]] as Array<[string, DimensionReport]>) {
-        rows.push([u.table, u.index ?? '', u.billing, dim, d.provisioned, d.consumed.average, d.consumed.p99, d.consumed.peak, d.utilization, dim === 'read' ? u.throttleEvents.read : u.throttleEvents.write, t.recommendation.choice])
+      for (const [dim, d] of [
+        ['read', u.read],
+        ['write', u.write],
+      ] as Array<[string, DimensionReport]>) {
+        rows.push([
+          u.table,
+          u.index ?? '',
+          u.billing,
+          dim,
+          d.provisioned,
+          d.consumed.average,
+          d.consumed.p99,
+          d.consumed.peak,
+          d.utilization,
+          dim === 'read' ? u.throttleEvents.read : u.throttleEvents.write,
+          t.recommendation.choice,
+        ])
       }
     }
   }
@@ -109,14 +141,20 @@ export function renderThrottleReport(r: ThrottleReport, options: { sparklines: b
 }
 
 export function throttleCsv(r: ThrottleReport): string {
-  return csv([['table', 'index', 'operation', 'metric', 'total', 'worst_period', 'worst_value'], ...r.rows.map((x) => [x.table, x.index ?? '', x.operation ?? '', x.metric, x.total, x.worstAt, x.worstValue])])
+  return csv([
+    ['table', 'index', 'operation', 'metric', 'total', 'worst_period', 'worst_value'],
+    ...r.rows.map((x) => [x.table, x.index ?? '', x.operation ?? '', x.metric, x.total, x.worstAt, x.worstValue]),
+  ])
 }
 
 /** Consumed against provisioned over the window, read and write, as terminal line charts. */
 export function capacityChart(t: TableCapacityReport, width = 100): string {
   const unit = t.units[0]
   const out = [`${t.table}: consumed (per second) against provisioned; periods without data drawn as 0`]
-  for (const [dim, d] of [['read', unit.read], ['write', unit.write]] as Array<[string, DimensionReport]>) {
+  for (const [dim, d] of [
+    ['read', unit.read],
+    ['write', unit.write],
+  ] as Array<[string, DimensionReport]>) {
     const consumed = squeeze(d.series, width).map((v) => v ?? 0)
     let last = d.provisioned ?? 0
     const provisioned = squeeze(d.provisionedSeries, width).map((v) => (last = v ?? last))

@@ -34,7 +34,13 @@ export function runChild(command: string[], options: { stdout?: 'inherit' | 'std
     child.once('error', (err) => {
       if (done) return
       done = true
-      reject(new DynxError(`Could not run ${file}: ${(err as NodeJS.ErrnoException).code ?? err.message}.`, 'Check the command after `--` (it runs without a shell; write `-- sh -c "..."` for pipes or variables).', { cause: err }))
+      reject(
+        new DynxError(
+          `Could not run ${file}: ${(err as NodeJS.ErrnoException).code ?? err.message}.`,
+          'Check the command after `--` (it runs without a shell; write `-- sh -c "..."` for pipes or variables).',
+          { cause: err },
+        ),
+      )
     })
     child.once('exit', (code, signal) => {
       done = true

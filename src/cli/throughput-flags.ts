@@ -28,15 +28,27 @@ export function restoreTimeoutMs(value: string | undefined): number | undefined 
 
 /** The flags of `dynx throughput bump`. */
 export const bumpFlags = {
-  read: Flags.integer({ summary: 'Raise the tables\' read capacity to at least N units.', min: 1, helpGroup: CAPACITY }),
-  write: Flags.integer({ summary: 'Raise the tables\' write capacity to at least N units.', min: 1, helpGroup: CAPACITY }),
+  read: Flags.integer({ summary: "Raise the tables' read capacity to at least N units.", min: 1, helpGroup: CAPACITY }),
+  write: Flags.integer({ summary: "Raise the tables' write capacity to at least N units.", min: 1, helpGroup: CAPACITY }),
   plan: Flags.string({ summary: 'Capacities per table and GSI from a JSON or YAML file (instead of TABLE... and the capacity flags).', helpGroup: CAPACITY }),
   index: Flags.string({ summary: 'A GSI to raise (repeatable; paired in order with --index-read/--index-write).', multiple: true, multipleNonGreedy: true, helpGroup: INDEXES }),
-  'index-read': Flags.integer({ summary: 'Read capacity for the --index GSIs (one per --index, or one for all).', min: 1, multiple: true, multipleNonGreedy: true, helpGroup: INDEXES }),
-  'index-write': Flags.integer({ summary: 'Write capacity for the --index GSIs (one per --index, or one for all).', min: 1, multiple: true, multipleNonGreedy: true, helpGroup: INDEXES }),
+  'index-read': Flags.integer({
+    summary: 'Read capacity for the --index GSIs (one per --index, or one for all).',
+    min: 1,
+    multiple: true,
+    multipleNonGreedy: true,
+    helpGroup: INDEXES,
+  }),
+  'index-write': Flags.integer({
+    summary: 'Write capacity for the --index GSIs (one per --index, or one for all).',
+    min: 1,
+    multiple: true,
+    multipleNonGreedy: true,
+    helpGroup: INDEXES,
+  }),
   'all-indexes': Flags.boolean({ summary: 'Raise every GSI too: to --index-read/--index-write if given, else to --read/--write.', helpGroup: INDEXES }),
   ledger: Flags.string({ summary: 'Ledger file of the original values (default ~/.dynx/ledgers/TIME-TABLES-ID.json).' }),
-  'allow-stuck': Flags.boolean({ summary: 'Raise even when DynamoDB\'s decrease quota would refuse lowering it again today.' }),
+  'allow-stuck': Flags.boolean({ summary: "Raise even when DynamoDB's decrease quota would refuse lowering it again today." }),
   'dry-run': Flags.boolean({ summary: 'Show what would be raised; change nothing, run no command.' }),
   'wait-timeout': Flags.integer({ summary: 'Seconds to wait for each table and its GSIs to be ACTIVE after an update (default 1800).', min: 1 }),
   'restore-timeout': restoreTimeoutFlag(),
@@ -80,8 +92,15 @@ export async function bumpPlanFromFlags(f: BumpFlagValues, tables: string[], pre
   const names = f.index ?? []
   const [indexRead, indexWrite] = [f['index-read'], f['index-write']]
   if (f.plan) {
-    const clash = [tables.length ? 'TABLE' : '', ...(['read', 'write', 'index', 'index-read', 'index-write', 'all-indexes'] as const).filter((k) => f[k] !== undefined && f[k] !== false).map((k) => `--${k}`)].filter(Boolean)
-    if (clash.length) throw new UserInputError(`--plan names the tables and capacities itself, so ${clash.join(', ')} cannot be given with it.`, 'Use either --plan FILE, or TABLE... with --read/--write/--index.')
+    const clash = [
+      tables.length ? 'TABLE' : '',
+      ...(['read', 'write', 'index', 'index-read', 'index-write', 'all-indexes'] as const).filter((k) => f[k] !== undefined && f[k] !== false).map((k) => `--${k}`),
+    ].filter(Boolean)
+    if (clash.length)
+      throw new UserInputError(
+        `--plan names the tables and capacities itself, so ${clash.join(', ')} cannot be given with it.`,
+        'Use either --plan FILE, or TABLE... with --read/--write/--index.',
+      )
     return loadThroughputPlan(f.plan, prefix)
   }
   if ((indexRead?.length || indexWrite?.length) && !names.length && !f['all-indexes']) {
@@ -95,7 +114,8 @@ export async function bumpPlanFromFlags(f: BumpFlagValues, tables: string[], pre
     // With named indexes, --index-read/--index-write belong to them, and every GSI gets --read/--write
     // (a value named for an index wins, dimension by dimension).
     const own = !names.length && (indexRead?.length || indexWrite?.length)
-    if (own && ((indexRead?.length ?? 0) > 1 || (indexWrite?.length ?? 0) > 1)) throw new UserInputError('--all-indexes takes one --index-read and one --index-write.', 'Give each at most once, or name the indexes with --index.')
+    if (own && ((indexRead?.length ?? 0) > 1 || (indexWrite?.length ?? 0) > 1))
+      throw new UserInputError('--all-indexes takes one --index-read and one --index-write.', 'Give each at most once, or name the indexes with --index.')
     const [read, write] = own ? [indexRead?.[0], indexWrite?.[0]] : [f.read, f.write]
     allIndexes = { ...(read !== undefined ? { read } : {}), ...(write !== undefined ? { write } : {}) }
   }

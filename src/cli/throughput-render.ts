@@ -62,7 +62,9 @@ export function renderThroughputStatus(tables: TableThroughput[]): string {
     for (const i of t.indexes) table.push(unitRow(t, i, `index ${i.index}`))
     return `${t.table}\n${table.toString()}`
   })
-  const notes = ['Auto scaling: min-max @target utilisation per read (r) and write (w) capacity. Decreases: DynamoDB allows 4 per UTC day at any time, plus one after each hour without one.']
+  const notes = [
+    'Auto scaling: min-max @target utilisation per read (r) and write (w) capacity. Decreases: DynamoDB allows 4 per UTC day at any time, plus one after each hour without one.',
+  ]
   if (tables.some((t) => !t.autoScalingAvailable)) notes.push('n/a: the endpoint has no Application Auto Scaling (a local engine).')
   return `${blocks.join('\n\n')}\n\n${notes.join('\n')}`
 }
@@ -76,7 +78,10 @@ const MECHANISM: Record<ThroughputChange['mechanism'], string> = {
 /** "users index gsi1: read 5 -> 50 (provisioned)" */
 export function changeText(c: ThroughputChange, direction: 'raise' | 'restore' = 'raise'): string {
   const [a, b] = direction === 'raise' ? [c.from, c.to] : [c.to, c.from]
-  const max = c.fromMax !== undefined && c.toMax !== undefined && c.fromMax !== c.toMax ? `; maximum ${direction === 'raise' ? `${c.fromMax} -> ${c.toMax}` : `${c.toMax} -> ${c.fromMax}`}` : ''
+  const max =
+    c.fromMax !== undefined && c.toMax !== undefined && c.fromMax !== c.toMax
+      ? `; maximum ${direction === 'raise' ? `${c.fromMax} -> ${c.toMax}` : `${c.toMax} -> ${c.fromMax}`}`
+      : ''
   return `${where(c)}: ${c.dimension} ${a} -> ${b} (${MECHANISM[c.mechanism]}${max})`
 }
 

@@ -39,7 +39,10 @@ export async function loadConfig(options: { file?: string; cwd?: string; env?: N
   const path = named ? resolve(options.cwd ?? process.cwd(), named) : findConfigFile(options.cwd)
   if (!path) return undefined
   if (named && !existsSync(path)) {
-    throw new UserInputError(`Config file ${path} does not exist.`, `Check --config / DYNX_CONFIG, or create it (dynx looks for ${CONFIG_FILE_NAMES.join(', ')} in this folder and its parents).`)
+    throw new UserInputError(
+      `Config file ${path} does not exist.`,
+      `Check --config / DYNX_CONFIG, or create it (dynx looks for ${CONFIG_FILE_NAMES.join(', ')} in this folder and its parents).`,
+    )
   }
   const [{ readDataFile }, { parseConfig }] = await Promise.all([import('../tables/spec.js'), import('./schema.js')])
   const doc = await readDataFile(path, 'config', (issue) => new ConfigValidationError(path, [issue]))
@@ -97,10 +100,13 @@ export function resolveConnection(given: GivenConnection, loaded: LoadedConfig |
   const defaults = loaded?.config.defaults
   const envFrom: SettingSource = `env ${envName ?? ''}`
   const pick = <T>(flag: T | undefined, fromEnv: T | undefined, fromDefaults: T | undefined): ResolvedSetting<T> =>
-    flag !== undefined ? { value: flag, from: 'flag' }
-      : fromEnv !== undefined ? { value: fromEnv, from: envFrom }
-      : fromDefaults !== undefined ? { value: fromDefaults, from: 'defaults' }
-      : { value: undefined, from: 'AWS' }
+    flag !== undefined
+      ? { value: flag, from: 'flag' }
+      : fromEnv !== undefined
+        ? { value: fromEnv, from: envFrom }
+        : fromDefaults !== undefined
+          ? { value: fromDefaults, from: 'defaults' }
+          : { value: undefined, from: 'AWS' }
   // Where: the first level that names an endpoint or --local decides.
   const whereLevels: Array<[SettingSource, { endpoint?: string; local?: boolean } | undefined]> = [
     ['flag', given.endpoint !== undefined || given.local ? given : undefined],
@@ -143,8 +149,11 @@ export interface SettingsReport {
 export function settingsReport(resolved: ResolvedConnection, loaded: LoadedConfig | undefined, env: NodeJS.ProcessEnv = process.env, awsRegion?: string): SettingsReport {
   const d = loaded?.config.defaults
   const aws = <T>(s: ResolvedSetting<T>, fallback: string | undefined) =>
-    s.from === 'AWS' ? { value: fallback ?? null, from: (fallback ? 'AWS' : 'none') as SettingSource } : { value: (s.value ?? null) as string | number | boolean | null, from: s.from }
-  const own = <T>(value: T | undefined) => (value === undefined ? { value: null, from: 'none' as SettingSource } : { value: value as string | number, from: 'defaults' as SettingSource })
+    s.from === 'AWS'
+      ? { value: fallback ?? null, from: (fallback ? 'AWS' : 'none') as SettingSource }
+      : { value: (s.value ?? null) as string | number | boolean | null, from: s.from }
+  const own = <T>(value: T | undefined) =>
+    value === undefined ? { value: null, from: 'none' as SettingSource } : { value: value as string | number, from: 'defaults' as SettingSource }
   const local = resolved.local.value === true
   return {
     config: loaded?.path ?? null,

@@ -92,10 +92,7 @@ function validateEndpoint(endpoint: string): string {
   try {
     url = new URL(endpoint)
   } catch {
-    throw new UserInputError(
-      `--endpoint "${endpoint}" is not a URL.`,
-      'Give a full URL such as http://localhost:8000 or https://dynamodb.eu-west-1.amazonaws.com.',
-    )
+    throw new UserInputError(`--endpoint "${endpoint}" is not a URL.`, 'Give a full URL such as http://localhost:8000 or https://dynamodb.eu-west-1.amazonaws.com.')
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UserInputError(`--endpoint "${endpoint}" must use http or https.`, 'Example: http://localhost:8000')
@@ -179,11 +176,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
     try {
       return await dynamodb.config.region()
     } catch (err) {
-      throw new UserInputError(
-        'No AWS region is set.',
-        'Pass --region, set AWS_REGION, or add `region` to your profile in ~/.aws/config.',
-        { cause: err },
-      )
+      throw new UserInputError('No AWS region is set.', 'Pass --region, set AWS_REGION, or add `region` to your profile in ~/.aws/config.', { cause: err })
     }
   }
 
@@ -194,7 +187,10 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       return cloudwatch
     },
     get autoscaling() {
-      autoscaling ??= new (load('@aws-sdk/client-application-auto-scaling') as typeof import('@aws-sdk/client-application-auto-scaling')).ApplicationAutoScalingClient({ ...common, ...sideEndpoint })
+      autoscaling ??= new (load('@aws-sdk/client-application-auto-scaling') as typeof import('@aws-sdk/client-application-auto-scaling')).ApplicationAutoScalingClient({
+        ...common,
+        ...sideEndpoint,
+      })
       return autoscaling
     },
     endpoint,

@@ -133,7 +133,10 @@ const keysOf = (schema: KeySchemaElement[] | undefined) => (schema ?? []).map((k
 const typesOf = (defs: AttributeDefinition[] | undefined, schema: KeySchemaElement[] | undefined) =>
   (schema ?? []).map((k) => `${k.AttributeName}:${defs?.find((d) => d.AttributeName === k.AttributeName)?.AttributeType ?? '?'}`).join(',')
 const indexesOf = (list: Array<{ IndexName?: string; KeySchema?: KeySchemaElement[] }> | undefined) =>
-  (list ?? []).map((i) => `${i.IndexName}(${keysOf(i.KeySchema)})`).sort().join(';')
+  (list ?? [])
+    .map((i) => `${i.IndexName}(${keysOf(i.KeySchema)})`)
+    .sort()
+    .join(';')
 
 /**
  * Whether `d` is the table a CreateTable with `input` makes: same keys and key types, same GSI and

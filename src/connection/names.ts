@@ -14,10 +14,7 @@ export function withoutPrefix(name: string, prefix = ''): string | undefined {
 
 export function assertValidTableName(name: string, what = 'table name'): string {
   if (!TABLE_NAME_PATTERN.test(name)) {
-    throw new UserInputError(
-      `Invalid ${what} "${name}".`,
-      'DynamoDB table names are 3-255 characters of a-z, A-Z, 0-9, "_", "-" and ".".',
-    )
+    throw new UserInputError(`Invalid ${what} "${name}".`, 'DynamoDB table names are 3-255 characters of a-z, A-Z, 0-9, "_", "-" and ".".')
   }
   return name
 }

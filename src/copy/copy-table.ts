@@ -91,7 +91,6 @@ export interface CopyTableResult extends CopyCounts {
   deadLetterFile?: string
 }
 
-
 const fileSafe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_')
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')
 
@@ -120,9 +119,11 @@ interface CopyState {
 /** Checks the numbers of a copy before anything is created or read. */
 export function validateCopyOptions(o: Pick<CopyTableOptions, 'segments' | 'scanConcurrency' | 'pageLimit' | 'maxRcu' | 'maxWcu' | 'writeConcurrency'>): void {
   validateScanOptions({ segments: o.segments ?? DEFAULT_COPY_SEGMENTS, concurrency: o.scanConcurrency, pageLimit: o.pageLimit, maxRcu: o.maxRcu })
-  if (o.maxWcu !== undefined && !(o.maxWcu > 0)) throw new UserInputError(`--max-wcu must be above 0, got ${o.maxWcu}.`, 'Give write capacity units per second, e.g. --max-wcu 200.')
+  if (o.maxWcu !== undefined && !(o.maxWcu > 0))
+    throw new UserInputError(`--max-wcu must be above 0, got ${o.maxWcu}.`, 'Give write capacity units per second, e.g. --max-wcu 200.')
   const w = o.writeConcurrency ?? DEFAULT_WRITERS
-  if (!Number.isInteger(w) || w < 1) throw new UserInputError(`--writers must be a whole number of at least 1, got ${w}.`, `Leave it out for ${DEFAULT_WRITERS} BatchWriteItem calls at once.`)
+  if (!Number.isInteger(w) || w < 1)
+    throw new UserInputError(`--writers must be a whole number of at least 1, got ${w}.`, `Leave it out for ${DEFAULT_WRITERS} BatchWriteItem calls at once.`)
 }
 
 /**
@@ -135,14 +136,20 @@ export function validateCopyOptions(o: Pick<CopyTableOptions, 'segments' | 'scan
 export async function copyTable(source: Connection, sourceTable: string, target: Connection, targetTable: string, options: CopyTableOptions = {}): Promise<CopyTableResult> {
   const started = performance.now()
   const [sourceId, targetId] = await Promise.all([connectionIdentity(source), connectionIdentity(target)])
-  if (sourceId === targetId && sourceTable === targetTable) throw new UserInputError(`Source and target are the same table "${sourceTable}".`, 'Give a different target name, or a different --target-endpoint/--target-region.')
+  if (sourceId === targetId && sourceTable === targetTable)
+    throw new UserInputError(`Source and target are the same table "${sourceTable}".`, 'Give a different target name, or a different --target-endpoint/--target-region.')
   const checkpointFile = options.checkpoint === false ? undefined : (options.checkpoint ?? defaultCheckpointPath(sourceId, sourceTable, targetId, targetTable))
   const segments = options.segments ?? (checkpointFile ? ScanCheckpoint.savedSegments(checkpointFile) : undefined) ?? DEFAULT_COPY_SEGMENTS
   validateCopyOptions({ ...options, segments })
   const writeConcurrency = options.writeConcurrency ?? DEFAULT_WRITERS
 
   const fingerprint = { source: sourceTable, target: targetTable, from: sourceId, to: targetId, transform: options.transformId ?? null }
-  const checkpoint = checkpointFile ? ScanCheckpoint.open<CopyState>(checkpointFile, 'copy', segments, fingerprint, { deadLetterFile: options.deadLetter ?? defaultDeadLetterPath(sourceTable, targetTable), deadLettered: 0 }) : undefined
+  const checkpoint = checkpointFile
+    ? ScanCheckpoint.open<CopyState>(checkpointFile, 'copy', segments, fingerprint, {
+        deadLetterFile: options.deadLetter ?? defaultDeadLetterPath(sourceTable, targetTable),
+        deadLettered: 0,
+      })
+    : undefined
   const position = checkpoint?.resumed ? checkpoint.position() : undefined
   // A resumed copy appends to the dead-letter file of the run it continues, and counts what it held.
   const earlierDeadLetters = checkpoint?.resumed ? checkpoint.state.deadLettered : 0
@@ -157,7 +164,13 @@ export async function copyTable(source: Connection, sourceTable: string, target:
 
   const scanConcurrency = options.scanConcurrency ?? Math.min(segments, 8)
   const counts = { read: 0, transformed: 0, dropped: 0, consumedRead: 0, segmentsDone: position?.finished.length ?? 0, readRetries: 0, readThrottles: 0, readers: scanConcurrency }
-  const writer = new BatchWriter(target, targetTable, { ...options.backoff, concurrency: writeConcurrency, maxWcu: options.maxWcu, signal: abort.signal, onRetry: () => options.onProgress?.(progress()) })
+  const writer = new BatchWriter(target, targetTable, {
+    ...options.backoff,
+    concurrency: writeConcurrency,
+    maxWcu: options.maxWcu,
+    signal: abort.signal,
+    onRetry: () => options.onProgress?.(progress()),
+  })
   const deadLetter = new DeadLetterFile(deadLetterFile)
   const tally = (): CopyCounts => ({
     source: sourceTable,

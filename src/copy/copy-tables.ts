@@ -79,7 +79,8 @@ export interface CopyTablesResult {
 export function writeBudgets(plan: CopyPlan, options: Pick<CopyTablesOptions, 'maxWcu' | 'wcuPercent'>): Map<CopyPlanEntry, number | undefined> {
   const pct = options.wcuPercent
   if (pct !== undefined && options.maxWcu !== undefined) throw new UserInputError('Give --max-wcu or --wcu-percent, not both.', 'Keep the one that states the budget you mean.')
-  if (pct !== undefined && !(pct > 0 && pct <= 100)) throw new UserInputError(`--wcu-percent must be above 0 and at most 100, got ${pct}.`, 'For example --wcu-percent 50 writes at half the provisioned write capacity.')
+  if (pct !== undefined && !(pct > 0 && pct <= 100))
+    throw new UserInputError(`--wcu-percent must be above 0 and at most 100, got ${pct}.`, 'For example --wcu-percent 50 writes at half the provisioned write capacity.')
   const onDemand = pct === undefined ? [] : plan.entries.filter((e) => !e.writeCapacity)
   if (onDemand.length) {
     throw new UserInputError(
@@ -98,7 +99,10 @@ export function writeBudgets(plan: CopyPlan, options: Pick<CopyTablesOptions, 'm
 export async function copyTables(source: Connection, target: Connection, plan: CopyPlan, options: CopyTablesOptions = {}): Promise<CopyTablesResult> {
   const started = performance.now()
   if (plan.entries.length > 1 && options.deadLetter) {
-    throw new UserInputError('--dead-letter names one file, so it works with a single-table copy only.', 'Leave it out: each table of a prefix copy gets its own dead-letter file under ~/.dynx/dead-letter (created only when an item fails).')
+    throw new UserInputError(
+      '--dead-letter names one file, so it works with a single-table copy only.',
+      'Leave it out: each table of a prefix copy gets its own dead-letter file under ~/.dynx/dead-letter (created only when an item fails).',
+    )
   }
   const maxWcu = writeBudgets(plan, options)
   // Checked before the first target is created.
@@ -217,15 +221,25 @@ async function withBumps<T>(source: Connection, target: Connection, entry: CopyP
   const common = { allowStuck: bump.allowStuck, restoreTimeoutMs: bump.restoreTimeoutMs, onProgress: bump.onProgress, command: ['dynx', 'copy', entry.source, entry.target] }
   const withWrite = () =>
     write
-      ? withThroughput(target, write, (b) => {
-          bump.onBump?.(entry, 'target', b)
-          return job()
-        }, { ...common, connection: bump.targetConnection }).then((r) => r.result)
+      ? withThroughput(
+          target,
+          write,
+          (b) => {
+            bump.onBump?.(entry, 'target', b)
+            return job()
+          },
+          { ...common, connection: bump.targetConnection },
+        ).then((r) => r.result)
       : job()
   if (!read) return withWrite()
-  const raised = await withThroughput(source, read, (b) => {
-    bump.onBump?.(entry, 'source', b)
-    return withWrite()
-  }, { ...common, connection: bump.sourceConnection })
+  const raised = await withThroughput(
+    source,
+    read,
+    (b) => {
+      bump.onBump?.(entry, 'source', b)
+      return withWrite()
+    },
+    { ...common, connection: bump.sourceConnection },
+  )
   return raised.result
 }

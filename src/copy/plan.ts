@@ -35,8 +35,7 @@ export interface CopyPlan {
 }
 
 export type CopyRequest =
-  | { tables: { source: string; target: string }[] }
-  | { fromPrefix: string; toPrefix: string; /** Names without the prefix; default every matching table. */ only?: string[] }
+  { tables: { source: string; target: string }[] } | { fromPrefix: string; toPrefix: string; /** Names without the prefix; default every matching table. */ only?: string[] }
 
 export interface PlanOptions {
   /** Clone a missing target from its source (default); false refuses instead. */
@@ -50,10 +49,14 @@ export type CopyFlags = { source?: string; target?: string; fromPrefix?: string;
 /** SOURCE TARGET, or --from-prefix/--to-prefix [--tables], as a CopyRequest; mixing them is bad input. */
 export function copyRequestFrom(f: CopyFlags): CopyRequest {
   const prefixed = f.fromPrefix !== undefined || f.toPrefix !== undefined
-  if (prefixed && (f.source || f.target)) throw new UserInputError('Give SOURCE TARGET or --from-prefix/--to-prefix, not both.', 'To copy some tables of a prefix, use --tables users,orders.')
+  if (prefixed && (f.source || f.target))
+    throw new UserInputError('Give SOURCE TARGET or --from-prefix/--to-prefix, not both.', 'To copy some tables of a prefix, use --tables users,orders.')
   if (prefixed) {
     if (f.fromPrefix === undefined || f.toPrefix === undefined) throw new UserInputError('--from-prefix and --to-prefix go together.', 'Give both; either may be "" (no prefix).')
-    const only = f.tables?.split(',').map((s) => s.trim()).filter(Boolean)
+    const only = f.tables
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
     return { fromPrefix: f.fromPrefix, toPrefix: f.toPrefix, ...(only ? { only } : {}) }
   }
   if (f.tables) throw new UserInputError('--tables picks tables of --from-prefix.', 'Add --from-prefix and --to-prefix, or give SOURCE TARGET.')
@@ -108,7 +111,10 @@ export async function planCopy(source: Connection, target: Connection, request: 
   } else {
     const { fromPrefix, toPrefix } = request
     if (sameConnection && fromPrefix === toPrefix) {
-      throw new UserInputError(`--from-prefix and --to-prefix are both "${fromPrefix}" on the same endpoint, so every table would be copied onto itself.`, 'Give a different --to-prefix, or a --target-endpoint/--target-region.')
+      throw new UserInputError(
+        `--from-prefix and --to-prefix are both "${fromPrefix}" on the same endpoint, so every table would be copied onto itself.`,
+        'Give a different --to-prefix, or a --target-endpoint/--target-region.',
+      )
     }
     const names = await listTableNames(source, fromPrefix)
     pairs = []
@@ -134,12 +140,18 @@ export async function planCopy(source: Connection, target: Connection, request: 
   for (const p of pairs) {
     assertValidTableName(p.target, 'target table name')
     if (sameConnection && p.source === p.target) {
-      throw new UserInputError(`Source and target are the same table "${p.source}".`, 'Give a different target name, or a --target-endpoint/--target-region for another environment.')
+      throw new UserInputError(
+        `Source and target are the same table "${p.source}".`,
+        'Give a different target name, or a --target-endpoint/--target-region for another environment.',
+      )
     }
   }
 
   if (options.checkpoint && pairs.length > 1) {
-    throw new UserInputError('--checkpoint names one file, so it works with a single-table copy only.', 'Leave it out: each table of a prefix copy gets its own checkpoint under ~/.dynx/checkpoints (printed as it starts).')
+    throw new UserInputError(
+      '--checkpoint names one file, so it works with a single-table copy only.',
+      'Leave it out: each table of a prefix copy gets its own checkpoint under ~/.dynx/checkpoints (printed as it starts).',
+    )
   }
   const limit = pLimit(8)
   const entries = await Promise.all(
@@ -150,12 +162,18 @@ export async function planCopy(source: Connection, target: Connection, request: 
         const base = { ...p, estimatedItems: s.ItemCount ?? 0, sourceSizeBytes: s.TableSizeBytes ?? 0, checkpoint, resumes: existsSync(checkpoint) }
         if (!t) {
           if (options.create === false) {
-            throw new UserInputError(`The target table "${p.target}" does not exist on ${target.label}, and --no-create was given.`, `Create it first (\`dynx create ${p.target} --from ${p.source}\`), or leave out --no-create to clone it from the source.`)
+            throw new UserInputError(
+              `The target table "${p.target}" does not exist on ${target.label}, and --no-create was given.`,
+              `Create it first (\`dynx create ${p.target} --from ${p.source}\`), or leave out --no-create to clone it from the source.`,
+            )
           }
           return { ...base, action: 'create', targetHasItems: false, differences: [], writeCapacity: provisionedWrite(s) }
         }
         if (isSameTable(source, s.TableArn, target, t.TableArn)) {
-          throw new UserInputError(`Source and target are the same table (${s.TableArn}).`, 'Give a different target name, or point --target-* at another account, region or endpoint.')
+          throw new UserInputError(
+            `Source and target are the same table (${s.TableArn}).`,
+            'Give a different target name, or point --target-* at another account, region or endpoint.',
+          )
         }
         if (keyText(s) !== keyText(t)) {
           throw new SchemaMismatchError(

@@ -26,7 +26,9 @@ const exactNumber = (text: string): number | NumberValue => {
 function evenNumberSets(value: unknown): unknown {
   if (value instanceof Set) {
     const members = [...value] as unknown[]
-    return members.some((m) => m instanceof NumberValue) && members.some((m) => typeof m === 'number') ? new Set(members.map((m) => (typeof m === 'number' ? NumberValue.from(String(m)) : m))) : value
+    return members.some((m) => m instanceof NumberValue) && members.some((m) => typeof m === 'number')
+      ? new Set(members.map((m) => (typeof m === 'number' ? NumberValue.from(String(m)) : m)))
+      : value
   }
   if (Array.isArray(value)) return value.map(evenNumberSets)
   if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !(value instanceof NumberValue)) {
@@ -44,13 +46,20 @@ function evenNumberSets(value: unknown): unknown {
 export async function loadTransform(file: string): Promise<(item: WireItem) => Promise<TransformOutcome>> {
   const path = resolve(file)
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new UserInputError(`The transform file ${file} does not exist.`, 'Give the path of an ES module (.mjs or .js) whose default export is a function taking an item and returning an item, an array of items, or null.')
+    throw new UserInputError(
+      `The transform file ${file} does not exist.`,
+      'Give the path of an ES module (.mjs or .js) whose default export is a function taking an item and returning an item, an array of items, or null.',
+    )
   }
   let mod: Record<string, unknown>
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>
   } catch (err) {
-    throw new UserInputError(`The transform file ${file} cannot be loaded: ${(err as Error).message}`, 'Fix the module so that `node` can import it (use .mjs for ES module syntax).', { cause: err })
+    throw new UserInputError(
+      `The transform file ${file} cannot be loaded: ${(err as Error).message}`,
+      'Fix the module so that `node` can import it (use .mjs for ES module syntax).',
+      { cause: err },
+    )
   }
   const fn = (typeof mod.default === 'function' ? mod.default : mod.transform) as TransformFunction | undefined
   if (typeof fn !== 'function') {
@@ -70,7 +79,8 @@ export async function loadTransform(file: string): Promise<(item: WireItem) => P
     const list = Array.isArray(out) ? out : [out]
     const items: WireItem[] = []
     for (const x of list) {
-      if (x === null || typeof x !== 'object' || Array.isArray(x)) return { error: `transform returned ${Array.isArray(x) ? 'an array inside the array' : typeof x} instead of an item` }
+      if (x === null || typeof x !== 'object' || Array.isArray(x))
+        return { error: `transform returned ${Array.isArray(x) ? 'an array inside the array' : typeof x} instead of an item` }
       try {
         items.push(toWireItem(marshall(evenNumberSets(x) as PlainItem, { removeUndefinedValues: true })))
       } catch (err) {

@@ -109,7 +109,7 @@ export class BatchWriter {
         if (performance.now() - stalledSince >= this.windowMs) {
           throw new NoProgressError(
             `Writes to ${this.table} made no progress for ${Math.round(this.windowMs / 1000)}s: DynamoDB kept returning ${pending.length} items unprocessed (throttled).`,
-            'Progress is saved: re-run to continue, with fewer --writers, a --max-wcu below the table\'s write capacity, or a longer --retry-for.',
+            "Progress is saved: re-run to continue, with fewer --writers, a --max-wcu below the table's write capacity, or a longer --retry-for.",
           )
         }
         this.stats.retries++
@@ -124,7 +124,9 @@ export class BatchWriter {
       let out: BatchWriteItemCommandOutput
       try {
         const batch = pending
-        out = await withRetryListener(this.heardRetry, () => call(this.conn, 'BatchWriteItem', () => this.conn.dynamodb.send(rawBatchWrite(this.table, batch), { abortSignal: this.options.signal }), this.table))
+        out = await withRetryListener(this.heardRetry, () =>
+          call(this.conn, 'BatchWriteItem', () => this.conn.dynamodb.send(rawBatchWrite(this.table, batch), { abortSignal: this.options.signal }), this.table),
+        )
       } catch (err) {
         this.bucket?.charge(-estimate)
         if (ITEM_ERRORS.has((err as Error).name)) {

@@ -65,10 +65,7 @@ function acquireLock(storePath: string): () => void {
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new UserInputError(
-          `Cannot use the local store ${storePath}: ${(err as Error).message}`,
-          'Set DYNX_LOCAL_PATH to a folder you can write to.',
-        )
+        throw new UserInputError(`Cannot use the local store ${storePath}: ${(err as Error).message}`, 'Set DYNX_LOCAL_PATH to a folder you can write to.')
       }
       const owner = Number.parseInt(readFileSync(lockFile, 'utf8').trim(), 10)
       if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) throw new LocalStoreLockedError(storePath, owner)
@@ -86,10 +83,7 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
     try {
       mkdirSync(storePath, { recursive: true })
     } catch (err) {
-      throw new UserInputError(
-        `Cannot create the local store folder ${storePath}: ${(err as Error).message}`,
-        'Set DYNX_LOCAL_PATH to a folder you can write to.',
-      )
+      throw new UserInputError(`Cannot create the local store folder ${storePath}: ${(err as Error).message}`, 'Set DYNX_LOCAL_PATH to a folder you can write to.')
     }
     release = acquireLock(storePath)
   }
@@ -134,11 +128,16 @@ export async function startLocalEngine(options: LocalEngineOptions = {}): Promis
     port,
     path: storePath,
     close() {
-      closing ??= sleep(transitionMs + 50).then(() => new Promise<void>((ok) => {
-        server.closeAllConnections?.()
-        // dynalite's close flushes and closes LevelDB before calling back.
-        server.close(() => ok())
-      })).finally(release)
+      closing ??= sleep(transitionMs + 50)
+        .then(
+          () =>
+            new Promise<void>((ok) => {
+              server.closeAllConnections?.()
+              // dynalite's close flushes and closes LevelDB before calling back.
+              server.close(() => ok())
+            }),
+        )
+        .finally(release)
       return closing
     },
   }

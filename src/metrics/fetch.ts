@@ -37,7 +37,12 @@ function dimensionList(d: Record<string, string>): { Name: string; Value: string
  * Reads every query over the window with GetMetricData, 500 queries per call, following NextToken.
  * Values land on the window's grid of periods; a period without data stays null.
  */
-export async function fetchMetrics(conn: Connection, queries: MetricQuery[], window: MetricWindow, options: { batchSize?: number; onBatch?: (done: number, total: number) => void } = {}): Promise<FetchResult> {
+export async function fetchMetrics(
+  conn: Connection,
+  queries: MetricQuery[],
+  window: MetricWindow,
+  options: { batchSize?: number; onBatch?: (done: number, total: number) => void } = {},
+): Promise<FetchResult> {
   requireFeature(conn, 'cloudwatch', 'CloudWatch metrics')
   const grid = periodStarts(window)
   const step = window.periodSeconds * 1000
@@ -54,7 +59,10 @@ export async function fetchMetrics(conn: Connection, queries: MetricQuery[], win
     let token: string | undefined
     do {
       const out = await call(conn, 'GetMetricData', () =>
-        conn.cloudwatch.send(new GetMetricDataCommand({ StartTime: window.start, EndTime: window.end, ScanBy: 'TimestampAscending', MetricDataQueries: metricQueries, NextToken: token })))
+        conn.cloudwatch.send(
+          new GetMetricDataCommand({ StartTime: window.start, EndTime: window.end, ScanBy: 'TimestampAscending', MetricDataQueries: metricQueries, NextToken: token }),
+        ),
+      )
       calls++
       for (const r of out.MetricDataResults ?? []) {
         const index = Number((r.Id ?? '').slice(1))

@@ -12,16 +12,31 @@ import { RETENTION, type MetricWindow } from './window.js'
 
 /** The operations DynamoDB publishes ThrottledRequests for. */
 export const THROTTLED_OPERATIONS = [
-  'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem',
-  'TransactGetItems', 'TransactWriteItems', 'ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction',
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+  'ExecuteStatement',
+  'BatchExecuteStatement',
+  'ExecuteTransaction',
 ] as const
 
 /** Throttle events by reason, where CloudWatch has them (tables and GSIs). */
 export const THROTTLE_REASON_METRICS = [
-  'ReadProvisionedThroughputThrottleEvents', 'WriteProvisionedThroughputThrottleEvents',
-  'ReadKeyRangeThroughputThrottleEvents', 'WriteKeyRangeThroughputThrottleEvents',
-  'ReadAccountLimitThrottleEvents', 'WriteAccountLimitThrottleEvents',
-  'ReadMaxOnDemandThroughputThrottleEvents', 'WriteMaxOnDemandThroughputThrottleEvents',
+  'ReadProvisionedThroughputThrottleEvents',
+  'WriteProvisionedThroughputThrottleEvents',
+  'ReadKeyRangeThroughputThrottleEvents',
+  'WriteKeyRangeThroughputThrottleEvents',
+  'ReadAccountLimitThrottleEvents',
+  'WriteAccountLimitThrottleEvents',
+  'ReadMaxOnDemandThroughputThrottleEvents',
+  'WriteMaxOnDemandThroughputThrottleEvents',
 ] as const
 
 export interface ReportWindow {
@@ -51,7 +66,13 @@ async function unitsOf(conn: Connection, tables: string[]): Promise<Unit[][]> {
     const table = tables[i]
     return [
       { table, billing, read: d.ProvisionedThroughput?.ReadCapacityUnits, write: d.ProvisionedThroughput?.WriteCapacityUnits },
-      ...(d.GlobalSecondaryIndexes ?? []).map((g) => ({ table, index: g.IndexName ?? '', billing, read: g.ProvisionedThroughput?.ReadCapacityUnits, write: g.ProvisionedThroughput?.WriteCapacityUnits })),
+      ...(d.GlobalSecondaryIndexes ?? []).map((g) => ({
+        table,
+        index: g.IndexName ?? '',
+        billing,
+        read: g.ProvisionedThroughput?.ReadCapacityUnits,
+        write: g.ProvisionedThroughput?.WriteCapacityUnits,
+      })),
     ]
   })
 }
@@ -148,10 +169,17 @@ export async function capacityReport(conn: Connection, tables: string[], options
   // again per minute while CloudWatch still keeps 1-minute data (15 days).
   const minuteWindow = w.periodSeconds > 60 && Date.now() - w.start.getTime() <= RETENTION[0].days * 24 * 3600_000 ? { ...w, periodSeconds: 60 } : undefined
   const minuteSeries = minuteWindow
-    ? (await fetchMetrics(conn, flat.flatMap((u) => [
-        { metric: 'ConsumedReadCapacityUnits', stat: 'Sum' as const, dimensions: dims(u) },
-        { metric: 'ConsumedWriteCapacityUnits', stat: 'Sum' as const, dimensions: dims(u) },
-      ]), minuteWindow, { batchSize: options.batchSize })).series
+    ? (
+        await fetchMetrics(
+          conn,
+          flat.flatMap((u) => [
+            { metric: 'ConsumedReadCapacityUnits', stat: 'Sum' as const, dimensions: dims(u) },
+            { metric: 'ConsumedWriteCapacityUnits', stat: 'Sum' as const, dimensions: dims(u) },
+          ]),
+          minuteWindow,
+          { batchSize: options.batchSize },
+        )
+      ).series
     : undefined
   let minuteCursor = 0
   let cursor = 0
@@ -188,9 +216,10 @@ export async function capacityReport(conn: Connection, tables: string[], options
       table: list[0].table,
       billing: list[0].billing,
       units: unitReports,
-      recommendation: w.periodSeconds > 60 && !minuteSeries
-        ? { ...recommendation, approximate: `simulated on ${w.periodSeconds / 60}-minute averages (1-minute data is kept for 15 days): spikes shorter than that are not seen` }
-        : recommendation,
+      recommendation:
+        w.periodSeconds > 60 && !minuteSeries
+          ? { ...recommendation, approximate: `simulated on ${w.periodSeconds / 60}-minute averages (1-minute data is kept for 15 days): spikes shorter than that are not seen` }
+          : recommendation,
       noData: unitReports.every((u) => u.read.consumed.periodsWithData === 0 && u.write.consumed.periodsWithData === 0),
     }
   })
@@ -224,7 +253,11 @@ export interface ThrottleReport {
  * Throttling over a window: ThrottledRequests per operation, Read/WriteThrottleEvents per table and
  * GSI, and the per-reason throttle events; everything throttled, worst first, with its worst period.
  */
-export async function throttleReport(conn: Connection, tables: string[], options: { window: MetricWindow; batchSize?: number; onProgress?: (message: string) => void }): Promise<ThrottleReport> {
+export async function throttleReport(
+  conn: Connection,
+  tables: string[],
+  options: { window: MetricWindow; batchSize?: number; onProgress?: (message: string) => void },
+): Promise<ThrottleReport> {
   requireFeature(conn, 'cloudwatch', 'CloudWatch metrics')
   const w = options.window
   const units = (await unitsOf(conn, tables)).flat()
@@ -241,7 +274,13 @@ export async function throttleReport(conn: Connection, tables: string[], options
     .map((r, i): ThrottleRow => {
       const series = fetched.series[i]
       const worst = worstIndex(series)
-      return { ...r, total: sumOf(series), worstAt: worst < 0 ? '' : new Date(w.start.getTime() + worst * step).toISOString(), worstValue: worst < 0 ? 0 : (series[worst] ?? 0), series }
+      return {
+        ...r,
+        total: sumOf(series),
+        worstAt: worst < 0 ? '' : new Date(w.start.getTime() + worst * step).toISOString(),
+        worstValue: worst < 0 ? 0 : (series[worst] ?? 0),
+        series,
+      }
     })
     .filter((r) => r.total > 0)
     .sort((a, b) => b.total - a.total || b.worstValue - a.worstValue || a.table.localeCompare(b.table))

@@ -42,7 +42,8 @@ export function resolveWindow(options: WindowOptions): MetricWindow {
   const now = options.now ?? new Date()
   const end = options.end ?? now
   const start = options.start ?? new Date(end.getTime() - (options.sinceMs ?? DAY))
-  if (options.start && options.sinceMs !== undefined) throw new UserInputError('Give --since or --start/--end, not both.', 'Example: --since 24h, or --start 2026-11-20T00:00:00Z --end 2026-11-21T00:00:00Z.')
+  if (options.start && options.sinceMs !== undefined)
+    throw new UserInputError('Give --since or --start/--end, not both.', 'Example: --since 24h, or --start 2026-11-20T00:00:00Z --end 2026-11-21T00:00:00Z.')
   if (start.getTime() >= end.getTime()) {
     throw new UserInputError(`The window is empty or inverted: it starts at ${start.toISOString()} and ends at ${end.toISOString()}.`, 'Give a --start before --end.')
   }
@@ -52,7 +53,10 @@ export function resolveWindow(options: WindowOptions): MetricWindow {
   const ageDays = (now.getTime() - start.getTime()) / DAY
   const oldest = RETENTION[RETENTION.length - 1]
   if (ageDays > oldest.days) {
-    throw new UserInputError(`The window starts ${Math.floor(ageDays)} days ago; CloudWatch keeps DynamoDB metrics for ${oldest.days} days.`, `Start it within the last ${oldest.days} days.`)
+    throw new UserInputError(
+      `The window starts ${Math.floor(ageDays)} days ago; CloudWatch keeps DynamoDB metrics for ${oldest.days} days.`,
+      `Start it within the last ${oldest.days} days.`,
+    )
   }
   const finest = RETENTION.find((r) => ageDays <= r.days)?.periodSeconds ?? oldest.periodSeconds
   let periodSeconds = options.periodSeconds

@@ -65,14 +65,18 @@ export async function setPitr(conn: Connection, tables: string[], enabled: boole
   }
   const before = await pitrStatus(conn, tables)
   const limit = pLimit(CONCURRENCY)
-  const changes = await Promise.all(before.map((b) => limit(async (): Promise<PitrChange> => {
-    const isOn = b.status === 'ENABLED' || b.status === 'ENABLING'
-    const needed = isOn !== enabled || (enabled && days !== undefined && b.recoveryPeriodInDays !== days)
-    if (!needed) return { table: b.table, before: b, after: b, changed: false }
-    options.onProgress?.({ table: b.table, message: `${enabled ? 'enabling' : 'disabling'} point-in-time recovery on ${b.table}` })
-    await setPointInTimeRecovery(conn, b.table, enabled, days)
-    return { table: b.table, before: b, after: await statusOf(conn, b.table), changed: true }
-  })))
+  const changes = await Promise.all(
+    before.map((b) =>
+      limit(async (): Promise<PitrChange> => {
+        const isOn = b.status === 'ENABLED' || b.status === 'ENABLING'
+        const needed = isOn !== enabled || (enabled && days !== undefined && b.recoveryPeriodInDays !== days)
+        if (!needed) return { table: b.table, before: b, after: b, changed: false }
+        options.onProgress?.({ table: b.table, message: `${enabled ? 'enabling' : 'disabling'} point-in-time recovery on ${b.table}` })
+        await setPointInTimeRecovery(conn, b.table, enabled, days)
+        return { table: b.table, before: b, after: await statusOf(conn, b.table), changed: true }
+      }),
+    ),
+  )
   return { tables: changes }
 }
 
@@ -87,7 +91,12 @@ export interface PointInTimeRestoreOptions extends RestoreOptions {
  * Restores a table as it was at a time (or the latest restorable time) into a new table. The time
  * is checked against the restorable window before DynamoDB is asked, so a bad time changes nothing.
  */
-export async function restoreToPointInTime(conn: Connection, source: string, target: string, options: PointInTimeRestoreOptions): Promise<TableRestoreResult & { window: { earliest?: string; latest?: string } }> {
+export async function restoreToPointInTime(
+  conn: Connection,
+  source: string,
+  target: string,
+  options: PointInTimeRestoreOptions,
+): Promise<TableRestoreResult & { window: { earliest?: string; latest?: string } }> {
   requireFeature(conn, 'pitr', 'point-in-time recovery')
   if (Boolean(options.time) === Boolean(options.latest)) {
     throw new UserInputError('Say when to restore to: exactly one of --time, --ago and --latest.', 'Examples: --time 2026-11-20T15:00:00Z, --ago 2h, --latest.')
@@ -96,19 +105,31 @@ export async function restoreToPointInTime(conn: Connection, source: string, tar
   await assertRestoreTarget(conn, target)
   const state = await statusOf(conn, source)
   if (state.status !== 'ENABLED') throw new PitrNotEnabledError(source)
-  const window = { ...(state.earliestRestorableTime ? { earliest: state.earliestRestorableTime } : {}), ...(state.latestRestorableTime ? { latest: state.latestRestorableTime } : {}) }
+  const window = {
+    ...(state.earliestRestorableTime ? { earliest: state.earliestRestorableTime } : {}),
+    ...(state.latestRestorableTime ? { latest: state.latestRestorableTime } : {}),
+  }
   if (options.time && window.earliest && window.latest) {
     const at = options.time.getTime()
     if (at < Date.parse(window.earliest) || at > Date.parse(window.latest)) throw new RestoreWindowError(source, options.time.toISOString(), window.earliest, window.latest)
   }
   const restoredTo = options.time ? options.time.toISOString() : 'latest'
   options.onProgress?.({ stage: 'restore', table: target, message: `restoring ${source} as of ${restoredTo} into ${target}` })
-  const description = await sendRestore(conn, 'RestoreTableToPointInTime', target, { table: source }, () =>
-    conn.dynamodb.send(new RestoreTableToPointInTimeCommand({
-      SourceTableName: source,
-      TargetTableName: target,
-      ...(options.time ? { RestoreDateTime: options.time } : { UseLatestRestorableTime: true }),
-    })), source)
+  const description = await sendRestore(
+    conn,
+    'RestoreTableToPointInTime',
+    target,
+    { table: source },
+    () =>
+      conn.dynamodb.send(
+        new RestoreTableToPointInTimeCommand({
+          SourceTableName: source,
+          TargetTableName: target,
+          ...(options.time ? { RestoreDateTime: options.time } : { UseLatestRestorableTime: true }),
+        }),
+      ),
+    source,
+  )
   const finished = await finishRestore(conn, { source, target, description }, options)
   return { source, target, restoredTo, window, ...finished }
 }

@@ -59,7 +59,10 @@ export class ScanCheckpoint<S extends object = Record<string, unknown>> {
     }
     const mismatch = Object.keys({ ...fingerprint, ...data.fingerprint }).filter((k) => JSON.stringify(fingerprint[k]) !== JSON.stringify(data.fingerprint[k]))
     if (data.kind !== kind || data.segments !== segments || mismatch.length) {
-      const what = data.segments !== segments ? [`segments ${data.segments} vs ${segments}`] : mismatch.map((k) => `${k} ${JSON.stringify(data.fingerprint[k])} vs ${JSON.stringify(fingerprint[k])}`)
+      const what =
+        data.segments !== segments
+          ? [`segments ${data.segments} vs ${segments}`]
+          : mismatch.map((k) => `${k} ${JSON.stringify(data.fingerprint[k])} vs ${JSON.stringify(fingerprint[k])}`)
       throw new UserInputError(
         `The checkpoint ${file} belongs to a different ${data.kind} (${what.join('; ') || `a ${data.kind}, not a ${kind}`}).`,
         'Re-run with the same table and options as the interrupted run, or delete the checkpoint to start over.',

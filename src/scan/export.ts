@@ -54,13 +54,18 @@ function keyNamesOf(d: TableDescription, index?: { KeySchema?: KeySchemaElement[
 
 /** Validates a scan request against the live table: index exists, capacity known for --rcu-percent. */
 export async function prepareScan(conn: Connection, req: ScanRequest): Promise<PreparedScan> {
-  if (req.maxRcu !== undefined && req.rcuPercent !== undefined) throw new UserInputError('Give --max-rcu or --rcu-percent, not both.', 'Keep the one that states the budget you mean.')
+  if (req.maxRcu !== undefined && req.rcuPercent !== undefined)
+    throw new UserInputError('Give --max-rcu or --rcu-percent, not both.', 'Keep the one that states the budget you mean.')
   if (req.rcuPercent !== undefined && !(req.rcuPercent > 0 && req.rcuPercent <= 100)) {
-    throw new UserInputError(`--rcu-percent must be above 0 and at most 100, got ${req.rcuPercent}.`, 'For example --rcu-percent 25 uses a quarter of the provisioned read capacity.')
+    throw new UserInputError(
+      `--rcu-percent must be above 0 and at most 100, got ${req.rcuPercent}.`,
+      'For example --rcu-percent 25 uses a quarter of the provisioned read capacity.',
+    )
   }
   if (req.values && !req.filter) throw new UserInputError('--values is only used by --filter.', 'Add a --filter that uses the :placeholders, or leave out --values.')
   const projection = req.attributes?.length ? buildProjection(req.attributes) : undefined
-  if (req.segmentRange && req.segments === undefined) throw new UserInputError('--segment-range needs --segments.', 'Give the total, e.g. --segments 16 --segment-range 0-3, the same on every machine.')
+  if (req.segmentRange && req.segments === undefined)
+    throw new UserInputError('--segment-range needs --segments.', 'Give the total, e.g. --segments 16 --segment-range 0-3, the same on every machine.')
   const segmentList = req.segmentRange ? range(req.segmentRange[0], req.segmentRange[1]) : undefined
   // Checked before any call; a default segment count (computed below) is always valid.
   validateScanOptions({ segments: req.segments ?? 1, segmentList, concurrency: req.concurrency, pageLimit: req.pageLimit, maxRcu: req.maxRcu })
@@ -70,16 +75,23 @@ export async function prepareScan(conn: Connection, req: ScanRequest): Promise<P
   const lsi = (d.LocalSecondaryIndexes ?? []).find((i) => i.IndexName === req.index)
   if (req.index && !gsi && !lsi) {
     const all = [...(d.GlobalSecondaryIndexes ?? []), ...(d.LocalSecondaryIndexes ?? [])].map((i) => i.IndexName)
-    throw new UserInputError(`Table "${req.table}" has no index "${req.index}".`, all.length ? `Its indexes: ${all.join(', ')}.` : 'It has no secondary indexes; leave out --index to scan the table.')
+    throw new UserInputError(
+      `Table "${req.table}" has no index "${req.index}".`,
+      all.length ? `Its indexes: ${all.join(', ')}.` : 'It has no secondary indexes; leave out --index to scan the table.',
+    )
   }
-  if (req.consistentRead && gsi) throw new UserInputError(`Global secondary index "${req.index}" cannot be read consistently.`, 'Leave out --consistent; GSIs are eventually consistent.')
+  if (req.consistentRead && gsi)
+    throw new UserInputError(`Global secondary index "${req.index}" cannot be read consistently.`, 'Leave out --consistent; GSIs are eventually consistent.')
 
   let maxRcu = req.maxRcu
   if (req.rcuPercent !== undefined) {
     const provisioned = gsi ? gsi.ProvisionedThroughput?.ReadCapacityUnits : d.ProvisionedThroughput?.ReadCapacityUnits
     const onDemand = d.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' || !provisioned
     if (onDemand) {
-      throw new UserInputError(`"${req.table}"${req.index ? ` index ${req.index}` : ''} is on-demand, so it has no provisioned read capacity to take a percent of.`, 'Give an absolute budget instead, e.g. --max-rcu 500.')
+      throw new UserInputError(
+        `"${req.table}"${req.index ? ` index ${req.index}` : ''} is on-demand, so it has no provisioned read capacity to take a percent of.`,
+        'Give an absolute budget instead, e.g. --max-rcu 500.',
+      )
     }
     maxRcu = Math.max(1, (provisioned * req.rcuPercent) / 100)
   }
@@ -120,7 +132,11 @@ export function parseSegmentRange(text: string): [number, number] {
   const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(text)
   const a = m ? Number(m[1]) : NaN
   const b = m ? Number(m[2] ?? m[1]) : NaN
-  if (!m || b < a) throw new UserInputError(`--segment-range "${text}" is not a range like 0-3.`, 'Give FIRST-LAST (inclusive, from 0), e.g. --segments 16 --segment-range 0-7 on one machine and 8-15 on another.')
+  if (!m || b < a)
+    throw new UserInputError(
+      `--segment-range "${text}" is not a range like 0-3.`,
+      'Give FIRST-LAST (inclusive, from 0), e.g. --segments 16 --segment-range 0-7 on one machine and 8-15 on another.',
+    )
   return [a, b]
 }
 
@@ -161,10 +177,19 @@ export interface ScanResult {
 /** The `dynx scan` pipeline: parallelScan -> formatted output, with checkpoint and limit. */
 export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Promise<ScanResult> {
   ScanOutput.validate(o)
-  if (o.checkpoint && !o.output) throw new UserInputError('--checkpoint needs --output FILE.', 'A resumed scan appends to the file it was writing (and cuts any unrecorded tail), which standard output cannot do.')
-  if (o.checkpoint && o.limit !== undefined) throw new UserInputError('--limit cannot be combined with --checkpoint.', 'A limited scan is short by design; drop --checkpoint, or drop --limit to export everything resumably.')
+  if (o.checkpoint && !o.output)
+    throw new UserInputError(
+      '--checkpoint needs --output FILE.',
+      'A resumed scan appends to the file it was writing (and cuts any unrecorded tail), which standard output cannot do.',
+    )
+  if (o.checkpoint && o.limit !== undefined)
+    throw new UserInputError(
+      '--limit cannot be combined with --checkpoint.',
+      'A limited scan is short by design; drop --checkpoint, or drop --limit to export everything resumably.',
+    )
   if (o.output) assertWritableTarget(o.output)
-  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) throw new UserInputError(`--limit must be a whole number of at least 1, got ${o.limit}.`, 'For example --limit 100.')
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1))
+    throw new UserInputError(`--limit must be a whole number of at least 1, got ${o.limit}.`, 'For example --limit 100.')
   // A small --limit should not read 1 MB pages from every segment.
   let req: ScanRequest = o.limit !== undefined && o.pageLimit === undefined && !o.filter ? { ...o, pageLimit: Math.min(o.limit, 1000) } : o
   // A resumed run keeps the interrupted run's default segment count, even if the table's size estimate moved since.
@@ -174,11 +199,37 @@ export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Pr
   const { options } = prepared
   const started = performance.now()
 
-  const fingerprint = { table: o.table, index: o.index ?? null, filter: o.filter ?? null, names: o.names ?? null, values: o.values ? rawItemJson(o.values) : null, attributes: o.attributes ?? null, segmentRange: o.segmentRange ?? null, format: o.format, raw: !!o.raw, output: o.output }
+  const fingerprint = {
+    table: o.table,
+    index: o.index ?? null,
+    filter: o.filter ?? null,
+    names: o.names ?? null,
+    values: o.values ? rawItemJson(o.values) : null,
+    attributes: o.attributes ?? null,
+    segmentRange: o.segmentRange ?? null,
+    format: o.format,
+    raw: !!o.raw,
+    output: o.output,
+  }
   const checkpoint = o.checkpoint ? ScanCheckpoint.open<OutputState>(o.checkpoint, 'scan', options.segments, fingerprint, { bytes: 0, items: 0 }) : undefined
   const resumeFrom = checkpoint?.resumed ? checkpoint.position() : undefined
   const wanted = options.segmentList?.length ?? options.segments
-  const result: ScanResult = { table: o.table, index: o.index, segments: options.segments, segmentsScanned: 0, items: 0, scanned: 0, consumedCapacity: 0, format: o.format, output: o.output, complete: false, outcome: 'interrupted', resumed: !!resumeFrom, checkpoint: o.checkpoint, seconds: 0 }
+  const result: ScanResult = {
+    table: o.table,
+    index: o.index,
+    segments: options.segments,
+    segmentsScanned: 0,
+    items: 0,
+    scanned: 0,
+    consumedCapacity: 0,
+    format: o.format,
+    output: o.output,
+    complete: false,
+    outcome: 'interrupted',
+    resumed: !!resumeFrom,
+    checkpoint: o.checkpoint,
+    seconds: 0,
+  }
   if (checkpoint && resumeFrom && o.output && resumeFrom.finished.length >= wanted && !existsSync(`${o.output}.partial`) && existsSync(o.output)) {
     // Stopped between renaming the finished file into place and deleting the checkpoint: already done.
     checkpoint.remove()
@@ -199,12 +250,26 @@ export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Pr
     throw explainScanRejection(err)
   }
   try {
-    output = await ScanOutput.open({ format: o.format, raw: o.raw, file: o.output, stdout: o.stdout, columns: prepared.columns, keyNames: prepared.keyNames, resume: checkpoint?.resumed ? checkpoint.state : undefined })
+    output = await ScanOutput.open({
+      format: o.format,
+      raw: o.raw,
+      file: o.output,
+      stdout: o.stdout,
+      columns: prepared.columns,
+      keyNames: prepared.keyNames,
+      resume: checkpoint?.resumed ? checkpoint.state : undefined,
+    })
   } catch (err) {
     await pages.return()
     throw err
   }
-  o.onStart?.({ segments: options.segments, segmentsToScan: wanted - (resumeFrom?.finished.filter((s) => !options.segmentList || options.segmentList.includes(s)).length ?? 0), resumed: !!checkpoint?.resumed, estimatedItems: prepared.estimatedItems, partialPath: output.partialPath })
+  o.onStart?.({
+    segments: options.segments,
+    segmentsToScan: wanted - (resumeFrom?.finished.filter((s) => !options.segmentList || options.segmentList.includes(s)).length ?? 0),
+    resumed: !!checkpoint?.resumed,
+    estimatedItems: prepared.estimatedItems,
+    partialPath: output.partialPath,
+  })
 
   let finished = false
   try {
@@ -293,10 +358,13 @@ export function explainScanRejection(err: unknown): unknown {
   const e = err as { name?: string; message?: string }
   if (e?.name !== 'ValidationException') return err
   const msg = e.message ?? ''
-  let hint = 'Check --filter, --names and --values against the DynamoDB expression syntax: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html'
+  let hint =
+    'Check --filter, --names and --values against the DynamoDB expression syntax: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html'
   const reserved = /reserved keyword; reserved keyword: (\w+)/i.exec(msg)
   if (reserved) hint = `"${reserved[1]}" is a reserved word: write #${reserved[1]} in --filter and add --names '{"#${reserved[1]}":"${reserved[1]}"}'.`
-  else if (/ExpressionAttributeValues|attribute value/i.test(msg)) hint = 'Every :value in --filter needs an entry in --values, and every entry in --values must be used, e.g. --values \'{":min": 10}\'.'
-  else if (/ExpressionAttributeNames|attribute name/i.test(msg)) hint = 'Every #name in --filter needs an entry in --names, and every entry in --names must be used, e.g. --names \'{"#s": "status"}\'.'
+  else if (/ExpressionAttributeValues|attribute value/i.test(msg))
+    hint = 'Every :value in --filter needs an entry in --values, and every entry in --values must be used, e.g. --values \'{":min": 10}\'.'
+  else if (/ExpressionAttributeNames|attribute name/i.test(msg))
+    hint = 'Every #name in --filter needs an entry in --names, and every entry in --names must be used, e.g. --names \'{"#s": "status"}\'.'
   return new UserInputError(`DynamoDB rejected the scan: ${msg}`, hint, { cause: err })
 }

@@ -35,7 +35,10 @@ export function buildProjection(attributes: string[]): Projection {
     for (const part of parts) {
       const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part)
       if (!m) {
-        throw new UserInputError(`--attributes: "${attr}" is not an attribute path.`, 'Use names separated by commas; nested paths like address.city and list elements like tags[0] are allowed.')
+        throw new UserInputError(
+          `--attributes: "${attr}" is not an attribute path.`,
+          'Use names separated by commas; nested paths like address.city and list elements like tags[0] are allowed.',
+        )
       }
       out.push(placeholder(m[1]) + m[2])
     }

@@ -159,17 +159,18 @@ export class ScanOutput {
     if (out.destroyed || out.writableEnded) throw new OutputClosedError('The output stream was closed.')
     let ok = true
     for (const b of buffers) ok = out.write(b)
-    if (!ok) await new Promise<void>((resolve, fail) => {
-      const onError = (e: Error) => fail(e)
-      const onClose = () => fail(new OutputClosedError('The output stream was closed.'))
-      out.once('error', onError)
-      out.once('close', onClose)
-      out.once('drain', () => {
-        out.off('error', onError)
-        out.off('close', onClose)
-        resolve()
+    if (!ok)
+      await new Promise<void>((resolve, fail) => {
+        const onError = (e: Error) => fail(e)
+        const onClose = () => fail(new OutputClosedError('The output stream was closed.'))
+        out.once('error', onError)
+        out.once('close', onClose)
+        out.once('drain', () => {
+          out.off('error', onError)
+          out.off('close', onClose)
+          resolve()
+        })
       })
-    })
   }
 
   /** Writes one page; resolves once it has reached the file (or the stream accepted it). */

@@ -104,7 +104,10 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
   const conn: Connection = target instanceof DynamoDBClient ? ({ dynamodb: target, label: 'DynamoDB' } as Connection) : target
   const resume = options.resumeFrom
   if (resume && resume.segments !== segments) {
-    throw new UserInputError(`The saved position is for ${resume.segments} segments, not ${segments}.`, `Run with --segments ${resume.segments}, or start over without the checkpoint.`)
+    throw new UserInputError(
+      `The saved position is for ${resume.segments} segments, not ${segments}.`,
+      `Run with --segments ${resume.segments}, or start over without the checkpoint.`,
+    )
   }
   const finished = new Set(resume?.finished ?? [])
   const wanted = options.segmentList ?? Array.from({ length: segments }, (_, i) => i)
@@ -118,7 +121,17 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
   if (options.signal?.aborted) abort.abort()
 
   const readers = new AdaptiveConcurrency(concurrency)
-  const progress: ScanProgress = { items: 0, scanned: 0, pages: 0, consumedCapacity: 0, segmentsDone: wanted.length - todo.length, segmentsTotal: wanted.length, retries: 0, throttles: 0, readers: concurrency }
+  const progress: ScanProgress = {
+    items: 0,
+    scanned: 0,
+    pages: 0,
+    consumedCapacity: 0,
+    segmentsDone: wanted.length - todo.length,
+    segmentsTotal: wanted.length,
+    retries: 0,
+    throttles: 0,
+    readers: concurrency,
+  }
   const heardRetry = (event: RetryEvent) => {
     progress.retries++
     if (event.kind === 'throttle') {
@@ -261,7 +274,10 @@ export async function* parallelScan(target: ScanTarget, options: ParallelScanOpt
 
 export function validateScanOptions(o: Pick<ParallelScanOptions, 'segments' | 'segmentList' | 'concurrency' | 'pageLimit' | 'maxRcu'>): void {
   if (!Number.isInteger(o.segments) || o.segments < 1 || o.segments > MAX_SEGMENTS) {
-    throw new UserInputError(`--segments must be a whole number from 1 to ${MAX_SEGMENTS}, got ${o.segments}.`, 'Use --segments 1 for a plain scan, or about one segment per 2 GB of table (the default).')
+    throw new UserInputError(
+      `--segments must be a whole number from 1 to ${MAX_SEGMENTS}, got ${o.segments}.`,
+      'Use --segments 1 for a plain scan, or about one segment per 2 GB of table (the default).',
+    )
   }
   for (const s of o.segmentList ?? []) {
     if (!Number.isInteger(s) || s < 0 || s >= o.segments) {

@@ -62,7 +62,11 @@ export function diffTable(desired: TableSpec, live: TableInfo, lacks: readonly s
   const add = (kind: ChangeKind, setting: string, description: string) => changes.push({ kind, setting, description })
 
   if (keyText(desired.hashKey) !== keyText(have.hashKey) || keyText(desired.rangeKey) !== keyText(have.rangeKey)) {
-    add('manual', 'keySchema', `key schema ${keyText(have.hashKey)}/${keyText(have.rangeKey)} -> ${keyText(desired.hashKey)}/${keyText(desired.rangeKey)}: needs a new table and a copy`)
+    add(
+      'manual',
+      'keySchema',
+      `key schema ${keyText(have.hashKey)}/${keyText(have.rangeKey)} -> ${keyText(desired.hashKey)}/${keyText(desired.rangeKey)}: needs a new table and a copy`,
+    )
   }
   const wantLsi = new Map((desired.localIndexes ?? []).map((l) => [l.name, l]))
   const haveLsi = new Map((have.localIndexes ?? []).map((l) => [l.name, l]))
@@ -71,7 +75,8 @@ export function diffTable(desired: TableSpec, live: TableInfo, lacks: readonly s
     if (!h) add('manual', `localIndexes.${name}`, `local index ${name} is missing: LSIs can only be created with the table`)
     else if (!same(indexShape(l), indexShape(h))) add('manual', `localIndexes.${name}`, `local index ${name} differs: LSIs cannot be changed in place`)
   }
-  if (desired.localIndexes) for (const name of haveLsi.keys()) if (!wantLsi.has(name)) add('manual', `localIndexes.${name}`, `local index ${name} exists but is not in the spec: LSIs cannot be removed`)
+  if (desired.localIndexes)
+    for (const name of haveLsi.keys()) if (!wantLsi.has(name)) add('manual', `localIndexes.${name}`, `local index ${name} exists but is not in the spec: LSIs cannot be removed`)
 
   const desiredBilling = desired.billing
   const liveBilling = have.billing ?? 'PAY_PER_REQUEST'
@@ -85,13 +90,16 @@ export function diffTable(desired: TableSpec, live: TableInfo, lacks: readonly s
   for (const [name, g] of wantGsi) {
     const h = haveGsi.get(name)
     if (!h && lacks.includes('indexes.create')) add('unsupported', `indexes.${name}`, `global index ${name}: the engine cannot add indexes to an existing table`)
-    else if (!h) add('update', `indexes.${name}`, `create global index ${name} (${keyText(g.hashKey)}${g.rangeKey ? `/${keyText(g.rangeKey)}` : ''}, ${projectionText(g.projection)})`)
+    else if (!h)
+      add('update', `indexes.${name}`, `create global index ${name} (${keyText(g.hashKey)}${g.rangeKey ? `/${keyText(g.rangeKey)}` : ''}, ${projectionText(g.projection)})`)
     else if (!same(indexShape(g), indexShape(h))) add('manual', `indexes.${name}`, `global index ${name} differs in keys or projection: delete and recreate it by hand`)
     else if (liveBilling === 'PROVISIONED' && (desiredBilling ?? liveBilling) === 'PROVISIONED' && g.read !== undefined && (g.read !== h.read || g.write !== h.write)) {
       add('update', `indexes.${name}.throughput`, `index ${name} throughput ${h.read}/${h.write} -> ${g.read}/${g.write}`)
     }
   }
-  if (desired.indexes) for (const name of haveGsi.keys()) if (!wantGsi.has(name)) add('manual', `indexes.${name}`, `global index ${name} exists but is not in the spec: dynx apply never deletes indexes`)
+  if (desired.indexes)
+    for (const name of haveGsi.keys())
+      if (!wantGsi.has(name)) add('manual', `indexes.${name}`, `global index ${name} exists but is not in the spec: dynx apply never deletes indexes`)
 
   if (desired.stream !== undefined && lacks.includes('stream')) {
     if (desired.stream) add('unsupported', 'stream', 'stream: the engine does not keep streams')
@@ -101,8 +109,7 @@ export function diffTable(desired: TableSpec, live: TableInfo, lacks: readonly s
   if (desired.ttl !== undefined) {
     if (live.unsupported.includes('ttl') || lacks.includes('ttl')) {
       if (desired.ttl) add('unsupported', 'ttl', 'TTL: the engine cannot set it')
-    }
-    else if (desired.ttl !== have.ttl) {
+    } else if (desired.ttl !== have.ttl) {
       if (desired.ttl && have.ttl) add('manual', 'ttl', `TTL attribute ${have.ttl} -> ${desired.ttl}: disable TTL, wait an hour, then enable it on the new attribute`)
       else add('update', 'ttl', `TTL ${have.ttl || 'off'} -> ${desired.ttl || 'off'}`)
     }
@@ -127,7 +134,11 @@ export function diffTable(desired: TableSpec, live: TableInfo, lacks: readonly s
     add('update', 'tableClass', `table class ${have.tableClass ?? 'STANDARD'} -> ${desired.tableClass}`)
   }
   if (desired.sse !== undefined && (desired.sse.enabled !== (have.sse?.enabled ?? false) || (desired.sse.kmsKeyId && desired.sse.kmsKeyId !== have.sse?.kmsKeyId))) {
-    add('update', 'sse', `encryption ${have.sse?.enabled ? 'KMS' : 'owned key'} -> ${desired.sse.enabled ? `KMS${desired.sse.kmsKeyId ? ` ${desired.sse.kmsKeyId}` : ''}` : 'owned key'}`)
+    add(
+      'update',
+      'sse',
+      `encryption ${have.sse?.enabled ? 'KMS' : 'owned key'} -> ${desired.sse.enabled ? `KMS${desired.sse.kmsKeyId ? ` ${desired.sse.kmsKeyId}` : ''}` : 'owned key'}`,
+    )
   }
   return changes
 }
@@ -184,7 +195,10 @@ export interface ApplyResult {
 /** One UpdateTable, then waits for ACTIVE; its retry after a reset-after-apply comes out as success. */
 export async function updateTableAndWait(conn: Connection, input: UpdateTableCommandInput, onProgress?: ApplyOptions['onProgress']): Promise<void> {
   const table = input.TableName ?? ''
-  const wait = () => waitForTableActive(conn, table, { onProgress: (w) => onProgress?.({ table, stage: 'wait', message: `waiting for ${table}: ${w.status} ${w.pendingIndexes.join(' ')}`, wait: w }) })
+  const wait = () =>
+    waitForTableActive(conn, table, {
+      onProgress: (w) => onProgress?.({ table, stage: 'wait', message: `waiting for ${table}: ${w.status} ${w.pendingIndexes.join(' ')}`, wait: w }),
+    })
   const send = () => call(conn, 'UpdateTable', () => conn.dynamodb.send(new UpdateTableCommand(input)), table)
   try {
     await send()
@@ -215,19 +229,27 @@ async function applyChange(conn: Connection, plan: TablePlan, live: TableInfo, c
   const run = (fn: () => Promise<void>) => applySetting(change.setting, change.description, fn)
   const setting = change.setting
   if (setting === 'billing') {
-    return run(() => updateTableAndWait(conn, {
-      TableName: table,
-      BillingMode: spec.billing,
-      ...(spec.billing === 'PROVISIONED'
-        ? {
-            ProvisionedThroughput: throughputOf(spec),
-            GlobalSecondaryIndexUpdates: (live.spec.indexes ?? []).map((g) => {
-              const want = spec.indexes?.find((w) => w.name === g.name)
-              return { Update: { IndexName: g.name, ProvisionedThroughput: { ReadCapacityUnits: want?.read ?? spec.read ?? 1, WriteCapacityUnits: want?.write ?? spec.write ?? 1 } } }
-            }),
-          }
-        : {}),
-    }, onProgress))
+    return run(() =>
+      updateTableAndWait(
+        conn,
+        {
+          TableName: table,
+          BillingMode: spec.billing,
+          ...(spec.billing === 'PROVISIONED'
+            ? {
+                ProvisionedThroughput: throughputOf(spec),
+                GlobalSecondaryIndexUpdates: (live.spec.indexes ?? []).map((g) => {
+                  const want = spec.indexes?.find((w) => w.name === g.name)
+                  return {
+                    Update: { IndexName: g.name, ProvisionedThroughput: { ReadCapacityUnits: want?.read ?? spec.read ?? 1, WriteCapacityUnits: want?.write ?? spec.write ?? 1 } },
+                  }
+                }),
+              }
+            : {}),
+        },
+        onProgress,
+      ),
+    )
   }
   if (setting === 'throughput') return run(() => updateTableAndWait(conn, { TableName: table, ProvisionedThroughput: throughputOf(spec) }, onProgress))
   if (setting.startsWith('indexes.')) {
@@ -235,14 +257,26 @@ async function applyChange(conn: Connection, plan: TablePlan, live: TableInfo, c
     const g = spec.indexes?.find((i) => i.name === name)
     if (!g) throw new Error(`bug: no index ${name} in spec`)
     if (setting.endsWith('.throughput')) {
-      return run(() => updateTableAndWait(conn, { TableName: table, GlobalSecondaryIndexUpdates: [{ Update: { IndexName: name, ProvisionedThroughput: { ReadCapacityUnits: g.read, WriteCapacityUnits: g.write } } }] }, onProgress))
+      return run(() =>
+        updateTableAndWait(
+          conn,
+          { TableName: table, GlobalSecondaryIndexUpdates: [{ Update: { IndexName: name, ProvisionedThroughput: { ReadCapacityUnits: g.read, WriteCapacityUnits: g.write } } }] },
+          onProgress,
+        ),
+      )
     }
     const billing = spec.billing ?? live.spec.billing
-    const outcome = await run(() => updateTableAndWait(conn, {
-      TableName: table,
-      AttributeDefinitions: attributeDefinitions({ hashKey: spec.hashKey, rangeKey: spec.rangeKey, indexes: [g] }),
-      GlobalSecondaryIndexUpdates: [{ Create: toGlobalIndex(g, { ...spec, billing, read: spec.read ?? live.spec.read, write: spec.write ?? live.spec.write }) }],
-    }, onProgress))
+    const outcome = await run(() =>
+      updateTableAndWait(
+        conn,
+        {
+          TableName: table,
+          AttributeDefinitions: attributeDefinitions({ hashKey: spec.hashKey, rangeKey: spec.rangeKey, indexes: [g] }),
+          GlobalSecondaryIndexUpdates: [{ Create: toGlobalIndex(g, { ...spec, billing, read: spec.read ?? live.spec.read, write: spec.write ?? live.spec.write }) }],
+        },
+        onProgress,
+      ),
+    )
     // Some engines (dynalite) accept the request and create nothing: say so rather than report success.
     if (outcome.status === 'applied' && !(await describeTable(conn, table)).spec.indexes?.some((i) => i.name === name)) {
       return { ...outcome, status: 'skipped', detail: `${change.description}: the engine at ${conn.label} accepted the request but created no index` }
@@ -257,17 +291,26 @@ async function applyChange(conn: Connection, plan: TablePlan, live: TableInfo, c
     })
   }
   if (setting === 'ttl') {
-    return run(() => spec.ttl ? setTimeToLive(conn, table, spec.ttl, true) : setTimeToLive(conn, table, live.spec.ttl as string, false))
+    return run(() => (spec.ttl ? setTimeToLive(conn, table, spec.ttl, true) : setTimeToLive(conn, table, live.spec.ttl as string, false)))
   }
   if (setting === 'pitr') return run(() => setPointInTimeRecovery(conn, table, spec.pitr ?? false))
   if (setting === 'tags') return run(() => tagTable(conn, live.arn, Object.fromEntries(Object.entries(spec.tags ?? {}).filter(([k, v]) => live.spec.tags?.[k] !== v))))
   if (setting === 'deletionProtection') return run(() => updateTableAndWait(conn, { TableName: table, DeletionProtectionEnabled: spec.deletionProtection }, onProgress))
   if (setting === 'tableClass') return run(() => updateTableAndWait(conn, { TableName: table, TableClass: spec.tableClass }, onProgress))
   if (setting === 'sse') {
-    return run(() => updateTableAndWait(conn, {
-      TableName: table,
-      SSESpecification: { Enabled: spec.sse?.enabled, ...(spec.sse?.enabled ? { SSEType: 'KMS' as const, ...(spec.sse.kmsKeyId ? { KMSMasterKeyId: spec.sse.kmsKeyId } : {}) } : {}) },
-    }, onProgress))
+    return run(() =>
+      updateTableAndWait(
+        conn,
+        {
+          TableName: table,
+          SSESpecification: {
+            Enabled: spec.sse?.enabled,
+            ...(spec.sse?.enabled ? { SSEType: 'KMS' as const, ...(spec.sse.kmsKeyId ? { KMSMasterKeyId: spec.sse.kmsKeyId } : {}) } : {}),
+          },
+        },
+        onProgress,
+      ),
+    )
   }
   throw new Error(`bug: no way to apply ${setting}`)
 }
@@ -284,7 +327,13 @@ export async function applyPlan(conn: Connection, plan: ApplyPlan, options: Appl
         try {
           return await applyTable(conn, t, options)
         } catch (err) {
-          return { table: t.table, action: t.action, changes: [{ kind: t.action === 'create' ? 'create' : 'update', setting: 'table', description: `${t.action} ${t.table}`, outcome: 'failed', detail: (err as Error).message }] }
+          return {
+            table: t.table,
+            action: t.action,
+            changes: [
+              { kind: t.action === 'create' ? 'create' : 'update', setting: 'table', description: `${t.action} ${t.table}`, outcome: 'failed', detail: (err as Error).message },
+            ],
+          }
         }
       }),
     ),
@@ -303,27 +352,27 @@ export async function applyPlan(conn: Connection, plan: ApplyPlan, options: Appl
 }
 
 async function applyTable(conn: Connection, t: TablePlan, options: ApplyOptions): Promise<TableApplyResult> {
-        if (t.action === 'create') {
-          const created = await createTable(conn, t.spec, { wait: true, onProgress: options.onProgress })
-          return {
-            table: t.table,
-            action: 'create',
-            changes: [
-              { ...t.changes[0], outcome: 'applied' },
-              ...created.settings.map((s): AppliedChange => ({ kind: 'update', setting: s.setting, description: s.detail, outcome: s.status })),
-            ],
-          }
-        }
-        const changes: AppliedChange[] = []
-        const live = t.action === 'update' && options.applyUpdates ? await describeTable(conn, t.table) : undefined
-        for (const c of t.changes) {
-          if (c.kind === 'manual') changes.push({ ...c, outcome: 'manual' })
-          else if (c.kind === 'unsupported') changes.push({ ...c, outcome: 'skipped' })
-          else if (!live) changes.push({ ...c, outcome: 'pending' })
-          else {
-            const outcome = await applyChange(conn, t, live, c, options.onProgress)
-            changes.push({ ...c, outcome: outcome.status, ...(outcome.status === 'skipped' ? { detail: outcome.detail } : {}) })
-          }
-        }
-        return { table: t.table, action: t.action, changes }
+  if (t.action === 'create') {
+    const created = await createTable(conn, t.spec, { wait: true, onProgress: options.onProgress })
+    return {
+      table: t.table,
+      action: 'create',
+      changes: [
+        { ...t.changes[0], outcome: 'applied' },
+        ...created.settings.map((s): AppliedChange => ({ kind: 'update', setting: s.setting, description: s.detail, outcome: s.status })),
+      ],
+    }
+  }
+  const changes: AppliedChange[] = []
+  const live = t.action === 'update' && options.applyUpdates ? await describeTable(conn, t.table) : undefined
+  for (const c of t.changes) {
+    if (c.kind === 'manual') changes.push({ ...c, outcome: 'manual' })
+    else if (c.kind === 'unsupported') changes.push({ ...c, outcome: 'skipped' })
+    else if (!live) changes.push({ ...c, outcome: 'pending' })
+    else {
+      const outcome = await applyChange(conn, t, live, c, options.onProgress)
+      changes.push({ ...c, outcome: outcome.status, ...(outcome.status === 'skipped' ? { detail: outcome.detail } : {}) })
+    }
+  }
+  return { table: t.table, action: t.action, changes }
 }

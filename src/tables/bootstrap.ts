@@ -84,7 +84,11 @@ export function* sampleOrderItems(count: number, users: number): Generator<Item>
   for (let i = 0; i < count; i++) {
     const lines = 1 + Math.floor(r() * 3)
     const items = Array.from({ length: lines }, () => ({
-      M: { product: { S: PRODUCTS[Math.floor(r() * PRODUCTS.length)] }, quantity: { N: String(1 + Math.floor(r() * 4)) }, price: { N: `${1 + Math.floor(r() * 500)}.${pad(Math.floor(r() * 100), 2)}` } },
+      M: {
+        product: { S: PRODUCTS[Math.floor(r() * PRODUCTS.length)] },
+        quantity: { N: String(1 + Math.floor(r() * 4)) },
+        price: { N: `${1 + Math.floor(r() * 500)}.${pad(Math.floor(r() * 100), 2)}` },
+      },
     }))
     yield {
       customerId: { S: `user-${pad(1 + Math.floor(r() * Math.max(1, users)), 6)}` },
@@ -130,10 +134,7 @@ export async function bootstrapSampleTables(conn: Connection, options: Bootstrap
       await waitForTableActive(conn, spec.name)
       const live = (await describeTable(conn, spec.name)).spec
       if (live.hashKey.name !== spec.hashKey.name || live.rangeKey?.name !== spec.rangeKey?.name) {
-        throw new SchemaMismatchError(
-          `Table ${spec.name} exists with another key schema than the sample table.`,
-          'Use another --prefix for the sample tables.',
-        )
+        throw new SchemaMismatchError(`Table ${spec.name} exists with another key schema than the sample table.`, 'Use another --prefix for the sample tables.')
       }
     }
     options.onProgress?.({ table: spec.name, stage: 'settings', message: `writing ${count} items to ${spec.name}` })

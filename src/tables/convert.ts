@@ -59,9 +59,7 @@ export function toGlobalIndex(g: GlobalIndexSpec, table: TableSpec): GlobalSecon
     IndexName: g.name,
     KeySchema: keySchema(g.hashKey, g.rangeKey),
     Projection: toProjection(g.projection),
-    ...(provisioned
-      ? { ProvisionedThroughput: { ReadCapacityUnits: g.read ?? table.read ?? 1, WriteCapacityUnits: g.write ?? table.write ?? 1 } }
-      : {}),
+    ...(provisioned ? { ProvisionedThroughput: { ReadCapacityUnits: g.read ?? table.read ?? 1, WriteCapacityUnits: g.write ?? table.write ?? 1 } } : {}),
   }
 }
 
@@ -106,9 +104,7 @@ function globalIndexFromDescription(g: GlobalSecondaryIndexDescription, defs: At
     hashKey,
     ...(rangeKey ? { rangeKey } : {}),
     projection: fromProjection(g.Projection),
-    ...(provisioned && g.ProvisionedThroughput
-      ? { read: g.ProvisionedThroughput.ReadCapacityUnits ?? 0, write: g.ProvisionedThroughput.WriteCapacityUnits ?? 0 }
-      : {}),
+    ...(provisioned && g.ProvisionedThroughput ? { read: g.ProvisionedThroughput.ReadCapacityUnits ?? 0, write: g.ProvisionedThroughput.WriteCapacityUnits ?? 0 } : {}),
   }
 }
 

@@ -45,16 +45,17 @@ function postCreateSettings(spec: TableSpec): boolean {
 /** Settings CreateTable accepted but the engine did not keep (dynalite ignores streams and deletion protection). */
 function droppedByEngine(spec: TableSpec, d: TableDescription | undefined, endpoint: string): SettingOutcome[] {
   const dropped: SettingOutcome[] = []
-  if (spec.stream && !d?.StreamSpecification?.StreamEnabled) dropped.push({ setting: 'stream', status: 'skipped', detail: `stream ${spec.stream}: not kept by the engine at ${endpoint}` })
-  if (spec.deletionProtection && d?.DeletionProtectionEnabled !== true) dropped.push({ setting: 'deletionProtection', status: 'skipped', detail: `deletion protection: not kept by the engine at ${endpoint}` })
+  if (spec.stream && !d?.StreamSpecification?.StreamEnabled)
+    dropped.push({ setting: 'stream', status: 'skipped', detail: `stream ${spec.stream}: not kept by the engine at ${endpoint}` })
+  if (spec.deletionProtection && d?.DeletionProtectionEnabled !== true)
+    dropped.push({ setting: 'deletionProtection', status: 'skipped', detail: `deletion protection: not kept by the engine at ${endpoint}` })
   return dropped
 }
 
 /** Creates a table from a spec; TTL, PITR and tags are applied once it is ACTIVE. */
 export async function createTable(conn: Connection, spec: TableSpec, options: CreateTableOptions = {}): Promise<CreateTableResult> {
   const table = assertValidTableName(spec.name)
-  const progress = (stage: CreateProgress['stage'], message: string, wait?: WaitProgress) =>
-    options.onProgress?.({ table, stage, message, ...(wait ? { wait } : {}) })
+  const progress = (stage: CreateProgress['stage'], message: string, wait?: WaitProgress) => options.onProgress?.({ table, stage, message, ...(wait ? { wait } : {}) })
 
   const existing = await findTable(conn, table)
   if (existing) {
@@ -99,11 +100,9 @@ export async function createTable(conn: Connection, spec: TableSpec, options: Cr
       settings.push(await applySetting('pitr', 'point-in-time recovery', () => setPointInTimeRecovery(conn, table, true)))
     }
   } catch (err) {
-    throw new DynxError(
-      `Created ${table}, but setting TTL/tags/PITR failed: ${(err as Error).message}`,
-      'The table exists; finish its settings with `dynx apply SPEC --yes`.',
-      { cause: err },
-    )
+    throw new DynxError(`Created ${table}, but setting TTL/tags/PITR failed: ${(err as Error).message}`, 'The table exists; finish its settings with `dynx apply SPEC --yes`.', {
+      cause: err,
+    })
   }
   return { table, created: true, status, arn, settings, notes: [] }
 }

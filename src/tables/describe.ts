@@ -203,9 +203,7 @@ export function summarize(d: TableDescription): TableSummary {
     name: d.TableName ?? '',
     status: d.TableStatus ?? 'UNKNOWN',
     billingMode,
-    ...(billingMode === 'PROVISIONED'
-      ? { read: d.ProvisionedThroughput?.ReadCapacityUnits ?? 0, write: d.ProvisionedThroughput?.WriteCapacityUnits ?? 0 }
-      : {}),
+    ...(billingMode === 'PROVISIONED' ? { read: d.ProvisionedThroughput?.ReadCapacityUnits ?? 0, write: d.ProvisionedThroughput?.WriteCapacityUnits ?? 0 } : {}),
     itemCount: d.ItemCount ?? 0,
     sizeBytes: d.TableSizeBytes ?? 0,
   }

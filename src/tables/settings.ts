@@ -18,9 +18,12 @@ export interface SettingOutcome {
 /** Enables TTL on attribute, or disables it (DynamoDB needs the attribute currently enabled for that). */
 export async function setTimeToLive(conn: Connection, table: string, attribute: string, enabled: boolean): Promise<void> {
   try {
-    await call(conn, 'UpdateTimeToLive', () =>
-      conn.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: attribute, Enabled: enabled } })),
-    table)
+    await call(
+      conn,
+      'UpdateTimeToLive',
+      () => conn.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: attribute, Enabled: enabled } })),
+      table,
+    )
   } catch (err) {
     if (!isTimeToLiveAlreadySet(err, enabled)) throw err
     // "TimeToLive is already enabled": the retry of an applied call, or it already was so. As asked
@@ -40,18 +43,30 @@ const CONTINUOUS_BACKUPS_WAIT_MS = 10 * 60_000
  * A table created or restored moments ago answers ContinuousBackupsUnavailableException until its
  * continuous backups are ready; that is retried for up to 10 minutes.
  */
-export async function setPointInTimeRecovery(conn: Connection, table: string, enabled: boolean, recoveryDays?: number, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<void> {
+export async function setPointInTimeRecovery(
+  conn: Connection,
+  table: string,
+  enabled: boolean,
+  recoveryDays?: number,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
   const started = Date.now()
   const timeoutMs = options.timeoutMs ?? CONTINUOUS_BACKUPS_WAIT_MS
   const intervalMs = options.intervalMs ?? (isLoopbackEndpoint(conn.endpoint) ? 100 : 10_000)
   for (;;) {
     try {
-      await call(conn, 'UpdateContinuousBackups', () =>
-        conn.dynamodb.send(new UpdateContinuousBackupsCommand({
-          TableName: table,
-          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: enabled, ...(enabled && recoveryDays !== undefined ? { RecoveryPeriodInDays: recoveryDays } : {}) },
-        })),
-      table)
+      await call(
+        conn,
+        'UpdateContinuousBackups',
+        () =>
+          conn.dynamodb.send(
+            new UpdateContinuousBackupsCommand({
+              TableName: table,
+              PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: enabled, ...(enabled && recoveryDays !== undefined ? { RecoveryPeriodInDays: recoveryDays } : {}) },
+            }),
+          ),
+        table,
+      )
       return
     } catch (err) {
       if ((err as Error).name !== 'ContinuousBackupsUnavailableException' || Date.now() - started + intervalMs > timeoutMs) throw err

@@ -63,10 +63,11 @@ export async function waitForTableActive(conn: Connection, table: string, option
       return progress
     },
     (w) => w.status === 'ACTIVE' && w.pendingIndexes.length === 0,
-    (w, elapsedMs) => new TimeoutWaitingError(
-      `Table ${table} is still ${w.status}${w.pendingIndexes.length ? ` (indexes: ${w.pendingIndexes.join(', ')})` : ''} after ${Math.round(elapsedMs / 1000)}s.`,
-      'Large index backfills can take hours; check again later with `dynx tables describe`.',
-    ),
+    (w, elapsedMs) =>
+      new TimeoutWaitingError(
+        `Table ${table} is still ${w.status}${w.pendingIndexes.length ? ` (indexes: ${w.pendingIndexes.join(', ')})` : ''} after ${Math.round(elapsedMs / 1000)}s.`,
+        'Large index backfills can take hours; check again later with `dynx tables describe`.',
+      ),
     { timeoutMs: options.timeoutMs ?? 30 * 60_000, ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}), ...(options.signal ? { signal: options.signal } : {}) },
   )
 }

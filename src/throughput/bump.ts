@@ -114,7 +114,7 @@ export function planBump(statuses: TableThroughput[], plan: ThroughputPlan): { c
       if (!byName.has(name)) {
         throw new UserInputError(
           `Table ${request.table} has no global secondary index "${name}"${status.indexes.length ? ` (it has ${status.indexes.map((i) => i.index).join(', ')})` : ' (it has none)'}.`,
-          'Name one of its GSIs with --index (local secondary indexes share the table\'s capacity), or use --all-indexes.',
+          "Name one of its GSIs with --index (local secondary indexes share the table's capacity), or use --all-indexes.",
         )
       }
     }
@@ -165,8 +165,15 @@ function changeFor(status: TableThroughput, unit: UnitThroughput, dimension: Dim
 }
 
 function quotaError(stuck: StuckUnit[]): DecreaseQuotaError {
-  const latest = stuck.map((s) => s.allowedAt).sort().at(-1) ?? ''
-  const lines = stuck.map((s) => `  ${unitLabel(s.table, s.index)}: ${s.decreasesToday} decreases today (UTC)${s.lastDecreaseAt ? `, the last at ${s.lastDecreaseAt}` : ''}; next allowed at ${s.allowedAt}`)
+  const latest =
+    stuck
+      .map((s) => s.allowedAt)
+      .sort()
+      .at(-1) ?? ''
+  const lines = stuck.map(
+    (s) =>
+      `  ${unitLabel(s.table, s.index)}: ${s.decreasesToday} decreases today (UTC)${s.lastDecreaseAt ? `, the last at ${s.lastDecreaseAt}` : ''}; next allowed at ${s.allowedAt}`,
+  )
   return new DecreaseQuotaError(
     `Raising capacity now would leave it stuck: DynamoDB would refuse to lower it again before ${latest}.\n${lines.join('\n')}`,
     `Run the bump after ${latest}, or pass --allow-stuck to raise it anyway (the restore then fails until that time and the ledger stays open). Nothing was changed.`,
@@ -182,12 +189,21 @@ function quotaError(stuck: StuckUnit[]): DecreaseQuotaError {
 export async function bumpThroughput(conn: Connection, plan: ThroughputPlan, options: BumpOptions = {}): Promise<BumpResult> {
   validateThroughputPlan(plan)
   const now = options.now?.() ?? new Date()
-  const statuses = await throughputStatus(conn, plan.map((p) => p.table), { now })
+  const statuses = await throughputStatus(
+    conn,
+    plan.map((p) => p.table),
+    { now },
+  )
   const { changes, skipped, stuck } = planBump(statuses, plan)
   if (stuck.length && !options.allowStuck) throw quotaError(stuck)
   if (options.dryRun || changes.length === 0) return { changes, skipped, stuck, dryRun: Boolean(options.dryRun) }
 
-  const path = options.ledger ?? defaultLedgerPath(plan.map((p) => p.table), now)
+  const path =
+    options.ledger ??
+    defaultLedgerPath(
+      plan.map((p) => p.table),
+      now,
+    )
   if (existsSync(path)) await refuseToOverwrite(path)
   const ledger = newLedger(changes, statuses, options.connection ?? {}, options.command)
   await writeLedger(path, ledger)
@@ -213,7 +229,10 @@ async function refuseToOverwrite(path: string): Promise<void> {
     throw new UserInputError(`${path} already exists and is not a dynx ledger.`, 'Give --ledger a new file name; dynx will not overwrite it.')
   }
   if (ledger.status === 'open') {
-    throw new UserInputError(`${path} holds an open ledger: capacity it raised has not been restored.`, `Run \`${restoreCommand(path, ledger.connection)}\` first, or give --ledger another file.`)
+    throw new UserInputError(
+      `${path} holds an open ledger: capacity it raised has not been restored.`,
+      `Run \`${restoreCommand(path, ledger.connection)}\` first, or give --ledger another file.`,
+    )
   }
 }
 
@@ -286,7 +305,11 @@ export async function restoreThroughput(conn: Connection, ledgerPath: string, op
     )
   }
   if (refused.length) {
-    const retryAt = refused.map((r) => r.retryAt).filter((t): t is string => Boolean(t)).sort().at(-1)
+    const retryAt = refused
+      .map((r) => r.retryAt)
+      .filter((t): t is string => Boolean(t))
+      .sort()
+      .at(-1)
     throw new CapacityRestoreError(
       `DynamoDB refused to lower the capacity of ${refused.map((r) => r.table).join(', ')}: ${refused[0].error.message}`,
       `The ledger ${ledgerPath} stays open. ${retryAt ? `Run this at or after ${retryAt}` : 'Run this later'}:\n  ${command}`,
@@ -394,10 +417,13 @@ async function applyChanges(conn: Connection, changes: ThroughputChange[], direc
           const during = direction === 'raise' ? 'raising' : 'restoring'
           const windowMs = direction === 'raise' ? (options.raiseTimeoutMs ?? DEFAULT_RETRY_WINDOW_MS) : (options.restoreTimeoutMs ?? DEFAULT_RESTORE_WINDOW_MS)
           // Once another table failed, this one stops retrying: the rollback should not wait for it.
-          await keepTrying(async () => {
-            if (failed) throw stopped
-            return applyTable(conn, table, tableChanges, direction, options)
-          }, { windowMs, ...options.backoff, reached: true, onRetry: (e) => options.onProgress?.(retrying(table, during, e)) })
+          await keepTrying(
+            async () => {
+              if (failed) throw stopped
+              return applyTable(conn, table, tableChanges, direction, options)
+            },
+            { windowMs, ...options.backoff, reached: true, onRetry: (e) => options.onProgress?.(retrying(table, during, e)) },
+          )
         } catch (err) {
           failed = true
           throw err
@@ -445,7 +471,10 @@ async function applyTable(
   const d = await describeTableRaw(conn, table)
   let sent = false
 
-  const units = groupBy(changes.filter((c) => c.mechanism !== 'auto-scaling'), (c) => c.index)
+  const units = groupBy(
+    changes.filter((c) => c.mechanism !== 'auto-scaling'),
+    (c) => c.index,
+  )
   let tableUpdate: Pick<UpdateTableCommandInput, 'ProvisionedThroughput' | 'OnDemandThroughput'> = {}
   const indexUpdates: GlobalSecondaryIndexUpdate[] = []
   for (const [index, unitChanges] of units) {
@@ -528,7 +557,11 @@ async function registerScalableTarget(conn: Connection, table: string, c: Throug
     )
   } catch (err) {
     if (err instanceof DynxError) throw err
-    throw new DynxError(`Application Auto Scaling refused to set the ${c.dimension} range of ${unitLabel(table, c.index)} to ${min}-${max ?? '?'}: ${(err as Error).message}`, undefined, { cause: err })
+    throw new DynxError(
+      `Application Auto Scaling refused to set the ${c.dimension} range of ${unitLabel(table, c.index)} to ${min}-${max ?? '?'}: ${(err as Error).message}`,
+      undefined,
+      { cause: err },
+    )
   }
 }
 
@@ -558,7 +591,12 @@ export interface WithThroughputResult<T> {
  * Raises capacity for the length of `job` and puts it back whatever the job does (returns,
  * throws, is aborted). A crash in between leaves the ledger for `restoreThroughput`.
  */
-export async function withThroughput<T>(conn: Connection, plan: ThroughputPlan, job: (bump: BumpResult) => Promise<T>, options: BumpOptions = {}): Promise<WithThroughputResult<T>> {
+export async function withThroughput<T>(
+  conn: Connection,
+  plan: ThroughputPlan,
+  job: (bump: BumpResult) => Promise<T>,
+  options: BumpOptions = {},
+): Promise<WithThroughputResult<T>> {
   const bump = await bumpThroughput(conn, plan, options)
   let result: T
   try {

@@ -56,11 +56,16 @@ const LedgerFile = z.object({
   pid: z.number(),
   hostname: z.string(),
   command: z.array(z.string()).optional(),
-  connection: z.object({ endpoint: z.string().optional(), region: z.string().optional(), profile: z.string().optional(), local: z.boolean().optional(), localPath: z.string().optional() }),
+  connection: z.object({
+    endpoint: z.string().optional(),
+    region: z.string().optional(),
+    profile: z.string().optional(),
+    local: z.boolean().optional(),
+    localPath: z.string().optional(),
+  }),
   changes: z.array(Change),
   original: z.array(z.any()),
 })
-
 
 export function ledgerDir(): string {
   return join(dynxHome(), 'ledgers')
@@ -68,8 +73,15 @@ export function ledgerDir(): string {
 
 /** ~/.dynx/ledgers/20261121T134501Z-users-orders-1a2b3c.json */
 export function defaultLedgerPath(tables: string[], now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
-  const names = tables.slice(0, 3).map((t) => t.replace(/[^A-Za-z0-9_.-]/g, '_')).join('-') + (tables.length > 3 ? `-and-${tables.length - 3}-more` : '')
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+  const names =
+    tables
+      .slice(0, 3)
+      .map((t) => t.replace(/[^A-Za-z0-9_.-]/g, '_'))
+      .join('-') + (tables.length > 3 ? `-and-${tables.length - 3}-more` : '')
   return join(ledgerDir(), `${stamp}-${names}-${randomBytes(3).toString('hex')}.json`)
 }
 
@@ -123,7 +135,10 @@ export async function readLedger(path: string): Promise<Ledger> {
   try {
     text = await readFile(path, 'utf8')
   } catch (err) {
-    throw new UserInputError(`Cannot read ledger ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, 'Check the path; ledgers are kept in ~/.dynx/ledgers unless --ledger named another file.')
+    throw new UserInputError(
+      `Cannot read ledger ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+      'Check the path; ledgers are kept in ~/.dynx/ledgers unless --ledger named another file.',
+    )
   }
   let doc: unknown
   try {
@@ -141,7 +156,10 @@ export async function readLedger(path: string): Promise<Ledger> {
 }
 
 function notALedger(path: string, why: string): UserInputError {
-  return new UserInputError(`${path} is not a dynx throughput ledger (${why}).`, 'Pass the file `dynx throughput bump` printed, or `dynx throughput restore TABLE` to find the newest open ledger of a table.')
+  return new UserInputError(
+    `${path} is not a dynx throughput ledger (${why}).`,
+    'Pass the file `dynx throughput bump` printed, or `dynx throughput restore TABLE` to find the newest open ledger of a table.',
+  )
 }
 
 /** Open ledgers in the ledger folder that change `table`, newest first. */

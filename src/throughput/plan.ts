@@ -81,12 +81,18 @@ export function validateThroughputPlan(plan: ThroughputPlan, source = 'the plan'
       for (const [dimension, value] of Object.entries(c ?? {})) {
         if (value === undefined) continue
         if (!Number.isSafeInteger(value) || value <= 0) {
-          throw new UserInputError(`The ${dimension} capacity for ${what} is ${String(value)}; it must be a whole number of at least 1.`, 'Give the capacity units to raise to, e.g. --read 500.')
+          throw new UserInputError(
+            `The ${dimension} capacity for ${what} is ${String(value)}; it must be a whole number of at least 1.`,
+            'Give the capacity units to raise to, e.g. --read 500.',
+          )
         }
       }
     }
     if (!units.some(([, c]) => c && (c.read !== undefined || c.write !== undefined))) {
-      throw new UserInputError(`Nothing to raise for table "${t.table}" in ${source}.`, 'Give --read and/or --write (or --index NAME --index-read N, --all-indexes, or a --plan file).')
+      throw new UserInputError(
+        `Nothing to raise for table "${t.table}" in ${source}.`,
+        'Give --read and/or --write (or --index NAME --index-read N, --all-indexes, or a --plan file).',
+      )
     }
   }
 }

@@ -1,9 +1,4 @@
-import {
-  DescribeScalableTargetsCommand,
-  DescribeScalingPoliciesCommand,
-  type ScalableTarget,
-  type ScalingPolicy,
-} from '@aws-sdk/client-application-auto-scaling'
+import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, type ScalableTarget, type ScalingPolicy } from '@aws-sdk/client-application-auto-scaling'
 import type { TableDescription } from '@aws-sdk/client-dynamodb'
 import pLimit from 'p-limit'
 
@@ -83,14 +78,15 @@ export async function readScalingTargets(conn: Connection, resourceIds: string[]
     if (explained instanceof DynxError) throw explained
     throw new DynxError(
       `Could not read the auto-scaling settings of these tables: ${(err as Error).message}`,
-      'dynx needs application-autoscaling:DescribeScalableTargets and DescribeScalingPolicies so it raises the scaler\'s minimum instead of fighting it.',
+      "dynx needs application-autoscaling:DescribeScalableTargets and DescribeScalingPolicies so it raises the scaler's minimum instead of fighting it.",
       { cause: err },
     )
   }
   for (const t of found) {
     const key = `${t.ResourceId}|${t.ScalableDimension}`
-    const utilization = policies.find((p) => p.ResourceId === t.ResourceId && p.ScalableDimension === t.ScalableDimension && p.TargetTrackingScalingPolicyConfiguration?.TargetValue !== undefined)
-      ?.TargetTrackingScalingPolicyConfiguration?.TargetValue
+    const utilization = policies.find(
+      (p) => p.ResourceId === t.ResourceId && p.ScalableDimension === t.ScalableDimension && p.TargetTrackingScalingPolicyConfiguration?.TargetValue !== undefined,
+    )?.TargetTrackingScalingPolicyConfiguration?.TargetValue
     targets.set(key, {
       resourceId: t.ResourceId ?? '',
       scalableDimension: t.ScalableDimension ?? '',
@@ -145,14 +141,14 @@ export function tableThroughput(d: TableDescription, targets: Map<string, Scalin
 }
 
 /** DescribeTable of each table (in parallel), plus their auto-scaling targets. Unknown tables are a TableNotFoundError. */
-export async function describeForThroughput(conn: Connection, tables: string[]): Promise<{ descriptions: TableDescription[]; available: boolean; targets: Map<string, ScalingTarget> }> {
+export async function describeForThroughput(
+  conn: Connection,
+  tables: string[],
+): Promise<{ descriptions: TableDescription[]; available: boolean; targets: Map<string, ScalingTarget> }> {
   if (tables.length === 0) throw new UserInputError('No tables given.', 'Name one or more tables, or use --prefix to pick them by name.')
   const limit = pLimit(DESCRIBE_CONCURRENCY)
   const descriptions = await Promise.all(tables.map((t) => limit(() => describeTableRaw(conn, t))))
-  const ids = descriptions.flatMap((d) => [
-    scalingResourceId(d.TableName ?? ''),
-    ...(d.GlobalSecondaryIndexes ?? []).map((g) => scalingResourceId(d.TableName ?? '', g.IndexName)),
-  ])
+  const ids = descriptions.flatMap((d) => [scalingResourceId(d.TableName ?? ''), ...(d.GlobalSecondaryIndexes ?? []).map((g) => scalingResourceId(d.TableName ?? '', g.IndexName))])
   const { available, targets } = await readScalingTargets(conn, ids)
   return { descriptions, available, targets }
 }

@@ -50,9 +50,21 @@ function valueText(v: AttributeValue): string {
   if (v.BOOL !== undefined) return v.BOOL ? 'T' : 'F'
   if (v.NULL !== undefined) return 'Z'
   if (v.B !== undefined) return `B${binaryText(v.B)};`
-  if (v.SS !== undefined) return setText('SS', v.SS.map((s) => `${s.length}:${s}`))
-  if (v.NS !== undefined) return setText('NS', v.NS.map((n) => `${canonicalNumber(n)};`))
-  if (v.BS !== undefined) return setText('BS', v.BS.map((b) => `${binaryText(b)};`))
+  if (v.SS !== undefined)
+    return setText(
+      'SS',
+      v.SS.map((s) => `${s.length}:${s}`),
+    )
+  if (v.NS !== undefined)
+    return setText(
+      'NS',
+      v.NS.map((n) => `${canonicalNumber(n)};`),
+    )
+  if (v.BS !== undefined)
+    return setText(
+      'BS',
+      v.BS.map((b) => `${binaryText(b)};`),
+    )
   throw new Error(`Unknown attribute value type: ${JSON.stringify(Object.keys(v))}`)
 }
 

@@ -170,16 +170,23 @@ const schemaText = (s: KeySchemaPart[]) => s.map((k, i) => `${k.name} (${k.type}
 export async function verifyTables(source: Connection, sourceTable: string, target: Connection, targetTable: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   const started = performance.now()
   if (source === target && sourceTable === targetTable) {
-    throw new UserInputError(`Source and target are the same table ("${sourceTable}" on ${source.label}).`, 'Name two different tables, or give the target another endpoint or region with --target-endpoint/--target-region.')
+    throw new UserInputError(
+      `Source and target are the same table ("${sourceTable}" on ${source.label}).`,
+      'Name two different tables, or give the target another endpoint or region with --target-endpoint/--target-region.',
+    )
   }
   const maxDiffs = options.maxDiffs ?? 20
-  if (!Number.isInteger(maxDiffs) || maxDiffs < 0) throw new UserInputError(`--max-diffs must be a whole number of at least 0, got ${maxDiffs}.`, 'For example --max-diffs 100 (all differences are counted either way).')
+  if (!Number.isInteger(maxDiffs) || maxDiffs < 0)
+    throw new UserInputError(`--max-diffs must be a whole number of at least 0, got ${maxDiffs}.`, 'For example --max-diffs 100 (all differences are counted either way).')
   validateScanOptions({ segments: options.segments ?? 1, concurrency: options.concurrency, maxRcu: options.maxRcu })
 
   const [sd, td] = await Promise.all([describeTableRaw(source, sourceTable), describeTableRaw(target, targetTable)])
   // Two connections made from different flags can still reach the same table.
   if (isSameTable(source, sd.TableArn, target, td.TableArn)) {
-    throw new UserInputError(`Source and target are the same table (${sd.TableArn} on ${source.label}).`, 'Name two different tables, or point --target-* at another account, region or endpoint.')
+    throw new UserInputError(
+      `Source and target are the same table (${sd.TableArn} on ${source.label}).`,
+      'Name two different tables, or point --target-* at another account, region or endpoint.',
+    )
   }
   const sourceKeys = keySchemaOf(sd)
   const targetKeys = keySchemaOf(td)
@@ -203,18 +210,42 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
     { conn: target, table: targetTable, estimatedItems: td.ItemCount ?? 0 },
   ] as const
   let phase: VerifyProgress['phase'] = 'checksum'
-  const progress: [VerifySideProgress, VerifySideProgress] = [0, 1].map((i) => ({ items: 0, segmentsDone: 0, segmentsTotal: segments, estimatedItems: sides[i].estimatedItems, retries: 0, throttles: 0 })) as [VerifySideProgress, VerifySideProgress]
+  const progress: [VerifySideProgress, VerifySideProgress] = [0, 1].map((i) => ({
+    items: 0,
+    segmentsDone: 0,
+    segmentsTotal: segments,
+    estimatedItems: sides[i].estimatedItems,
+    retries: 0,
+    throttles: 0,
+  })) as [VerifySideProgress, VerifySideProgress]
   // Retries of the passes before this one (each scan counts from 0).
-  const earlier = [{ retries: 0, throttles: 0 }, { retries: 0, throttles: 0 }]
+  const earlier = [
+    { retries: 0, throttles: 0 },
+    { retries: 0, throttles: 0 },
+  ]
   const report = (side: 0 | 1, p: ScanProgress) => {
-    progress[side] = { ...progress[side], items: p.items, segmentsDone: p.segmentsDone, retries: earlier[side].retries + p.retries, throttles: earlier[side].throttles + p.throttles }
+    progress[side] = {
+      ...progress[side],
+      items: p.items,
+      segmentsDone: p.segmentsDone,
+      retries: earlier[side].retries + p.retries,
+      throttles: earlier[side].throttles + p.throttles,
+    }
     options.onProgress?.({ phase, source: { ...progress[0] }, target: { ...progress[1] } })
   }
   /** Reads both tables at once, handing every item (binary as base64 text) to `onItem`. */
   const scanBoth = async (onItem: (side: 0 | 1, item: Item) => void) => {
     const scanOne = async (side: 0 | 1) => {
       const { conn, table } = sides[side]
-      const pages = parallelScan(conn, { table, segments, concurrency: options.concurrency, maxRcu: options.maxRcu, wireItems: true, signal: abort.signal, onProgress: (p) => report(side, p) })
+      const pages = parallelScan(conn, {
+        table,
+        segments,
+        concurrency: options.concurrency,
+        maxRcu: options.maxRcu,
+        wireItems: true,
+        signal: abort.signal,
+        onProgress: (p) => report(side, p),
+      })
       for await (const page of pages) for (const item of page.items) onItem(side, item)
     }
     const stopOtherOnFailure = (p: Promise<void>) =>
@@ -242,7 +273,13 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
       complete: false,
       outcome: 'interrupted',
     }
-    const done = (complete: boolean, equal = false): VerifyResult => ({ ...result, complete, equal, outcome: !complete ? 'interrupted' : equal ? 'ok' : 'drift', seconds: (performance.now() - started) / 1000 })
+    const done = (complete: boolean, equal = false): VerifyResult => ({
+      ...result,
+      complete,
+      equal,
+      outcome: !complete ? 'interrupted' : equal ? 'ok' : 'drift',
+      seconds: (performance.now() - started) / 1000,
+    })
     if (abort.signal.aborted) return done(false)
     const { flags, count } = buckets[0].differing(buckets[1])
     if (count === 0) return done(true, true)
@@ -281,7 +318,13 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
     return done(true)
   } catch (err) {
     // What was read when it failed (items per side of the pass it was in, retries), not nothing.
-    attachPartialResult(err, { phase, source: { table: sourceTable, ...progress[0] }, target: { table: targetTable, ...progress[1] }, segments, seconds: (performance.now() - started) / 1000 })
+    attachPartialResult(err, {
+      phase,
+      source: { table: sourceTable, ...progress[0] },
+      target: { table: targetTable, ...progress[1] },
+      segments,
+      seconds: (performance.now() - started) / 1000,
+    })
     throw err
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort)

@@ -100,7 +100,13 @@ describe.concurrent('dynx backup create / list (CLI, moto)', () => {
     expect(r.code, r.stderr).toBe(0)
     const out = json<{ backups: BackupInfo[] }>(r.stdout)
     expect(out.backups).toHaveLength(1)
-    expect(out.backups[0]).toMatchObject({ name: `${table}-json`, table, status: 'AVAILABLE', type: 'USER', arn: expect.stringMatching(new RegExp(`^arn:aws:dynamodb:us-east-1:\\d+:table/${table}/backup/`)) })
+    expect(out.backups[0]).toMatchObject({
+      name: `${table}-json`,
+      table,
+      status: 'AVAILABLE',
+      type: 'USER',
+      arn: expect.stringMatching(new RegExp(`^arn:aws:dynamodb:us-east-1:\\d+:table/${table}/backup/`)),
+    })
     expect(out.backups[0].sizeBytes).toBeGreaterThan(0)
     expect(Date.parse(out.backups[0].createdAt)).toBeGreaterThanOrEqual(before - 2000)
     expect(names(await backupsOf(table))).toEqual([`${table}-json`, name])
@@ -256,7 +262,10 @@ describe.concurrent('dynx backup restore (CLI, moto)', () => {
     expect(lines).toContain('  applied  TTL off -> expires')
     expect(lines).toContain('  applied  stream off -> NEW_AND_OLD_IMAGES')
     expect(lines).toContain('  applied  tags team=data')
-    expect(lines.slice(1).every((l) => /^ {2}(applied|skipped|note:) /.test(l)), r.stdout).toBe(true)
+    expect(
+      lines.slice(1).every((l) => /^ {2}(applied|skipped|note:) /.test(l)),
+      r.stdout,
+    ).toBe(true)
 
     expect(await scanAll(target)).toEqual(sorted(items))
     const info = await describeTable(conn, target)
@@ -336,14 +345,17 @@ describe.concurrent('dynx backup restore (CLI, moto)', () => {
     expect(r.code, r.stderr).toBe(0)
     const out = json<PrefixRestoreResult>(r.stdout)
     expect(out.failed).toEqual([])
-    expect(out.restores.map((x) => [x.source, x.target, x.status])).toEqual(
-      [...suffixes].sort().map((s) => [`${prefix}${s}`, `${toPrefix}${s}`, 'ACTIVE']),
-    )
+    expect(out.restores.map((x) => [x.source, x.target, x.status])).toEqual([...suffixes].sort().map((s) => [`${prefix}${s}`, `${toPrefix}${s}`, 'ACTIVE']))
     for (const s of suffixes) expect(await scanAll(`${toPrefix}${s}`)).toEqual(sorted(data.get(s) ?? []))
 
     const again = await dynx('backup', 'restore', '--prefix', prefix, '--to-prefix', toPrefix)
     expect(again.code).toBe(2)
-    expect(again.stderr).toContain(`3 restore targets already exist: ${[...suffixes].sort().map((s) => `${toPrefix}${s}`).join(', ')}. Nothing was restored.`)
+    expect(again.stderr).toContain(
+      `3 restore targets already exist: ${[...suffixes]
+        .sort()
+        .map((s) => `${toPrefix}${s}`)
+        .join(', ')}. Nothing was restored.`,
+    )
     for (const s of suffixes) expect(await scanAll(`${toPrefix}${s}`)).toEqual(sorted(data.get(s) ?? []))
   })
 })
@@ -405,14 +417,18 @@ describe.concurrent('dynx backup delete / prune (CLI, moto)', () => {
     const dry = await dynx('backup', 'prune', '--table', table, '--keep', '1', '--dry-run')
     expect(dry.code, dry.stderr).toBe(0)
     const when = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ'
-    expect(dry.stdout).toMatch(new RegExp([
-      '^Rule: keep the newest 1\\.',
-      `${table}: delete 2, keep 1`,
-      ` {2}delete {2}${table}-n2 {2}${when}`,
-      ` {2}delete {2}${table}-n1 {2}${when}`,
-      ` {2}keep {4}${table}-n3 {2}${when}`,
-      'Dry run: 2 backups would be deleted; nothing was\\.',
-    ].join('\\n')))
+    expect(dry.stdout).toMatch(
+      new RegExp(
+        [
+          '^Rule: keep the newest 1\\.',
+          `${table}: delete 2, keep 1`,
+          ` {2}delete {2}${table}-n2 {2}${when}`,
+          ` {2}delete {2}${table}-n1 {2}${when}`,
+          ` {2}keep {4}${table}-n3 {2}${when}`,
+          'Dry run: 2 backups would be deleted; nothing was\\.',
+        ].join('\\n'),
+      ),
+    )
     expect(names(await backupsOf(table))).toEqual(all)
 
     const unconfirmed = await dynx('backup', 'prune', '--table', table, '--keep', '1')
@@ -507,7 +523,10 @@ describe.concurrent('dynx pitr (CLI, moto)', () => {
     const lines = r.stdout.trimEnd().split('\n')
     expect(lines[0]).toBe(`Restored ${source} as of latest into ${target} (ACTIVE).`)
     expect(lines).toContain('  applied  tags env=test')
-    expect(lines.some((l) => /^ {2}applied {2}point-in-time recovery on/.test(l)), r.stdout).toBe(true)
+    expect(
+      lines.some((l) => /^ {2}applied {2}point-in-time recovery on/.test(l)),
+      r.stdout,
+    ).toBe(true)
     expect(await scanAll(target)).toEqual(sorted(items))
     expect(await scanAll(target)).toEqual(await scanAll(source))
 
@@ -515,7 +534,9 @@ describe.concurrent('dynx pitr (CLI, moto)', () => {
     const outside = uniqueName('bkcli_pitr_old')
     const old = await dynx('pitr', 'restore', source, outside, '--time', '2000-01-01T00:00:00Z')
     expect(old.code).toBe(2)
-    expect(old.stderr).toContain(`2000-01-01T00:00:00.000Z is outside the restorable window of "${source}": ${window.earliestRestorableTime} to ${window.latestRestorableTime} (UTC).`)
+    expect(old.stderr).toContain(
+      `2000-01-01T00:00:00.000Z is outside the restorable window of "${source}": ${window.earliestRestorableTime} to ${window.latestRestorableTime} (UTC).`,
+    )
     expect(await findTable(conn, outside)).toBeUndefined()
 
     const off = uniqueName('bkcli_pitr_off')
@@ -545,7 +566,13 @@ describe.concurrent('dynx pitr (CLI, moto)', () => {
   it('pitr enable / status / disable of an unknown table: exit 2 naming the table, nothing created', { timeout: SLOW }, async ({ expect }) => {
     const ghost = uniqueName('nope_xyz')
     // disable without --yes: the unknown table is named before any question is asked.
-    for (const args of [['enable', ghost], ['enable', ghost, '--recovery-days', '7'], ['status', ghost], ['disable', ghost, '--yes'], ['disable', ghost]]) {
+    for (const args of [
+      ['enable', ghost],
+      ['enable', ghost, '--recovery-days', '7'],
+      ['status', ghost],
+      ['disable', ghost, '--yes'],
+      ['disable', ghost],
+    ]) {
       const r = await dynx('pitr', ...args)
       expect.soft({ args: args.join(' '), code: r.code }).toEqual({ args: args.join(' '), code: 2 })
       expect.soft(r.stderr, args.join(' ')).toContain(`Table "${ghost}" does not exist`)

@@ -33,7 +33,11 @@ describe('dynx copy (CLI, dynalite)', () => {
     const target = uniqueName('clicopy_dst')
     // A write budget makes the copy slow enough to kill in the middle.
     const args = [BIN, 'copy', source, target, '--endpoint', endpoint, '--segments', '4', '--page-size', '100', '--max-wcu', '600']
-    const child = spawn(process.execPath, args, { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', DYNX_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, args, {
+      cwd: REPO,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', DYNX_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     const exited = new Promise<NodeJS.Signals | null>((ok) => child.on('exit', (_code, signal) => ok(signal)))
@@ -95,7 +99,11 @@ describe('dynx copy (CLI, dynalite)', () => {
     const small = uniqueName('clicopy_bad')
     const target = uniqueName('clicopy_badt')
     await createTable(conn, { name: small, hashKey: { name: 'pk', type: 'S' } }, { wait: true })
-    await batchWriteItems(conn, small, Array.from({ length: 20 }, (_, i) => ({ pk: { S: `p${i}` }, v: { N: String(i) } })))
+    await batchWriteItems(
+      conn,
+      small,
+      Array.from({ length: 20 }, (_, i) => ({ pk: { S: `p${i}` }, v: { N: String(i) } })),
+    )
     const fn = join(home, 'fail-some.mjs')
     writeFileSync(fn, `export default (item) => { if (item.v % 5 === 0) throw new Error('v is ' + item.v); return item }`)
     const deadLetter = join(home, 'dead.jsonl')
@@ -172,8 +180,23 @@ describe('dynx copy (CLI, dynalite)', () => {
   it('--bump-read/--bump-write raise source reads and target writes for the copy and put them back', async () => {
     const src = uniqueName('clibump')
     const target = uniqueName('clibump_dst')
-    await createTable(conn, { name: src, hashKey: { name: 'pk', type: 'S' }, billing: 'PROVISIONED', read: 5, write: 4, indexes: [{ name: 'by-v', hashKey: { name: 'v', type: 'N' }, read: 3, write: 2 }] }, { wait: true })
-    await batchWriteItems(conn, src, Array.from({ length: 50 }, (_, i) => ({ pk: { S: `p${i}` }, v: { N: String(i) } })))
+    await createTable(
+      conn,
+      {
+        name: src,
+        hashKey: { name: 'pk', type: 'S' },
+        billing: 'PROVISIONED',
+        read: 5,
+        write: 4,
+        indexes: [{ name: 'by-v', hashKey: { name: 'v', type: 'N' }, read: 3, write: 2 }],
+      },
+      { wait: true },
+    )
+    await batchWriteItems(
+      conn,
+      src,
+      Array.from({ length: 50 }, (_, i) => ({ pk: { S: `p${i}` }, v: { N: String(i) } })),
+    )
     const run = await copy(src, target, '--bump-read', '40', '--bump-write', '30')
     expect(run.code).toBe(0)
     expect(run.stderr).toContain(`${src}: raised read 5 -> 40`)
@@ -185,7 +208,9 @@ describe('dynx copy (CLI, dynalite)', () => {
       expect([d?.ProvisionedThroughput?.ReadCapacityUnits, d?.ProvisionedThroughput?.WriteCapacityUnits]).toEqual([5, 4])
       expect(d?.GlobalSecondaryIndexes?.map((g) => [g.ProvisionedThroughput?.ReadCapacityUnits, g.ProvisionedThroughput?.WriteCapacityUnits])).toEqual([[3, 2]])
     }
-    const ledgers = readdirSync(join(home, 'ledgers')).map((f) => JSON.parse(readFileSync(join(home, 'ledgers', f), 'utf8')) as { status: string; changes: Array<{ table: string }> })
+    const ledgers = readdirSync(join(home, 'ledgers')).map(
+      (f) => JSON.parse(readFileSync(join(home, 'ledgers', f), 'utf8')) as { status: string; changes: Array<{ table: string }> },
+    )
     expect(ledgers.filter((l) => l.changes.some((c) => c.table === src || c.table === target)).map((l) => l.status)).toEqual(['restored', 'restored'])
   })
 

@@ -58,7 +58,10 @@ describe('Ctrl-C typed on a terminal (CLI on a pty, dynalite)', () => {
 
     const again = await runCli(args)
     expect(again.code).toBe(0)
-    const keys = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { pk: string }).pk)
+    const keys = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { pk: string }).pk)
     expect(keys).toHaveLength(total)
     expect(new Set(keys).size).toBe(total)
   })
@@ -119,7 +122,9 @@ describe('Ctrl-C typed on a terminal (CLI on a pty, dynalite)', () => {
   it('verify: stops and exits 130 before the comparison is done', async () => {
     const copy = uniqueName('ctrlc_same')
     await seedScanTable(conn, copy, BULK)
-    const r = await runInPty(['verify', source, copy, '--endpoint', endpoint, '--segments', '2', '--max-rcu', '10'], { steps: [{ waitFor: 'source \\d' }, { sleepMs: 500 }, { write: CTRL_C }] })
+    const r = await runInPty(['verify', source, copy, '--endpoint', endpoint, '--segments', '2', '--max-rcu', '10'], {
+      steps: [{ waitFor: 'source \\d' }, { sleepMs: 500 }, { write: CTRL_C }],
+    })
     expect(r.failedStep).toBeNull()
     expect(r.exitCode).toBe(130)
     const after = afterTyping(r)
@@ -132,7 +137,10 @@ describe('Ctrl-C typed on a terminal (CLI on a pty, dynalite)', () => {
     await createTable(conn, { name: target, hashKey: { name: 'pk', type: 'S' } }, { wait: true })
     await batchWriteItems(conn, target, [{ pk: { S: 'already-here' } }])
     const home = tempDir('dynx-home-')
-    const r = await runInPty(['copy', source, target, '--endpoint', endpoint], { env: { DYNX_HOME: home }, steps: [{ waitFor: `Type "${target}" to continue: ` }, { write: CTRL_C }] })
+    const r = await runInPty(['copy', source, target, '--endpoint', endpoint], {
+      env: { DYNX_HOME: home },
+      steps: [{ waitFor: `Type "${target}" to continue: ` }, { write: CTRL_C }],
+    })
     expect(r.exitCode).toBe(130)
     const after = afterTyping(r).trim()
     expect(after).toBe('Error: Interrupted at the prompt; nothing was changed.')
@@ -219,7 +227,10 @@ describe('Ctrl-C typed during throughput bump (CLI on a pty, slow dynalite)', ()
   it('without a command: Ctrl-C while raising puts capacity back and exits 130; a second Ctrl-C quits at once with the restore command', async () => {
     const t = await provisioned('ctrlc_nocmd')
     try {
-      const r = await runInPty(['throughput', 'bump', t.table, '--read', '50', '--write', '40', '--endpoint', slow], { env: t.env, steps: [{ waitFor: 'UPDATING' }, { sleepMs: 300 }, { write: CTRL_C }] })
+      const r = await runInPty(['throughput', 'bump', t.table, '--read', '50', '--write', '40', '--endpoint', slow], {
+        env: t.env,
+        steps: [{ waitFor: 'UPDATING' }, { sleepMs: 300 }, { write: CTRL_C }],
+      })
       expect(r.exitCode).toBe(130)
       expect(afterTyping(r)).toMatch(/Restored .*\n {2}\S+: read 50 -> 5/)
       expect(await t.capacity()).toEqual([5, 4])

@@ -250,7 +250,10 @@ describe('environments of dynx.config (CLI, staging on dynalite, prod and qa on 
     const invalid = tempDir('dynx-envs-bad-')
     const file = join(invalid, 'dynx.config.yaml')
     writeFileSync(file, 'environments:\n  prod:\n    regoin: x\n')
-    for (const args of [['scan', 'users', '--env', 'prod'], ['config', 'show']]) {
+    for (const args of [
+      ['scan', 'users', '--env', 'prod'],
+      ['config', 'show'],
+    ]) {
       const bad = await dynx(args, invalid)
       expect({ args, code: bad.code }).toEqual({ args, code: 2 })
       expect(bad.stderr).toContain(file)
@@ -300,7 +303,7 @@ describe('environments of dynx.config (CLI, staging on dynalite, prod and qa on 
     expect(JSON.parse(described.stdout)).toMatchObject({ name: `${stg}users` })
   })
 
-  it.skipIf(!existsSync(SCRIPT))('on a terminal, tables describe with no TABLE offers a pick list of the environment\'s tables', async () => {
+  it.skipIf(!existsSync(SCRIPT))("on a terminal, tables describe with no TABLE offers a pick list of the environment's tables", async () => {
     const pty = runOnPty(['tables', 'describe', '--env', 'staging'], { cwd: dir, env: cliEnv(home) })
     await pty.waitFor((s) => lastFrame(s).includes(`${stg}users`) && lastFrame(s).includes(`${stg}orders`), 'the pick list')
     pty.write('ord')
@@ -334,7 +337,13 @@ describe('environments of dynx.config (CLI, staging on dynalite, prod and qa on 
   it('config show: --env prod --region us-west-2 --json says where each setting came from; no --env lists the environments', async () => {
     const shown = await dynx(['config', 'show', '--env', 'prod', '--region', 'us-west-2', '--json'])
     expect(shown.code).toBe(0)
-    const report = JSON.parse(shown.stdout) as { config: string; environment: string; protected: boolean; settings: Record<string, { value: unknown; from: string }>; environments: { name: string; prefix?: string; protected: boolean }[] }
+    const report = JSON.parse(shown.stdout) as {
+      config: string
+      environment: string
+      protected: boolean
+      settings: Record<string, { value: unknown; from: string }>
+      environments: { name: string; prefix?: string; protected: boolean }[]
+    }
     expect(report.config).toBe(join(dir, 'dynx.config.yaml'))
     expect(report.environment).toBe('prod')
     expect(report.protected).toBe(true)

@@ -42,7 +42,12 @@ function faultItem(i: number): Item {
     ns: { NS: ['1', DIGITS_38, `${i}.5`] },
     bs: { BS: [new Uint8Array([0, i % 256]), new Uint8Array([255, 254, (i >> 8) % 256])] },
     bin: { B: new Uint8Array([i % 256, 0, 13, 10, 255]) },
-    nested: { M: { level: { M: { list: { L: [{ N: DIGITS_38 }, { S: '' }, { NULL: true }, { BOOL: i % 2 === 0 }, { M: { n: { N: String(i) } } }] } } }, tags: { L: [{ S: `t${i % 7}` }, { SS: ['x', 'y'] }] } } },
+    nested: {
+      M: {
+        level: { M: { list: { L: [{ N: DIGITS_38 }, { S: '' }, { NULL: true }, { BOOL: i % 2 === 0 }, { M: { n: { N: String(i) } } }] } } },
+        tags: { L: [{ S: `t${i % 7}` }, { SS: ['x', 'y'] }] },
+      },
+    },
   }
 }
 
@@ -86,7 +91,10 @@ async function expectSameItems(source: string, target: string, proxy?: FaultProx
   const extra = [...b.keys()].filter((k) => !a.has(k))
   const changed = [...a.keys()].filter((k) => b.has(k) && a.get(k) !== b.get(k))
   const where = proxy ? ` [${proxy.summary()}]` : ''
-  expect({ missing: missing.length, extra: extra.length, changed: changed.length, firstMissing: missing.slice(0, 3), firstChanged: changed.slice(0, 3) }, `items of ${target} vs ${source}${where}`).toEqual({
+  expect(
+    { missing: missing.length, extra: extra.length, changed: changed.length, firstMissing: missing.slice(0, 3), firstChanged: changed.slice(0, 3) },
+    `items of ${target} vs ${source}${where}`,
+  ).toEqual({
     missing: 0,
     extra: 0,
     changed: 0,
@@ -96,7 +104,14 @@ async function expectSameItems(source: string, target: string, proxy?: FaultProx
   expect(b.size).toBe(a.size)
 }
 
-const baseEnv = (home: string) => ({ PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', DYNX_HOME: home })
+const baseEnv = (home: string) => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: 'us-east-1',
+  DYNX_HOME: home,
+})
 
 /** A CLI run that failed, with its errors, what the proxy injected and the seed, for the failure message. */
 function explain(r: CliResult, proxy: FaultProxy): string {
@@ -151,9 +166,21 @@ let storedSource = ''
 
 /** Creates an on-demand table keyed by pk on the engine itself and writes the items, no proxy. */
 async function seedTable(name: string, from: number, to: number): Promise<void> {
-  await raw.send(new CreateTableCommand({ TableName: name, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }))
+  await raw.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  )
   await waitForTableActive(engineConn, name)
-  const written = await batchWriteItems(engineConn, name, Array.from({ length: to - from }, (_, i) => faultItem(from + i)), { concurrency: 8 })
+  const written = await batchWriteItems(
+    engineConn,
+    name,
+    Array.from({ length: to - from }, (_, i) => faultItem(from + i)),
+    { concurrency: 8 },
+  )
   expect(written.failed).toEqual([])
 }
 
@@ -179,7 +206,7 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
     await Promise.all(proxies.map((p) => p.close()))
   })
 
-  describe('under the issue\'s fault mix', () => {
+  describe("under the issue's fault mix", () => {
     let proxy: FaultProxy
     beforeAll(async () => {
       proxy = await newProxy(engines.dynalite, ISSUE_FAULTS)
@@ -191,7 +218,13 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
       expect(r.code, explain(r, proxy)).toBe(0)
       expect(JSON.parse(r.stdout)).toMatchObject({ written: ITEMS, deadLettered: 0 })
       await expectSameItems(source, target, proxy)
-      for (const [kind, op] of [['throttle', 'Scan'], ['throttle', 'BatchWriteItem'], ['partialBatch', 'BatchWriteItem'], ['resetAfter', 'BatchWriteItem'], ['latency', undefined]] as const) {
+      for (const [kind, op] of [
+        ['throttle', 'Scan'],
+        ['throttle', 'BatchWriteItem'],
+        ['partialBatch', 'BatchWriteItem'],
+        ['resetAfter', 'BatchWriteItem'],
+        ['latency', undefined],
+      ] as const) {
         expect(proxy.injected(kind, op), `${kind} ${op ?? ''}: ${proxy.summary()}`).toBeGreaterThan(0)
       }
       expect(proxy.injected('serverError') + proxy.injected('unavailable') + proxy.injected('resetBefore'), proxy.summary()).toBeGreaterThan(0)
@@ -203,7 +236,10 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
       proxy.resetCounts()
       const file = join(home, 'scan.jsonl')
       // 500-item pages: some sixty Scan calls, so faults certainly land on a few of them.
-      const r = await runCli(['scan', source, '--raw', '--segments', '4', '--page-size', '500', '--output', file, '--endpoint', proxy.url], { env: { DYNX_HOME: home }, timeoutMs: LONG })
+      const r = await runCli(['scan', source, '--raw', '--segments', '4', '--page-size', '500', '--output', file, '--endpoint', proxy.url], {
+        env: { DYNX_HOME: home },
+        timeoutMs: LONG,
+      })
       expect(r.code, explain(r, proxy)).toBe(0)
       expect(proxy.injected('throttle', 'Scan'), proxy.summary()).toBeGreaterThan(0)
       const lines = readFileSync(file, 'utf8').trim().split('\n')
@@ -219,7 +255,12 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
       }
       const twice = [...seen].filter(([, n]) => n > 1).map(([k]) => k)
       const absent = [...expected.keys()].filter((k) => !seen.has(k))
-      expect({ lines: lines.length, twice: twice.slice(0, 3), absent: absent.slice(0, 3), wrong: wrong.slice(0, 3) }, proxy.summary()).toEqual({ lines: ITEMS, twice: [], absent: [], wrong: [] })
+      expect({ lines: lines.length, twice: twice.slice(0, 3), absent: absent.slice(0, 3), wrong: wrong.slice(0, 3) }, proxy.summary()).toEqual({
+        lines: ITEMS,
+        twice: [],
+        absent: [],
+        wrong: [],
+      })
     })
 
     it('d) verify exits 0 on equal tables, and 3 naming the key after one item is deleted from the target', { timeout: LONG }, async () => {
@@ -300,7 +341,15 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
   it('30% of UpdateTable calls answered 500: ten `throughput bump -- command` runs in a row, each leaves the table at 5/5', { timeout: LONG }, async () => {
     const proxy = await newProxy(engines.dynalite, { serverError: 0.3, operations: ['UpdateTable'] })
     const table = uniqueName('faults_bump')
-    await raw.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }))
+    await raw.send(
+      new CreateTableCommand({
+        TableName: table,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PROVISIONED',
+        ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+      }),
+    )
     await waitForTableActive(engineConn, table)
     const capacity = async () => {
       const t = (await raw.send(new DescribeTableCommand({ TableName: table }))).Table!
@@ -309,7 +358,27 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
     const outcomes: string[] = []
     for (let run = 1; run <= 10; run++) {
       // dynalite counts decreases but never refuses one; --allow-stuck lets a run go ahead past DynamoDB's 4 a day.
-      const r = await runCli(['throughput', 'bump', table, '--read', '50', '--write', '50', '--allow-stuck', '--ledger', join(home, `bump-${run}.json`), '--endpoint', proxy.url, '--', process.execPath, '-e', 'setTimeout(() => {}, 100)'], { env: { DYNX_HOME: home }, timeoutMs: LONG })
+      const r = await runCli(
+        [
+          'throughput',
+          'bump',
+          table,
+          '--read',
+          '50',
+          '--write',
+          '50',
+          '--allow-stuck',
+          '--ledger',
+          join(home, `bump-${run}.json`),
+          '--endpoint',
+          proxy.url,
+          '--',
+          process.execPath,
+          '-e',
+          'setTimeout(() => {}, 100)',
+        ],
+        { env: { DYNX_HOME: home }, timeoutMs: LONG },
+      )
       const after = await capacity()
       outcomes.push(`run ${run}: exit ${r.code}, ${after.read}/${after.write}${r.code === 0 ? '' : `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`}`)
     }
@@ -329,11 +398,27 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
     const { start, end } = recentWindow(30)
     const window = ['--start', start.toISOString(), '--end', end.toISOString(), '--period', '1m']
     beforeAll(async () => {
-      await motoRaw.send(new CreateTableCommand({ TableName: table, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PROVISIONED', ProvisionedThroughput: { ReadCapacityUnits: 20, WriteCapacityUnits: 10 } }))
+      await motoRaw.send(
+        new CreateTableCommand({
+          TableName: table,
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          BillingMode: 'PROVISIONED',
+          ProvisionedThroughput: { ReadCapacityUnits: 20, WriteCapacityUnits: 10 },
+        }),
+      )
       const seeder = new MetricSeeder(start)
       const dims: Array<[string, string]> = [['TableName', table]]
-      seeder.seed('ConsumedReadCapacityUnits', dims, Array.from({ length: 30 }, (_, i) => 300 + 20 * i))
-      seeder.seed('ConsumedWriteCapacityUnits', dims, Array.from({ length: 30 }, (_, i) => (i % 5 === 0 ? null : 120 + i)))
+      seeder.seed(
+        'ConsumedReadCapacityUnits',
+        dims,
+        Array.from({ length: 30 }, (_, i) => 300 + 20 * i),
+      )
+      seeder.seed(
+        'ConsumedWriteCapacityUnits',
+        dims,
+        Array.from({ length: 30 }, (_, i) => (i % 5 === 0 ? null : 120 + i)),
+      )
       seeder.seed('ReadThrottleEvents', dims, sparse({ 3: 4, 17: 9 }))
       seeder.seed('ThrottledRequests', [...dims, ['Operation', 'GetItem']], sparse({ 3: 4, 17: 9 }))
       await seeder.flush(moto)
@@ -345,7 +430,10 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
       const r = await runCli(['backup', 'create', table, '--name', name, '--endpoint', proxy.url], { env: { DYNX_HOME: home }, timeoutMs: LONG })
       expect(proxy.injected('resetAfter', 'CreateBackup'), proxy.summary()).toBe(1)
       const backups = (await motoRaw.send(new ListBackupsCommand({ TableName: table }))).BackupSummaries ?? []
-      expect(backups.map((b) => b.BackupName), `${explain(r, proxy)}`).toEqual([name])
+      expect(
+        backups.map((b) => b.BackupName),
+        `${explain(r, proxy)}`,
+      ).toEqual([name])
       expect(r.code, explain(r, proxy)).toBe(0)
     })
 
@@ -354,7 +442,12 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
         const direct = await runCli(['report', report, table, ...window, '--json', '--endpoint', engines.moto], { env: { DYNX_HOME: home }, timeoutMs: LONG })
         expect(direct.code, direct.stderr).toBe(0)
         // Four failures in a row for each metrics and table read (more than three tries ride out), 30% of anything else.
-        const proxy = await newProxy(engines.moto, { serverError: 0.15, throttle: 0.15, perOperation: { GetMetricData: { throttle: 1 }, DescribeTable: { serverError: 1 } }, maxPerOperation: 4 })
+        const proxy = await newProxy(engines.moto, {
+          serverError: 0.15,
+          throttle: 0.15,
+          perOperation: { GetMetricData: { throttle: 1 }, DescribeTable: { serverError: 1 } },
+          maxPerOperation: 4,
+        })
         const r = await runCli(['report', report, table, ...window, '--json', '--endpoint', proxy.url], { env: { DYNX_HOME: home }, timeoutMs: LONG })
         expect(r.code, explain(r, proxy)).toBe(0)
         expect(JSON.parse(r.stdout)).toEqual(JSON.parse(direct.stdout))

@@ -31,7 +31,11 @@ function setup() {
 
 /** The global flags a run used, by name (`-y` is `yes`). */
 function flagsUsed(args: string[]): string[] {
-  const chars = new Map(Object.entries(ALL_GLOBAL_FLAGS).filter(([, s]) => s.char).map(([n, s]) => [`-${s.char}`, n]))
+  const chars = new Map(
+    Object.entries(ALL_GLOBAL_FLAGS)
+      .filter(([, s]) => s.char)
+      .map(([n, s]) => [`-${s.char}`, n]),
+  )
   return args.flatMap((a) => (a.startsWith('--') ? [a.slice(2).split('=')[0]] : chars.has(a) ? [chars.get(a) as string] : [])).filter((n) => n in ALL_GLOBAL_FLAGS)
 }
 
@@ -41,7 +45,16 @@ const used = new Set<string>()
 
 describe('global flags before the command', () => {
   const connectionRun = (config: string, eq: boolean) => {
-    const pairs: Array<[string, string]> = [['config', config], ['env', 'staging'], ['region', 'us-west-2'], ['profile', 'p1'], ['endpoint', 'http://127.0.0.1:9'], ['prefix', 'p_'], ['timeout', '5'], ['retry-for', '30']]
+    const pairs: Array<[string, string]> = [
+      ['config', config],
+      ['env', 'staging'],
+      ['region', 'us-west-2'],
+      ['profile', 'p1'],
+      ['endpoint', 'http://127.0.0.1:9'],
+      ['prefix', 'p_'],
+      ['timeout', '5'],
+      ['retry-for', '30'],
+    ]
     return [...pairs.flatMap(([n, v]) => (eq ? [`--${n}=${v}`] : [`--${n}`, v])), '--verbose', '--json', 'config', 'show']
   }
 

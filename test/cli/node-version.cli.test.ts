@@ -9,7 +9,8 @@ import { BIN, REPO, tempDir } from '../helpers.js'
 const SYSTEM_NODE = '/usr/bin/node'
 const systemMajor = existsSync(SYSTEM_NODE) ? Number(execFileSync(SYSTEM_NODE, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim()) : undefined
 const oldNode = systemMajor !== undefined && systemMajor < 22
-const skipReason = systemMajor === undefined ? `there is no ${SYSTEM_NODE}` : `${SYSTEM_NODE} is Node ${systemMajor}, which dynx supports: there is no older Node here to run it with`
+const skipReason =
+  systemMajor === undefined ? `there is no ${SYSTEM_NODE}` : `${SYSTEM_NODE} is Node ${systemMajor}, which dynx supports: there is no older Node here to run it with`
 const needed = Number(/>=\s*(\d+)/.exec((JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node)?.[1])
 
 function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {

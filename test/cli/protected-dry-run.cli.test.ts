@@ -28,8 +28,14 @@ describe('a protected environment (--local): a dry run needs no confirmation, th
 
     expect((await dynx('apply', 'tables.yaml', '--yes', '--confirm-env', 'dev')).code).toBe(0)
     for (const [dry, real] of [
-      [['copy', 'things', 'things_copy', '--dry-run'], ['copy', 'things', 'things_copy']],
-      [['throughput', 'bump', 'things', '--read', '5', '--dry-run'], ['throughput', 'bump', 'things', '--read', '5']],
+      [
+        ['copy', 'things', 'things_copy', '--dry-run'],
+        ['copy', 'things', 'things_copy'],
+      ],
+      [
+        ['throughput', 'bump', 'things', '--read', '5', '--dry-run'],
+        ['throughput', 'bump', 'things', '--read', '5'],
+      ],
     ]) {
       const d = await dynx(...dry)
       expect(d.stderr, dry.join(' ')).not.toContain(refusal)

@@ -87,15 +87,111 @@ const Q = uniqueName('rep_quiet')
 const qDims: Dims = [['TableName', Q]]
 
 // A (provisioned 20/10, GSI byEmail 5/5). Minutes 7 and 19 without reads; minute 4 in two points.
-const A_READ: Minute[] = [600, 660, 720, 1140, [1000, 170], 900, 840, null, 780, 720, 1080, 600, 600, 660, 720, 780, 840, 900, 960, null, 600, 540, 480, 600, 660, 720, 780, 840, 900, 960]
-const A_WRITE: Minute[] = [240, 240, 300, 300, 360, 300, 240, 240, 300, 360, 420, 420, 420, [300, 150], 420, 360, 300, 300, 240, null, 240, 240, 300, 300, 360, null, 300, 240, 240, 240]
+const A_READ: Minute[] = [
+  600,
+  660,
+  720,
+  1140,
+  [1000, 170],
+  900,
+  840,
+  null,
+  780,
+  720,
+  1080,
+  600,
+  600,
+  660,
+  720,
+  780,
+  840,
+  900,
+  960,
+  null,
+  600,
+  540,
+  480,
+  600,
+  660,
+  720,
+  780,
+  840,
+  900,
+  960,
+]
+const A_WRITE: Minute[] = [
+  240,
+  240,
+  300,
+  300,
+  360,
+  300,
+  240,
+  240,
+  300,
+  360,
+  420,
+  420,
+  420,
+  [300, 150],
+  420,
+  360,
+  300,
+  300,
+  240,
+  null,
+  240,
+  240,
+  300,
+  300,
+  360,
+  null,
+  300,
+  240,
+  240,
+  240,
+]
 const A_PROV_READ: Minute[] = Array.from({ length: PERIODS }, (_, i) => (i < 20 ? 20 : 30))
 const A_PROV_WRITE: Minute[] = Array.from({ length: PERIODS }, () => 10)
 const GSI_READ: Minute[] = [120, 120, 180, 180, 240, 240, 180, 120, 120, 120, 180, 180, 120, 120, 120, 180, 180, 240, 240, 240, 270, 240, 180, 180, 120, 120, 120, 120, 120, 120]
 const GSI_WRITE: Minute[] = [60, 60, 90, 120, 60, 60, 90, 60, 60, 60, ...Array<null>(20).fill(null)]
 // B (on-demand).
-const B_READ: Minute[] = [3000, 3600, 4200, 3000, 2400, 1800, 3000, 3600, 4200, 4800, 5400, 6000, 5400, 4800, 4200, 3600, 3000, 2400, 1800, 1200, 1200, 1800, 2400, 3000, 3600, 4200, 4800, 5400, 6000, 6600]
-const B_WRITE: Minute[] = [null, null, null, 600, 600, 900, 1200, 1200, 900, 600, 600, 600, 900, 1200, 1500, 1800, 2100, 2400, 2700, 3000, 3300, 3600, 3900, 4200, 4500, [3000, 3000], 4500, 3000, 1500, 600]
+const B_READ: Minute[] = [
+  3000, 3600, 4200, 3000, 2400, 1800, 3000, 3600, 4200, 4800, 5400, 6000, 5400, 4800, 4200, 3600, 3000, 2400, 1800, 1200, 1200, 1800, 2400, 3000, 3600, 4200, 4800, 5400, 6000,
+  6600,
+]
+const B_WRITE: Minute[] = [
+  null,
+  null,
+  null,
+  600,
+  600,
+  900,
+  1200,
+  1200,
+  900,
+  600,
+  600,
+  600,
+  900,
+  1200,
+  1500,
+  1800,
+  2100,
+  2400,
+  2700,
+  3000,
+  3300,
+  3600,
+  3900,
+  4200,
+  4500,
+  [3000, 3000],
+  4500,
+  3000,
+  1500,
+  600,
+]
 // Throttles: A's Query 18 (worst minute 4: 11), A's reads 15, the GSI's reads 7, B's BatchWriteItem 45 (worst minute 25: 30), B's writes 29.
 const A_QUERY = sparse({ 3: 5, 4: [6, 5], 10: 2 })
 const A_READ_THROTTLES = sparse({ 3: 4, 4: 9, 10: 2 })
@@ -109,7 +205,16 @@ const Q_ZEROS = sparse({ 0: 0, 10: 0, 20: 0 })
 beforeAll(async () => {
   await createReportTables(conn, TABLES)
   await createTable(conn, { name: Q, hashKey: { name: 'pk', type: 'S' }, billing: 'PROVISIONED', read: 4, write: 1 }, { wait: true })
-  seedCapacity(seeder, TABLES, { aRead: A_READ, aWrite: A_WRITE, aProvRead: A_PROV_READ, aProvWrite: A_PROV_WRITE, gsiRead: GSI_READ, gsiWrite: GSI_WRITE, bRead: B_READ, bWrite: B_WRITE })
+  seedCapacity(seeder, TABLES, {
+    aRead: A_READ,
+    aWrite: A_WRITE,
+    aProvRead: A_PROV_READ,
+    aProvWrite: A_PROV_WRITE,
+    gsiRead: GSI_READ,
+    gsiWrite: GSI_WRITE,
+    bRead: B_READ,
+    bWrite: B_WRITE,
+  })
   seeder.seed('ThrottledRequests', [...aDims, ['Operation', 'Query']], A_QUERY)
   seeder.seed('ReadThrottleEvents', aDims, A_READ_THROTTLES)
   seeder.seed('ReadThrottleEvents', gsiDims, GSI_READ_THROTTLES)
@@ -163,12 +268,18 @@ describe.concurrent('dynx report capacity (CLI, moto)', () => {
     // Both were throttled, so neither fixed capacity nor auto scaling can be trusted: on-demand.
     for (const t of report.tables) {
       expect(t.recommendation.choice, t.table).toBe('on-demand')
-      expect(t.recommendation.options.map((o) => [o.mode, o.throttles])).toEqual([['on-demand', false], ['provisioned', true], ['auto-scaling', true]])
+      expect(t.recommendation.options.map((o) => [o.mode, o.throttles])).toEqual([
+        ['on-demand', false],
+        ['provisioned', true],
+        ['auto-scaling', true],
+      ])
     }
     // On-demand for A at the us-east-1 prices: (26 760 read units x $0.125 + 9 390 write units x $0.625) per million, 30 minutes -> 730 hours.
     const aOnDemand = report.tables[0].recommendation.options[0].monthlyCost
     expect(aOnDemand).toBeCloseTo(((26_760 * report.prices.readRequestPerMillion + 9_390 * report.prices.writeRequestPerMillion) / 1e6) * 1460, 9)
-    expect(report.tables[0].recommendation.options[1].detail).toBe('fixed at peak x 1.2: table 24 RCU / 9 WCU, index byEmail 6 RCU / 3 WCU (would throttle: the load was throttled in the window, so its true peak is unknown)')
+    expect(report.tables[0].recommendation.options[1].detail).toBe(
+      'fixed at peak x 1.2: table 24 RCU / 9 WCU, index byEmail 6 RCU / 3 WCU (would throttle: the load was throttled in the window, so its true peak is unknown)',
+    )
   })
 
   it('--format csv: a header and one row per table or GSI and dimension, with the same figures', { timeout: SLOW }, async () => {
@@ -223,7 +334,9 @@ describe.concurrent('dynx report capacity (CLI, moto)', () => {
     expect(r.stdout).not.toMatch(/[▁▂▃▄▅▆▇█]/)
     expect(r.stdout).toContain(`${A}: recommend on-demand\n`)
     // A on-demand at us-east-1 prices: (26 760 x $0.125 + 9 390 x $0.625) / 1e6 x 1460 = $13.45, shown rounded.
-    expect(r.stdout).toMatch(new RegExp(`${A}: recommend on-demand\\n {2}on-demand +\\$${Math.round(((26_760 * 0.125 + 9_390 * 0.625) / 1e6) * 1460)}/month {2}pay per request unit consumed\\n`))
+    expect(r.stdout).toMatch(
+      new RegExp(`${A}: recommend on-demand\\n {2}on-demand +\\$${Math.round(((26_760 * 0.125 + 9_390 * 0.625) / 1e6) * 1460)}/month {2}pay per request unit consumed\\n`),
+    )
     expect(r.stdout).toContain('Prices: us-east-1, taken ')
     expect(r.stdout).toContain(`${B}: recommend on-demand (its billing mode now)\n`)
     expect(r.stdout).toMatch(/ {2}provisioned +\$\d+\.\d\d\/month {2}would throttle {2}fixed at peak x 1\.2: table 24 RCU \/ 9 WCU, index byEmail 6 RCU \/ 3 WCU/)
@@ -265,7 +378,13 @@ describe.concurrent('dynx report throttles (CLI, moto)', () => {
       hand(A, 'ReadThrottleEvents', A_READ_THROTTLES),
       hand(A, 'ReadThrottleEvents', GSI_READ_THROTTLES, { index: INDEX }),
     ]
-    expect(rows.map((x) => [x.total, x.worstValue, x.worstAt])).toEqual([[45, 30, minuteIso(25)], [29, 20, minuteIso(25)], [18, 11, minuteIso(4)], [15, 9, minuteIso(4)], [7, 6, minuteIso(20)]])
+    expect(rows.map((x) => [x.total, x.worstValue, x.worstAt])).toEqual([
+      [45, 30, minuteIso(25)],
+      [29, 20, minuteIso(25)],
+      [18, 11, minuteIso(4)],
+      [15, 9, minuteIso(4)],
+      [7, 6, minuteIso(20)],
+    ])
 
     const gate = await dynx('report', 'throttles', A, B, ...WINDOW, '--fail-on-throttle', '--json')
     expect(gate.code, gate.stderr).toBe(3)
@@ -328,44 +447,57 @@ describe.concurrent('dynx report throttles (CLI, moto)', () => {
 })
 
 describe.concurrent('dynx report: bad input (CLI, moto)', () => {
-  it('inverted or future window, unknown table, --period 90s, --since 30, --chart of another table: exit 2, clear message, nothing changed', { timeout: SLOW }, async ({ expect }) => {
-    const before = await describeTableRaw(conn, A)
-    const ghost = uniqueName('rep_ghost')
-    const future = new Date(Date.now() + 2 * 3_600_000).toISOString()
-    const cases: Array<[string[], string]> = [
-      [['report', 'capacity', A, '--start', END.toISOString(), '--end', START.toISOString()], `The window is empty or inverted: it starts at ${END.toISOString()} and ends at ${START.toISOString()}.`],
-      [['report', 'throttles', A, '--start', END.toISOString(), '--end', START.toISOString()], 'The window is empty or inverted'],
-      [['report', 'capacity', A, '--start', START.toISOString(), '--end', future], `The window ends in the future (${future}); CloudWatch has nothing there yet.`],
-      [['report', 'throttles', A, '--start', START.toISOString(), '--end', future, '--fail-on-throttle'], 'The window ends in the future'],
-      [['report', 'capacity', A, ghost, ...WINDOW], `Table "${ghost}" does not exist`],
-      [['report', 'throttles', ghost, ...WINDOW, '--fail-on-throttle'], `Table "${ghost}" does not exist`],
-      [['report', 'capacity', A, '--since', '1h', '--period', '90s'], '--period 90s is not a multiple of 60 seconds.'],
-      [['report', 'throttles', A, '--since', '1h', '--period', '90s'], '--period 90s is not a multiple of 60 seconds.'],
-      [['report', 'capacity', A, '--since', '30'], '--since "30" is not a duration.'],
-      [['report', 'throttles', A, '--since', '30'], '--since "30" is not a duration.'],
-      [['report', 'capacity', A, ...WINDOW, '--chart', B], `--chart ${B} is not one of the tables in this report.`],
-    ]
-    for (const [args, message] of cases) {
-      const r = await dynx(...args)
-      expect.soft({ args: args.join(' '), code: r.code }).toEqual({ args: args.join(' '), code: 2 })
-      expect.soft(r.stderr, args.join(' ')).toContain(message)
-      expect.soft(r.stdout, args.join(' ')).toBe('')
-    }
-    // --json: the same error as JSON, exit 2.
-    const j = await dynx('report', 'capacity', A, '--since', '1h', '--period', '90s', '--json')
-    expect(j.code).toBe(2)
-    expect(json<{ error: { message: string; exitCode: number } }>(j.stdout).error).toMatchObject({ message: '--period 90s is not a multiple of 60 seconds.', exitCode: 2 })
-    // Read-only: the table is as it was, and the unknown one was not created.
-    const after = await describeTableRaw(conn, A)
-    expect([after.ProvisionedThroughput?.ReadCapacityUnits, after.ProvisionedThroughput?.WriteCapacityUnits, after.TableStatus]).toEqual([20, 10, 'ACTIVE'])
-    expect(after.ProvisionedThroughput?.ReadCapacityUnits).toBe(before.ProvisionedThroughput?.ReadCapacityUnits)
-    expect(after.GlobalSecondaryIndexes?.map((g) => [g.IndexName, g.ProvisionedThroughput?.ReadCapacityUnits, g.ProvisionedThroughput?.WriteCapacityUnits])).toEqual([[INDEX, 5, 5]])
-    await expect(describeTableRaw(conn, ghost)).rejects.toMatchObject({ name: 'TableNotFoundError' })
-  })
+  it(
+    'inverted or future window, unknown table, --period 90s, --since 30, --chart of another table: exit 2, clear message, nothing changed',
+    { timeout: SLOW },
+    async ({ expect }) => {
+      const before = await describeTableRaw(conn, A)
+      const ghost = uniqueName('rep_ghost')
+      const future = new Date(Date.now() + 2 * 3_600_000).toISOString()
+      const cases: Array<[string[], string]> = [
+        [
+          ['report', 'capacity', A, '--start', END.toISOString(), '--end', START.toISOString()],
+          `The window is empty or inverted: it starts at ${END.toISOString()} and ends at ${START.toISOString()}.`,
+        ],
+        [['report', 'throttles', A, '--start', END.toISOString(), '--end', START.toISOString()], 'The window is empty or inverted'],
+        [['report', 'capacity', A, '--start', START.toISOString(), '--end', future], `The window ends in the future (${future}); CloudWatch has nothing there yet.`],
+        [['report', 'throttles', A, '--start', START.toISOString(), '--end', future, '--fail-on-throttle'], 'The window ends in the future'],
+        [['report', 'capacity', A, ghost, ...WINDOW], `Table "${ghost}" does not exist`],
+        [['report', 'throttles', ghost, ...WINDOW, '--fail-on-throttle'], `Table "${ghost}" does not exist`],
+        [['report', 'capacity', A, '--since', '1h', '--period', '90s'], '--period 90s is not a multiple of 60 seconds.'],
+        [['report', 'throttles', A, '--since', '1h', '--period', '90s'], '--period 90s is not a multiple of 60 seconds.'],
+        [['report', 'capacity', A, '--since', '30'], '--since "30" is not a duration.'],
+        [['report', 'throttles', A, '--since', '30'], '--since "30" is not a duration.'],
+        [['report', 'capacity', A, ...WINDOW, '--chart', B], `--chart ${B} is not one of the tables in this report.`],
+      ]
+      for (const [args, message] of cases) {
+        const r = await dynx(...args)
+        expect.soft({ args: args.join(' '), code: r.code }).toEqual({ args: args.join(' '), code: 2 })
+        expect.soft(r.stderr, args.join(' ')).toContain(message)
+        expect.soft(r.stdout, args.join(' ')).toBe('')
+      }
+      // --json: the same error as JSON, exit 2.
+      const j = await dynx('report', 'capacity', A, '--since', '1h', '--period', '90s', '--json')
+      expect(j.code).toBe(2)
+      expect(json<{ error: { message: string; exitCode: number } }>(j.stdout).error).toMatchObject({ message: '--period 90s is not a multiple of 60 seconds.', exitCode: 2 })
+      // Read-only: the table is as it was, and the unknown one was not created.
+      const after = await describeTableRaw(conn, A)
+      expect([after.ProvisionedThroughput?.ReadCapacityUnits, after.ProvisionedThroughput?.WriteCapacityUnits, after.TableStatus]).toEqual([20, 10, 'ACTIVE'])
+      expect(after.ProvisionedThroughput?.ReadCapacityUnits).toBe(before.ProvisionedThroughput?.ReadCapacityUnits)
+      expect(after.GlobalSecondaryIndexes?.map((g) => [g.IndexName, g.ProvisionedThroughput?.ReadCapacityUnits, g.ProvisionedThroughput?.WriteCapacityUnits])).toEqual([
+        [INDEX, 5, 5],
+      ])
+      await expect(describeTableRaw(conn, ghost)).rejects.toMatchObject({ name: 'TableNotFoundError' })
+    },
+  )
 
   it('--local: exit 2, the embedded engine has no CloudWatch', { timeout: SLOW }, async () => {
     const env = { DYNX_LOCAL_PATH: tempDir('dynx-local-'), DYNX_HOME: tempDir('dynx-home-') }
-    for (const args of [['report', 'capacity', 'users', '--since', '1h'], ['report', 'throttles', 'users', '--fail-on-throttle'], ['report', 'capacity']]) {
+    for (const args of [
+      ['report', 'capacity', 'users', '--since', '1h'],
+      ['report', 'throttles', 'users', '--fail-on-throttle'],
+      ['report', 'capacity'],
+    ]) {
       const r = await runCli([...args, '--local'], { env })
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2)
       expect(r.stderr, args.join(' ')).toContain('The embedded --local engine does not support CloudWatch metrics.')

@@ -48,7 +48,10 @@ describe(`--retry-for through the fault proxy (dynalite, seed ${SEED})`, () => {
     // A burst: 90% of reads and writes throttled until 16 throttles were answered (counted, not timed).
     proxy.set({ throttle: 0.9, operations: ['Scan', 'BatchWriteItem'], max: 16 })
     const home = tempDir('dynx-retry-home-')
-    const r = await runCli(['copy', source, target, '--endpoint', proxy.url, '--segments', '2', '--page-size', '50', '--json', '--yes'], { env: { ...env, DYNX_HOME: home }, timeoutMs: 120_000 })
+    const r = await runCli(['copy', source, target, '--endpoint', proxy.url, '--segments', '2', '--page-size', '50', '--json', '--yes'], {
+      env: { ...env, DYNX_HOME: home },
+      timeoutMs: 120_000,
+    })
     expect(r.code, `${r.stderr}\n${proxy.summary()}`).toBe(0)
     const out = JSON.parse(r.stdout) as { tables: Array<{ status: string; read: number; written: number; readRetries: number; readThrottles: number; throttles: number }> }
     expect(out.tables[0]).toMatchObject({ status: 'copied', read: count, written: count })

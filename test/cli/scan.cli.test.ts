@@ -16,7 +16,12 @@ const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGI
 
 /** Starts the CLI as a background process (for killing it halfway). */
 function startCli(args: string[], options: { detached?: boolean } = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached })
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached,
+  })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((ok) => child.on('exit', (code, signal) => ok({ code, signal, stderr })))
@@ -39,7 +44,11 @@ const itemsIn = (ckpt: string) => {
   }
 }
 
-const keysOf = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { pk: string }).pk)
+const keysOf = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { pk: string }).pk)
 
 describe('dynx scan (CLI, dynalite)', () => {
   const conn = connect(endpoint)
@@ -104,7 +113,9 @@ describe('dynx scan (CLI, dynalite)', () => {
     const dir = tempDir()
     const out = join(dir, 'items.jsonl')
     const ckpt = join(dir, 'scan.ckpt')
-    const first = startCli(['scan', table, '--endpoint', endpoint, '--segments', '2', '--page-size', '50', '--output', out, '--checkpoint', ckpt, '--max-rcu', '20'], { detached: true })
+    const first = startCli(['scan', table, '--endpoint', endpoint, '--segments', '2', '--page-size', '50', '--output', out, '--checkpoint', ckpt, '--max-rcu', '20'], {
+      detached: true,
+    })
     await waitFor(() => itemsIn(ckpt) >= 100)
     process.kill(-first.child.pid!, 'SIGINT')
     const stopped = await first.exited
@@ -157,7 +168,11 @@ describe('dynx scan (CLI, dynalite)', () => {
 
   describe('bad input: exit 2, a message naming the problem and the fix, no output file', () => {
     const cases: [string, string[], RegExp][] = [
-      ['an invalid filter expression', ['--filter', 'kind === :k', '--values', '{":k":"a"}'], /DynamoDB rejected the scan: .*(Invalid FilterExpression|Syntax error)[\s\S]*expression syntax/i],
+      [
+        'an invalid filter expression',
+        ['--filter', 'kind === :k', '--values', '{":k":"a"}'],
+        /DynamoDB rejected the scan: .*(Invalid FilterExpression|Syntax error)[\s\S]*expression syntax/i,
+      ],
       ['a reserved word in the filter', ['--filter', 'status = :s', '--values', '{":s":"active"}'], /reserved keyword[\s\S]*--names '\{"#status":"status"\}'/i],
       ['an undefined #name', ['--filter', '#s = :k', '--values', '{":k":"a"}'], /#s[\s\S]*needs an entry in --names/],
       ['--count with --output', ['--count'], /--count prints only counts, so --output would do nothing/],

@@ -29,7 +29,8 @@ const NOT_AT_START_UP = ['@aws-sdk/client-cloudwatch', '@aws-sdk/client-applicat
 
 describe('start-up: a command loads only what it uses', () => {
   it('the build writes oclif.manifest.json with every command', () => {
-    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
     const ids = files(join(REPO, 'commands')).map((f) => relative(join(REPO, 'commands'), f).replace(/\.ts$/, '').replaceAll('/', ':'))
     const manifest = JSON.parse(readFileSync(join(REPO, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> }
     expect(Object.keys(manifest.commands).sort()).toEqual(ids.sort())

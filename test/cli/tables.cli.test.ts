@@ -214,7 +214,10 @@ describe('bad input: a clear message, a documented exit code, nothing changed', 
 
   it('malformed spec: exit 2, the path is named, no table created', async () => {
     const name = uniqueName('bad')
-    writeFileSync(join(dir, 'bad.yaml'), `tables:\n  - name: ${name}\n    hashKey: { name: id, type: S }\n    indexes:\n      - name: broken\n        rangeKey: { name: x, type: S }\n`)
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      `tables:\n  - name: ${name}\n    hashKey: { name: id, type: S }\n    indexes:\n      - name: broken\n        rangeKey: { name: x, type: S }\n`,
+    )
     const r = await runCli(['apply', join(dir, 'bad.yaml'), '--endpoint', endpoint])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('tables[0].indexes[0].hashKey: required')

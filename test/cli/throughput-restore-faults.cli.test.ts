@@ -45,11 +45,16 @@ describe(`throughput bump/restore through 500s on UpdateTable (dynalite behind t
       const d = await describeTableRaw(conn, table)
       return [d.ProvisionedThroughput?.ReadCapacityUnits, d.ProvisionedThroughput?.WriteCapacityUnits]
     }
-    const ledgers = () => (existsSync(join(home, 'ledgers')) ? readdirSync(join(home, 'ledgers')).filter((f) => f.endsWith('.json')).map((f) => join(home, 'ledgers', f)) : [])
+    const ledgers = () =>
+      existsSync(join(home, 'ledgers'))
+        ? readdirSync(join(home, 'ledgers'))
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => join(home, 'ledgers', f))
+        : []
     return { table, dynx, capacity, ledgers }
   }
 
-  it('bump -- CMD whose restore meets five 500s in a row (more than the SDK\'s 3 attempts): capacity is put back, exit 0', async () => {
+  it("bump -- CMD whose restore meets five 500s in a row (more than the SDK's 3 attempts): capacity is put back, exit 0", async () => {
     const { table, dynx, capacity, ledgers } = await setup()
     // The command says when it runs, and waits until the faults are set, so they hit the restore.
     const dir = tempDir('dynx-cmd-')

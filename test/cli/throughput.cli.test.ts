@@ -18,7 +18,11 @@ const NODE = process.execPath
 type Capacities = Record<string, [number, number]>
 
 /** A marker file the child writes once it runs (with its pid), and a SIGINT handler that exits 0. */
-const waitingChild = (marker: string) => [NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); setInterval(() => {}, 1000); process.on('SIGINT', () => process.exit(0))`]
+const waitingChild = (marker: string) => [
+  NODE,
+  '-e',
+  `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid)); setInterval(() => {}, 1000); process.on('SIGINT', () => process.exit(0))`,
+]
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs
@@ -30,7 +34,11 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): 
 
 /** Starts the CLI in the background (to signal or kill it halfway). */
 function startCli(args: string[], env: Record<string, string>) {
-  const child = spawn(NODE, [BIN, ...args], { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(NODE, [BIN, ...args], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((ok) => child.on('exit', (code, signal) => ok({ code, signal, stderr })))
@@ -54,17 +62,21 @@ describe('dynx throughput (CLI, dynalite)', () => {
   /** A provisioned table (5/4) with two GSIs (gsi1 2/3, gsi2 2/3) and a fresh DYNX_HOME. */
   async function setup(base: string) {
     const table = uniqueName(base)
-    await createTable(conn, {
-      name: table,
-      hashKey: { name: 'id', type: 'S' },
-      billing: 'PROVISIONED',
-      read: 5,
-      write: 4,
-      indexes: [
-        { name: 'gsi1', hashKey: { name: 'a', type: 'S' }, read: 2, write: 3 },
-        { name: 'gsi2', hashKey: { name: 'b', type: 'S' }, read: 2, write: 3 },
-      ],
-    }, { wait: true })
+    await createTable(
+      conn,
+      {
+        name: table,
+        hashKey: { name: 'id', type: 'S' },
+        billing: 'PROVISIONED',
+        read: 5,
+        write: 4,
+        indexes: [
+          { name: 'gsi1', hashKey: { name: 'a', type: 'S' }, read: 2, write: 3 },
+          { name: 'gsi2', hashKey: { name: 'b', type: 'S' }, read: 2, write: 3 },
+        ],
+      },
+      { wait: true },
+    )
     const home = tempDir('dynx-home-')
     const env = { DYNX_HOME: home }
     // --endpoint goes before a `--`: everything after it is the command to run.
@@ -87,11 +99,36 @@ describe('dynx throughput (CLI, dynalite)', () => {
   it('raises the table and both GSIs while the command runs, and puts the exact values back after', async () => {
     const { table, dynx, ledgers } = await setup('tpbump')
     // The child describes the table itself; its stdout is dynx's stdout (dynx's own messages go to stderr).
-    const r = await dynx('throughput', 'bump', table, '--read', '20', '--write', '10', '--all-indexes', '--index-read', '8', '--index-write', '9', '--', NODE, BIN, 'throughput', 'show', table, '--json', '--endpoint', endpoint)
+    const r = await dynx(
+      'throughput',
+      'bump',
+      table,
+      '--read',
+      '20',
+      '--write',
+      '10',
+      '--all-indexes',
+      '--index-read',
+      '8',
+      '--index-write',
+      '9',
+      '--',
+      NODE,
+      BIN,
+      'throughput',
+      'show',
+      table,
+      '--json',
+      '--endpoint',
+      endpoint,
+    )
     expect(r.code).toBe(0)
     const seen = (JSON.parse(r.stdout) as { tables: TableThroughput[] }).tables[0]
     expect([seen.read, seen.write]).toEqual([20, 10])
-    expect(seen.indexes.map((i) => [i.index, i.read, i.write])).toEqual([['gsi1', 8, 9], ['gsi2', 8, 9]])
+    expect(seen.indexes.map((i) => [i.index, i.read, i.write])).toEqual([
+      ['gsi1', 8, 9],
+      ['gsi2', 8, 9],
+    ])
     expect(r.stderr).toMatch(/Raised:\n {2}\S+: read 5 -> 20 \(provisioned\)/)
     expect(r.stderr).toMatch(/Restored /)
     expect(await capacities(table)).toEqual(ORIGINAL)
@@ -100,7 +137,7 @@ describe('dynx throughput (CLI, dynalite)', () => {
     expect(ledgers()).toHaveLength(1)
   })
 
-  it('exits with the command\'s exit code, after restoring; --json has bump, command and restore', async () => {
+  it("exits with the command's exit code, after restoring; --json has bump, command and restore", async () => {
     const { table, dynx } = await setup('tpexit')
     const r = await dynx('throughput', 'bump', table, '--write', '12', '--index', 'gsi2', '--index-read', '7', '--json', '--', NODE, '-e', 'process.exit(7)')
     expect(r.code).toBe(7)
@@ -130,7 +167,10 @@ describe('dynx throughput (CLI, dynalite)', () => {
     const dir = tempDir()
     const marker = join(dir, 'started')
     const ledger = join(dir, 'bump.json')
-    const run = startCli(['throughput', 'bump', table, '--read', '11', '--all-indexes', '--index-write', '6', '--ledger', ledger, '--endpoint', endpoint, '--', ...waitingChild(marker)], env)
+    const run = startCli(
+      ['throughput', 'bump', table, '--read', '11', '--all-indexes', '--index-write', '6', '--ledger', ledger, '--endpoint', endpoint, '--', ...waitingChild(marker)],
+      env,
+    )
     await waitFor(() => existsSync(marker), 'child started')
     run.child.kill('SIGKILL')
     process.kill(Number(readFileSync(marker, 'utf8')), 'SIGKILL')
@@ -212,8 +252,18 @@ describe('dynx throughput (CLI, dynalite)', () => {
     const r = await dynx('throughput', 'show', table, '--json')
     expect(r.code).toBe(0)
     const [t] = (JSON.parse(r.stdout) as { tables: TableThroughput[] }).tables
-    expect(t).toMatchObject({ table, billingMode: 'PROVISIONED', read: 5, write: 4, autoScalingAvailable: false, decreases: { decreasesToday: 0, anytimeLeft: 4, allowedNow: true } })
-    expect(t.indexes.map((i) => [i.index, i.read, i.write, i.decreases.allowedNow])).toEqual([['gsi1', 2, 3, true], ['gsi2', 2, 3, true]])
+    expect(t).toMatchObject({
+      table,
+      billingMode: 'PROVISIONED',
+      read: 5,
+      write: 4,
+      autoScalingAvailable: false,
+      decreases: { decreasesToday: 0, anytimeLeft: 4, allowedNow: true },
+    })
+    expect(t.indexes.map((i) => [i.index, i.read, i.write, i.decreases.allowedNow])).toEqual([
+      ['gsi1', 2, 3, true],
+      ['gsi2', 2, 3, true],
+    ])
     const text = await runCli(['--prefix', table.slice(0, -4), 'throughput', 'show', '--endpoint', endpoint])
     expect(text.code).toBe(0)
     expect(text.stdout).toContain(table)
@@ -244,7 +294,21 @@ describe('dynx throughput with --local', () => {
 
     // The command under a --local bump reaches the engine dynx holds through AWS_ENDPOINT_URL_DYNAMODB.
     const seen = join(tempDir(), 'seen.json')
-    const inside = await runCli(['throughput', 'bump', 'loc', '--read', '9', '--local', '--', process.execPath, '-e', `require('node:child_process').execFileSync(process.execPath, [${JSON.stringify(BIN)}, 'throughput', 'show', 'loc', '--json'], { stdio: ['ignore', require('node:fs').openSync(${JSON.stringify(seen)}, 'w'), 'inherit'] })`], { env })
+    const inside = await runCli(
+      [
+        'throughput',
+        'bump',
+        'loc',
+        '--read',
+        '9',
+        '--local',
+        '--',
+        process.execPath,
+        '-e',
+        `require('node:child_process').execFileSync(process.execPath, [${JSON.stringify(BIN)}, 'throughput', 'show', 'loc', '--json'], { stdio: ['ignore', require('node:fs').openSync(${JSON.stringify(seen)}, 'w'), 'inherit'] })`,
+      ],
+      { env },
+    )
     expect(inside.code).toBe(0)
     expect((JSON.parse(readFileSync(seen, 'utf8')) as { tables: TableThroughput[] }).tables[0].read).toBe(9)
     expect((await show()).read).toBe(2)

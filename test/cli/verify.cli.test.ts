@@ -22,7 +22,9 @@ describe('dynx verify (CLI, dynalite)', () => {
     for (const name of [same, changed]) {
       await createTable(conn, { name: `${prefix}${name}`, hashKey: { name: 'pk', type: 'S' } }, { wait: true })
       for (let i = 0; i < items.length; i += 25) {
-        const out = await conn.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [`${prefix}${name}`]: items.slice(i, i + 25).map((Item: Item) => ({ PutRequest: { Item } })) } }))
+        const out = await conn.dynamodb.send(
+          new BatchWriteItemCommand({ RequestItems: { [`${prefix}${name}`]: items.slice(i, i + 25).map((Item: Item) => ({ PutRequest: { Item } })) } }),
+        )
         expect(Object.keys(out.UnprocessedItems ?? {})).toEqual([])
       }
     }
@@ -36,7 +38,14 @@ describe('dynx verify (CLI, dynalite)', () => {
     const r = await verify(source, same, '--json')
     expect(r.code).toBe(0)
     const result = JSON.parse(r.stdout) as Record<string, unknown>
-    expect(result).toMatchObject({ equal: true, complete: true, source: { table: `${prefix}${source}`, items: total }, target: { table: `${prefix}${same}`, items: total }, diffs: [], differences: { missing: 0, extra: 0, changed: 0 } })
+    expect(result).toMatchObject({
+      equal: true,
+      complete: true,
+      source: { table: `${prefix}${source}`, items: total },
+      target: { table: `${prefix}${same}`, items: total },
+      diffs: [],
+      differences: { missing: 0, extra: 0, changed: 0 },
+    })
     expect((result.source as { checksum: string }).checksum).toBe((result.target as { checksum: string }).checksum)
 
     const human = await verify(source, same, '--segments', '2')
@@ -52,7 +61,13 @@ describe('dynx verify (CLI, dynalite)', () => {
 
     const json = await verify(source, changed, '--json')
     expect(json.code).toBe(3)
-    expect(JSON.parse(json.stdout)).toMatchObject({ equal: false, complete: true, differences: { missing: 0, extra: 0, changed: 1 }, diffs: [{ kind: 'changed', key: { pk: { S: 'item-00042' } } }], truncated: false })
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      equal: false,
+      complete: true,
+      differences: { missing: 0, extra: 0, changed: 1 },
+      diffs: [{ kind: 'changed', key: { pk: { S: 'item-00042' } } }],
+      truncated: false,
+    })
   })
 
   it('--json --progress: stage lines on stderr, the result with its outcome on stdout', async () => {

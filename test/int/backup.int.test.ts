@@ -1,9 +1,4 @@
-import {
-  DescribeScalableTargetsCommand,
-  DescribeScalingPoliciesCommand,
-  PutScalingPolicyCommand,
-  RegisterScalableTargetCommand,
-} from '@aws-sdk/client-application-auto-scaling'
+import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling'
 import { DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -298,7 +293,11 @@ describe('restoreBackupsByPrefix on moto', () => {
     await createBackup(conn, [`${prefix}a`], { name: '{table}-second', wait: true })
 
     const planned: string[] = []
-    const result = await restoreBackupsByPrefix(conn, { prefix, toPrefix, beforeRestore: (plan) => void planned.push(...plan.map((p) => `${p.table}>${p.target}:${p.backup.name}`)) })
+    const result = await restoreBackupsByPrefix(conn, {
+      prefix,
+      toPrefix,
+      beforeRestore: (plan) => void planned.push(...plan.map((p) => `${p.table}>${p.target}:${p.backup.name}`)),
+    })
     expect(result.failed).toEqual([])
     expect(planned.sort()).toEqual([`${prefix}a>${toPrefix}a:${prefix}a-second`, `${prefix}b>${toPrefix}b:${prefix}b-first`, `${prefix}c>${toPrefix}c:${prefix}c-first`])
     expect(result.restores.map((r) => r.target)).toEqual([`${toPrefix}a`, `${toPrefix}b`, `${toPrefix}c`])
@@ -619,17 +618,24 @@ describe('reconcile after restore on moto', () => {
   it('auto scaling of a provisioned source is copied onto table/<target>: same min/max and a policy with the same target value', async () => {
     const source = uniqueName('bk_as')
     const target = uniqueName('bk_ast')
-    await tableWithItems(source, 3, { billing: 'PROVISIONED', read: 5, write: 4, indexes: [{ name: 'byKind', hashKey: { name: 'kind', type: 'S' }, projection: 'ALL', read: 3, write: 2 }] })
+    await tableWithItems(source, 3, {
+      billing: 'PROVISIONED',
+      read: 5,
+      write: 4,
+      indexes: [{ name: 'byKind', hashKey: { name: 'kind', type: 'S' }, projection: 'ALL', read: 3, write: 2 }],
+    })
     const read = { ServiceNamespace: 'dynamodb' as const, ResourceId: `table/${source}`, ScalableDimension: 'dynamodb:table:ReadCapacityUnits' as const }
     const indexWrite = { ServiceNamespace: 'dynamodb' as const, ResourceId: `table/${source}/index/byKind`, ScalableDimension: 'dynamodb:index:WriteCapacityUnits' as const }
     await conn.autoscaling.send(new RegisterScalableTargetCommand({ ...read, MinCapacity: 5, MaxCapacity: 50 }))
     await conn.autoscaling.send(new RegisterScalableTargetCommand({ ...indexWrite, MinCapacity: 2, MaxCapacity: 10 }))
-    await conn.autoscaling.send(new PutScalingPolicyCommand({
-      ...read,
-      PolicyName: `${source}-read`,
-      PolicyType: 'TargetTrackingScaling',
-      TargetTrackingScalingPolicyConfiguration: { TargetValue: 70, PredefinedMetricSpecification: { PredefinedMetricType: 'DynamoDBReadCapacityUtilization' } },
-    }))
+    await conn.autoscaling.send(
+      new PutScalingPolicyCommand({
+        ...read,
+        PolicyName: `${source}-read`,
+        PolicyType: 'TargetTrackingScaling',
+        TargetTrackingScalingPolicyConfiguration: { TargetValue: 70, PredefinedMetricSpecification: { PredefinedMetricType: 'DynamoDBReadCapacityUtilization' } },
+      }),
+    )
     const { backups } = await createBackup(conn, [source], { wait: true })
 
     const result = await restoreBackup(conn, backups[0].arn, target)
@@ -637,7 +643,9 @@ describe('reconcile after restore on moto', () => {
     const scaling = result.reconcile!.settings.filter((o) => o.setting === 'autoScaling')
     expect(scaling.map((o) => o.status)).toEqual(['applied', 'applied'])
 
-    const targets = await conn.autoscaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb', ResourceIds: [`table/${target}`, `table/${target}/index/byKind`] }))
+    const targets = await conn.autoscaling.send(
+      new DescribeScalableTargetsCommand({ ServiceNamespace: 'dynamodb', ResourceIds: [`table/${target}`, `table/${target}/index/byKind`] }),
+    )
     expect((targets.ScalableTargets ?? []).map((x) => [x.ResourceId, x.ScalableDimension, x.MinCapacity, x.MaxCapacity]).sort()).toEqual([
       [`table/${target}`, 'dynamodb:table:ReadCapacityUnits', 5, 50],
       [`table/${target}/index/byKind`, 'dynamodb:index:WriteCapacityUnits', 2, 10],

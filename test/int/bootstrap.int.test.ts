@@ -36,7 +36,11 @@ describe('bootstrap streams its sample items (dynalite)', () => {
       [`${prefix}orders`, 6000],
     ])
     // Windows of 2500 items: each is written before the next is generated.
-    expect(messages.filter((m) => m.startsWith('wrote ') && m.endsWith(`${prefix}users`))).toEqual([`wrote 2500 of 6000 items to ${prefix}users`, `wrote 5000 of 6000 items to ${prefix}users`, `wrote 6000 of 6000 items to ${prefix}users`])
+    expect(messages.filter((m) => m.startsWith('wrote ') && m.endsWith(`${prefix}users`))).toEqual([
+      `wrote 2500 of 6000 items to ${prefix}users`,
+      `wrote 5000 of 6000 items to ${prefix}users`,
+      `wrote 6000 of 6000 items to ${prefix}users`,
+    ])
     expect(await count(conn, `${prefix}users`)).toBe(6000)
     expect(await count(conn, `${prefix}orders`)).toBe(6000)
   })

@@ -101,9 +101,18 @@ describe.each(ENGINES)('copy on %s', (engine, endpoint) => {
     const env = uniqueName('env')
     const from = `${env}_stg_`
     const to = `${env}_prd_`
-    for (const [name, n] of [['users', 40], ['orders', 25], ['events', 0]] as const) {
+    for (const [name, n] of [
+      ['users', 40],
+      ['orders', 25],
+      ['events', 0],
+    ] as const) {
       await createTable(conn, { name: `${from}${name}`, hashKey: { name: 'pk', type: 'S' } }, { wait: true })
-      if (n) await batchWriteItems(conn, `${from}${name}`, Array.from({ length: n }, (_, i) => bulkItem(i)))
+      if (n)
+        await batchWriteItems(
+          conn,
+          `${from}${name}`,
+          Array.from({ length: n }, (_, i) => bulkItem(i)),
+        )
     }
     const plan = await planCopy(conn, conn, { fromPrefix: from, toPrefix: to })
     expect(plan.entries.map((e) => `${e.source}>${e.target}`).sort()).toEqual(['events', 'orders', 'users'].map((n) => `${from}${n}>${to}${n}`))
@@ -145,7 +154,10 @@ describe.each(ENGINES)('copy on %s', (engine, endpoint) => {
     expect(canonical(copied.get('special-sets')!) as object).toMatchObject(canonical({ ...seeded.find((i) => i.pk.S === 'special-sets')!, migrated: { BOOL: true } }) as object)
     expect(copied.has('item-00001')).toBe(false) // kind b
     expect(copied.has('item-00002#copy')).toBe(true) // kind c
-    const dead = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { item: Item; reason: string })
+    const dead = readFileSync(deadLetter, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { item: Item; reason: string })
     expect(dead).toHaveLength(1)
     expect(dead[0].item.pk).toEqual({ S: 'special-reserved' })
     expect(dead[0].reason).toBe('transform threw: cannot migrate special-reserved')
@@ -173,7 +185,11 @@ describe.each(ENGINES)('copy on %s', (engine, endpoint) => {
     const target = uniqueName('copydldst')
     await createTable(conn, { name: small, hashKey: { name: 'pk', type: 'S' }, rangeKey: { name: 'n', type: 'S' } }, { wait: true })
     await createTable(conn, { name: target, hashKey: { name: 'pk', type: 'S' }, rangeKey: { name: 'n', type: 'N' } }, { wait: true })
-    await batchWriteItems(conn, small, Array.from({ length: 40 }, (_, i) => ({ pk: { S: `p${i}` }, n: { S: `x${i}` } })))
+    await batchWriteItems(
+      conn,
+      small,
+      Array.from({ length: 40 }, (_, i) => ({ pk: { S: `p${i}` }, n: { S: `x${i}` } })),
+    )
     const checkpoint = join(dir, 'dl-resume.json')
     const deadLetter = join(dir, 'dl-resume.jsonl')
     const stop = new AbortController()
@@ -183,13 +199,24 @@ describe.each(ENGINES)('copy on %s', (engine, endpoint) => {
       if (++calls === abortAt) stop.abort()
       return { error: 'transform threw: not wanted' }
     }
-    const first = await copyTable(conn, small, conn, target, { segments: 1, pageLimit: 5, checkpoint, deadLetter, signal: stop.signal, transform: rejectAll(12), transformId: 'reject' })
+    const first = await copyTable(conn, small, conn, target, {
+      segments: 1,
+      pageLimit: 5,
+      checkpoint,
+      deadLetter,
+      signal: stop.signal,
+      transform: rejectAll(12),
+      transformId: 'reject',
+    })
     expect(first.complete).toBe(false)
     expect(first.deadLettered).toBeGreaterThanOrEqual(10)
     // The resumed run is given no --dead-letter: it continues the file the checkpoint names.
     const second = await copyTable(conn, small, conn, target, { segments: 1, pageLimit: 5, checkpoint, transform: rejectAll(-1), transformId: 'reject' })
     expect(second).toMatchObject({ complete: true, resumed: true, deadLettered: 40, deadLetterFile: deadLetter })
-    const keys = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { item: Item }).item.pk.S)
+    const keys = readFileSync(deadLetter, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { item: Item }).item.pk.S)
     expect(new Set(keys).size).toBe(40)
   })
 

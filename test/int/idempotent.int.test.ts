@@ -33,7 +33,7 @@ describe('calls reset after they were applied, on real engines behind the fault 
     await Promise.all(proxies.map((p) => p.close()))
   })
 
-  it('CreateTable on dynalite: applied, reset, the SDK\'s retry got ResourceInUseException: created, as ours', async () => {
+  it("CreateTable on dynalite: applied, reset, the SDK's retry got ResourceInUseException: created, as ours", async () => {
     const { proxy, conn, direct } = await behindProxy('dynalite', 1)
     const name = uniqueName('idem_create')
     proxy.set({ operations: ['CreateTable'], resetAfter: 1, max: 1 })

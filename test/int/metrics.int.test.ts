@@ -97,8 +97,70 @@ const { a: A, b: B, index: INDEX, aDims, gsiDims, bDims } = TABLES
 
 // Table A (provisioned 20 RCU / 10 WCU): ConsumedReadCapacityUnits, Sum per minute. Minutes 7 and
 // 19 have no data; minutes 3 and 4 are two points each (CloudWatch adds them up).
-const A_READ: Minute[] = [600, 660, 720, [570, 570], [1000, 170], 900, 840, null, 780, 720, 1080, 600, 600, 660, 720, 780, 840, 900, 960, null, 600, 540, 480, 600, 660, 720, 780, 840, 900, 960]
-const A_WRITE: Minute[] = [240, 240, 300, 300, 360, 300, 240, 240, 300, 360, 420, 420, 420, [300, 150], 420, 360, 300, 300, 240, null, 240, 240, 300, 300, 360, null, 300, 240, 240, 240]
+const A_READ: Minute[] = [
+  600,
+  660,
+  720,
+  [570, 570],
+  [1000, 170],
+  900,
+  840,
+  null,
+  780,
+  720,
+  1080,
+  600,
+  600,
+  660,
+  720,
+  780,
+  840,
+  900,
+  960,
+  null,
+  600,
+  540,
+  480,
+  600,
+  660,
+  720,
+  780,
+  840,
+  900,
+  960,
+]
+const A_WRITE: Minute[] = [
+  240,
+  240,
+  300,
+  300,
+  360,
+  300,
+  240,
+  240,
+  300,
+  360,
+  420,
+  420,
+  420,
+  [300, 150],
+  420,
+  360,
+  300,
+  300,
+  240,
+  null,
+  240,
+  240,
+  300,
+  300,
+  360,
+  null,
+  300,
+  240,
+  240,
+  240,
+]
 // ProvisionedReadCapacityUnits: 20 for 20 minutes, then 30 (Average per minute).
 const A_PROV_READ: Minute[] = Array.from({ length: PERIODS }, (_, i) => (i < 20 ? 20 : 30))
 // ProvisionedWriteCapacityUnits: 10, then two points 10 and 20 a minute (Average 15, Sum would be 30).
@@ -107,8 +169,42 @@ const A_PROV_WRITE: Minute[] = Array.from({ length: PERIODS }, (_, i) => (i < 15
 const GSI_READ: Minute[] = [120, 120, 180, 180, 240, 240, 180, 120, 120, 120, 180, 180, 120, 120, 120, 180, 180, 240, 240, 240, 270, 240, 180, 180, 120, 120, 120, 120, 120, 120]
 const GSI_WRITE: Minute[] = [60, 60, 90, 120, 60, 60, 90, 60, 60, 60, ...Array<null>(20).fill(null)]
 // Table B (on-demand).
-const B_READ: Minute[] = [3000, 3600, 4200, 3000, 2400, 1800, 3000, 3600, 4200, 4800, 5400, 6000, 5400, 4800, 4200, 3600, 3000, 2400, 1800, 1200, 1200, 1800, 2400, 3000, 3600, 4200, 4800, 5400, 6000, 6600]
-const B_WRITE: Minute[] = [null, null, null, 600, 600, 900, 1200, 1200, 900, 600, 600, 600, 900, 1200, 1500, 1800, 2100, 2400, 2700, 3000, 3300, 3600, 3900, 4200, 4500, [3000, 3000], 4500, 3000, 1500, 600]
+const B_READ: Minute[] = [
+  3000, 3600, 4200, 3000, 2400, 1800, 3000, 3600, 4200, 4800, 5400, 6000, 5400, 4800, 4200, 3600, 3000, 2400, 1800, 1200, 1200, 1800, 2400, 3000, 3600, 4200, 4800, 5400, 6000,
+  6600,
+]
+const B_WRITE: Minute[] = [
+  null,
+  null,
+  null,
+  600,
+  600,
+  900,
+  1200,
+  1200,
+  900,
+  600,
+  600,
+  600,
+  900,
+  1200,
+  1500,
+  1800,
+  2100,
+  2400,
+  2700,
+  3000,
+  3300,
+  3600,
+  3900,
+  4200,
+  4500,
+  [3000, 3000],
+  4500,
+  3000,
+  1500,
+  600,
+]
 
 // Throttles. Totals are all different, so worst-first order is certain.
 const THROTTLES = {
@@ -136,7 +232,16 @@ beforeAll(async () => {
   await createReportTables(conn, TABLES)
   await createTable(conn, { name: C, hashKey: { name: 'pk', type: 'S' }, billing: 'PROVISIONED', read: 10, write: 1 }, { wait: true })
 
-  seedCapacity(seeder, TABLES, { aRead: A_READ, aWrite: A_WRITE, aProvRead: A_PROV_READ, aProvWrite: A_PROV_WRITE, gsiRead: GSI_READ, gsiWrite: GSI_WRITE, bRead: B_READ, bWrite: B_WRITE })
+  seedCapacity(seeder, TABLES, {
+    aRead: A_READ,
+    aWrite: A_WRITE,
+    aProvRead: A_PROV_READ,
+    aProvWrite: A_PROV_WRITE,
+    gsiRead: GSI_READ,
+    gsiWrite: GSI_WRITE,
+    bRead: B_READ,
+    bWrite: B_WRITE,
+  })
   seeder.seed('ThrottledRequests', [...aDims, ['Operation', 'Query']], THROTTLES.aQuery)
   seeder.seed('ThrottledRequests', [...aDims, ['Operation', 'GetItem']], THROTTLES.aGetItemZero)
   seeder.seed('ReadThrottleEvents', aDims, THROTTLES.aRead)
@@ -236,14 +341,29 @@ describe('capacityReport (moto CloudWatch)', () => {
     const option = (table: string, mode: string) => r.tables.find((t) => t.table === table)?.recommendation.options.find((o) => o.mode === mode)
 
     // A was throttled (reads, writes and its GSI): fixed capacity and auto scaling cannot be trusted, on-demand wins.
-    const aCosts = expectedCosts([{ read: A_READ, write: A_WRITE }, { read: GSI_READ, write: GSI_WRITE }], PERIODS)
-    expect(aCosts.fixed).toEqual([[24, 9], [6, 3]]) // ceil(19.5 x 1.2), ceil(7.5 x 1.2); ceil(4.5 x 1.2), ceil(2 x 1.2)
+    const aCosts = expectedCosts(
+      [
+        { read: A_READ, write: A_WRITE },
+        { read: GSI_READ, write: GSI_WRITE },
+      ],
+      PERIODS,
+    )
+    expect(aCosts.fixed).toEqual([
+      [24, 9],
+      [6, 3],
+    ]) // ceil(19.5 x 1.2), ceil(7.5 x 1.2); ceil(4.5 x 1.2), ceil(2 x 1.2)
     const aRec = r.tables.find((t) => t.table === A)?.recommendation
     expect(aRec?.choice).toBe('on-demand')
-    expect(aRec?.options.map((o) => [o.mode, o.throttles])).toEqual([['on-demand', false], ['provisioned', true], ['auto-scaling', true]])
+    expect(aRec?.options.map((o) => [o.mode, o.throttles])).toEqual([
+      ['on-demand', false],
+      ['provisioned', true],
+      ['auto-scaling', true],
+    ])
     expect(option(A, 'on-demand')?.monthlyCost).toBeCloseTo(aCosts.onDemand, 9)
     expect(option(A, 'provisioned')?.monthlyCost).toBeCloseTo(aCosts.fixedMonthly, 9)
-    expect(option(A, 'provisioned')?.detail).toBe('fixed at peak x 1.2: table 24 RCU / 9 WCU, index byEmail 6 RCU / 3 WCU (would throttle: the load was throttled in the window, so its true peak is unknown)')
+    expect(option(A, 'provisioned')?.detail).toBe(
+      'fixed at peak x 1.2: table 24 RCU / 9 WCU, index byEmail 6 RCU / 3 WCU (would throttle: the load was throttled in the window, so its true peak is unknown)',
+    )
     // On paper: reads 21 750 + 5 010 units, writes 8 670 + 720 units in 30 minutes, scaled to 730 hours.
     expect(aCosts.onDemand).toBeCloseTo(((26_760 * 0.25 + 9_390 * 1.25) / 1e6) * 1460, 9)
     expect(aCosts.fixedMonthly).toBeCloseTo((30 * 0.0002 + 12 * 0.001) * 730, 9)
@@ -252,7 +372,11 @@ describe('capacityReport (moto CloudWatch)', () => {
     const bCosts = expectedCosts([{ read: B_READ, write: B_WRITE }], PERIODS)
     const bRec = r.tables.find((t) => t.table === B)?.recommendation
     expect(bRec?.choice).toBe('on-demand')
-    expect(bRec?.options.map((o) => [o.mode, o.throttles])).toEqual([['on-demand', false], ['provisioned', true], ['auto-scaling', true]])
+    expect(bRec?.options.map((o) => [o.mode, o.throttles])).toEqual([
+      ['on-demand', false],
+      ['provisioned', true],
+      ['auto-scaling', true],
+    ])
     expect(option(B, 'on-demand')?.monthlyCost).toBeCloseTo(bCosts.onDemand, 9)
     expect(option(B, 'provisioned')?.monthlyCost).toBeCloseTo(bCosts.fixedMonthly, 9)
     expect(bCosts.fixed).toEqual([[132, 120]])
@@ -279,11 +403,15 @@ describe('capacityReport (moto CloudWatch)', () => {
     const costs = expectedCosts([{ read: C_READ, write: Array(C_PERIODS).fill(null) }], C_PERIODS)
     expect(costs.fixed).toEqual([[7, 1]])
     const rec = r.tables[0].recommendation
-    expect(rec.options.map((o) => [o.mode, o.throttles])).toEqual([['on-demand', false], ['provisioned', false], ['auto-scaling', false]])
+    expect(rec.options.map((o) => [o.mode, o.throttles])).toEqual([
+      ['on-demand', false],
+      ['provisioned', false],
+      ['auto-scaling', false],
+    ])
     expect(rec.options[0].monthlyCost).toBeCloseTo(((45_048 * 0.25) / 1e6) * ((730 * 60) / 150), 9)
     expect(rec.options[0].monthlyCost).toBeCloseTo(costs.onDemand, 9)
     expect(rec.options[1].monthlyCost).toBeCloseTo((7 * 0.0002 + 1 * 0.001) * 730, 9)
-    expect(rec.options[2].monthlyCost).toBeCloseTo(((15 * 10 + 135 * 8) * 0.0002 + 150 * 1 * 0.001) / 60 * ((730 * 60) / 150), 9)
+    expect(rec.options[2].monthlyCost).toBeCloseTo((((15 * 10 + 135 * 8) * 0.0002 + 150 * 1 * 0.001) / 60) * ((730 * 60) / 150), 9)
     expect(rec.choice).toBe('provisioned')
   })
 
@@ -294,7 +422,12 @@ describe('capacityReport (moto CloudWatch)', () => {
     const quarter = 15 * MINUTE
     const end = new Date(Math.floor((Date.now() - 10 * MINUTE) / quarter) * quarter)
     const start = new Date(end.getTime() - 2 * quarter)
-    seeder.seed('ConsumedReadCapacityUnits', [['TableName', D]], Array.from({ length: 30 }, (_, i) => (i === 7 ? 600 * 60 : 60)), start)
+    seeder.seed(
+      'ConsumedReadCapacityUnits',
+      [['TableName', D]],
+      Array.from({ length: 30 }, (_, i) => (i === 7 ? 600 * 60 : 60)),
+      start,
+    )
     await seeder.flush(conn)
     const r = await capacityReport(conn, [D], { window: resolveWindow({ start, end, periodSeconds: 900 }), prices: PRICES })
     const t = r.tables[0]
@@ -308,9 +441,16 @@ describe('capacityReport (moto CloudWatch)', () => {
     const empty = resolveWindow({ start: new Date(START.getTime() - 3 * 3_600_000), end: new Date(START.getTime() - 2 * 3_600_000), periodSeconds: 60 })
     const r = await capacityReport(conn, [A, B], { window: empty, prices: PRICES })
     expect(r.noData).toBe(true)
-    expect(r.tables.map((t) => [t.table, t.noData])).toEqual([[A, true], [B, true]])
+    expect(r.tables.map((t) => [t.table, t.noData])).toEqual([
+      [A, true],
+      [B, true],
+    ])
     const none = { average: null, p99: null, peak: null, periodsWithData: 0, periods: 60 }
-    for (const [u, read, write] of [[unit(r, A), 20, 10], [unit(r, A, INDEX), 5, 5], [unit(r, B), null, null]] as const) {
+    for (const [u, read, write] of [
+      [unit(r, A), 20, 10],
+      [unit(r, A, INDEX), 5, 5],
+      [unit(r, B), null, null],
+    ] as const) {
       expect(u.read.consumed).toEqual(none)
       expect(u.write.consumed).toEqual(none)
       expect(u.read.series).toEqual(Array(60).fill(null))
@@ -359,7 +499,11 @@ describe('throttleReport (moto CloudWatch)', () => {
 
   it('an unknown table is a TableNotFoundError before any metric is read', { timeout: SLOW }, async () => {
     const ghost = uniqueName('met_ghost')
-    await expect(throttleReport(conn, [A, ghost], { window: window() })).rejects.toMatchObject({ name: 'TableNotFoundError', exitCode: 2, message: expect.stringContaining(`Table "${ghost}" does not exist`) })
+    await expect(throttleReport(conn, [A, ghost], { window: window() })).rejects.toMatchObject({
+      name: 'TableNotFoundError',
+      exitCode: 2,
+      message: expect.stringContaining(`Table "${ghost}" does not exist`),
+    })
     await expect(capacityReport(conn, [ghost], { window: window() })).rejects.toMatchObject({ name: 'TableNotFoundError', exitCode: 2 })
   })
 
@@ -375,10 +519,26 @@ describe('throttleReport (moto CloudWatch)', () => {
     // Query order: per table, 13 ThrottledRequests then Read/WriteThrottleEvents and the 8 reasons.
     // Table 0's GetItem is query 0 (first call); table 21's ReadThrottleEvents is query 496 (first
     // call); its WriteMaxOnDemandThroughputThrottleEvents query 505 and table 22's Scan query 511 (second call).
-    seeder.seedAt('ThrottledRequests', [['TableName', tables[0]], ['Operation', 'GetItem']], { 2: 4 }, from)
+    seeder.seedAt(
+      'ThrottledRequests',
+      [
+        ['TableName', tables[0]],
+        ['Operation', 'GetItem'],
+      ],
+      { 2: 4 },
+      from,
+    )
     seeder.seedAt('ReadThrottleEvents', [['TableName', tables[21]]], { 7: 9 }, from)
     seeder.seedAt('WriteMaxOnDemandThroughputThrottleEvents', [['TableName', tables[21]]], { 3: 6 }, from)
-    seeder.seedAt('ThrottledRequests', [['TableName', tables[22]], ['Operation', 'Scan']], { 9: 5 }, from)
+    seeder.seedAt(
+      'ThrottledRequests',
+      [
+        ['TableName', tables[22]],
+        ['Operation', 'Scan'],
+      ],
+      { 9: 5 },
+      from,
+    )
     await seeder.flush(conn)
 
     const progress: string[] = []
@@ -386,7 +546,13 @@ describe('throttleReport (moto CloudWatch)', () => {
     expect(r.calls).toBe(2)
     expect(progress).toEqual(['reading 529 CloudWatch series for 23 tables', 'read 500 of 529 series', 'read 529 of 529 series'])
     const row = (table: string, metric: string, minute: number, value: number, operation?: string) => ({
-      table, ...(operation ? { operation } : {}), metric, total: value, worstAt: minuteIso(from, minute), worstValue: value, series: sparse({ [minute]: value }, 10),
+      table,
+      ...(operation ? { operation } : {}),
+      metric,
+      total: value,
+      worstAt: minuteIso(from, minute),
+      worstValue: value,
+      series: sparse({ [minute]: value }, 10),
     })
     expect(r.rows).toEqual([
       row(tables[21], 'ReadThrottleEvents', 7, 9),

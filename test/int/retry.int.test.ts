@@ -24,7 +24,14 @@ describe(`riding out a faulty endpoint (fault proxy in front of dynalite, seed $
   const opened: Connection[] = []
   // The retry policy as the CLI builds it, with shorter backoff steps so a burst costs seconds.
   const viaProxy = () => {
-    const conn = createConnection({ endpoint: proxy.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, requestTimeoutMs: 10_000, retryWindowMs: 60_000, retry: { baseMs: 5, throttleBaseMs: 20, capMs: 400 } })
+    const conn = createConnection({
+      endpoint: proxy.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      requestTimeoutMs: 10_000,
+      retryWindowMs: 60_000,
+      retry: { baseMs: 5, throttleBaseMs: 20, capMs: 400 },
+    })
     opened.push(conn)
     return conn
   }
@@ -63,7 +70,14 @@ describe(`riding out a faulty endpoint (fault proxy in front of dynalite, seed $
     ])
     const conn = viaProxy()
     const progress: CopyProgress[] = []
-    const result = await copyTable(conn, source, conn, target, { segments: 4, pageLimit: 100, writeConcurrency: 8, checkpoint: join(dir, 'copy.json'), backoff: { baseMs: 5, capMs: 200 }, onProgress: (p) => progress.push(p) })
+    const result = await copyTable(conn, source, conn, target, {
+      segments: 4,
+      pageLimit: 100,
+      writeConcurrency: 8,
+      checkpoint: join(dir, 'copy.json'),
+      backoff: { baseMs: 5, capMs: 200 },
+      onProgress: (p) => progress.push(p),
+    })
     const summary = proxy.summary()
     expect(result, summary).toMatchObject({ complete: true, read: seeded.length, written: seeded.length, deadLettered: 0 })
     expect(proxy.injected('throttle', 'Scan'), summary).toBeGreaterThan(0)

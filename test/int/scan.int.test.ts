@@ -44,10 +44,13 @@ describe.each(ENGINES)('parallel scan on %s', (_engine, endpoint) => {
   it('keeps at most `concurrency` pages ahead of a slow consumer (bounded memory)', async () => {
     const counted = connect(endpoint)
     let sent = 0
-    counted.dynamodb.middlewareStack.add((next) => async (args) => {
-      sent++
-      return next(args)
-    }, { step: 'initialize', name: 'countScans' })
+    counted.dynamodb.middlewareStack.add(
+      (next) => async (args) => {
+        sent++
+        return next(args)
+      },
+      { step: 'initialize', name: 'countScans' },
+    )
     let consumed = 0
     let maxAhead = 0
     for await (const page of parallelScan(counted, { table, segments: 8, concurrency: 3, pageLimit: 200 })) {
@@ -117,7 +120,10 @@ describe.each(ENGINES)('parallel scan on %s', (_engine, endpoint) => {
       values: { ':k': { S: 'b' }, ':max': { N: '300' } },
       attributes: ['pk', 'status', 'n'],
     })
-    const got = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    const got = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
     const expected = seeded.filter((i) => i.kind.S === 'b' && Number(i.n.N) < 300)
     expect(got.map((g) => g.pk).sort()).toEqual(expected.map((i) => i.pk.S).sort())
     expect(Object.keys(got[0]).sort()).toEqual(['n', 'pk', 'status'])
@@ -133,12 +139,21 @@ describe.each(ENGINES)('parallel scan on %s', (_engine, endpoint) => {
   })
 
   it('--segment-range pieces together make the whole table', async () => {
-    const parts = [[0, 2], [3, 3], [4, 7]] as [number, number][]
+    const parts = [
+      [0, 2],
+      [3, 3],
+      [4, 7],
+    ] as [number, number][]
     const keys: string[] = []
     for (const [i, range] of parts.entries()) {
       const file = join(dir, `part${i}.jsonl`)
       await scanToOutput(conn, { table, segments: 8, segmentRange: range, format: 'jsonl', output: file, attributes: ['pk'] })
-      keys.push(...readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { pk: string }).pk))
+      keys.push(
+        ...readFileSync(file, 'utf8')
+          .trimEnd()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { pk: string }).pk),
+      )
     }
     expect(keys).toHaveLength(seeded.length)
     expect(new Set(keys).size).toBe(seeded.length)
@@ -155,7 +170,7 @@ describe.each(ENGINES)('parallel scan on %s', (_engine, endpoint) => {
     expect(lines.find((l) => l.startsWith('special-numbers'))).toContain(DIGITS_38)
   })
 
-  it('resumes with the interrupted run\'s segment count, refuses other --values, and accepts a run stopped right after the rename', async () => {
+  it("resumes with the interrupted run's segment count, refuses other --values, and accepts a run stopped right after the rename", async () => {
     const out = join(dir, 'resume.jsonl')
     const ckpt = join(dir, 'resume.ckpt')
     const abort = new AbortController()
@@ -169,7 +184,10 @@ describe.each(ENGINES)('parallel scan on %s', (_engine, endpoint) => {
     // No --segments: the default (1 for this small table) would not match; the checkpoint's 3 is used.
     const second = await scanToOutput(conn, base)
     expect(second).toMatchObject({ complete: true, segments: 3, resumed: true })
-    const keys = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { pk: string }).pk)
+    const keys = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { pk: string }).pk)
     const want = seeded.filter((i) => i.kind.S === 'a').length
     expect(keys).toHaveLength(want)
     expect(new Set(keys).size).toBe(want)

@@ -42,7 +42,10 @@ describe.each(engineList())('tables on %s', (engine, endpoint) => {
     const name = uniqueName('spec')
     const result = await createTable(conn, fullSpec(name), { wait: true })
     expect(result.created).toBe(true)
-    const skipped = result.settings.filter((s) => s.status === 'skipped').map((s) => s.setting).sort()
+    const skipped = result.settings
+      .filter((s) => s.status === 'skipped')
+      .map((s) => s.setting)
+      .sort()
     const expectSkipped = (['ttl', 'stream', 'pitr', 'tags'] as const).filter((s) => !keeps[s]).sort()
     expect(skipped).toEqual(expectSkipped)
 

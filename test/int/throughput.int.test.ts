@@ -1,8 +1,4 @@
-import {
-  DescribeScalableTargetsCommand,
-  PutScalingPolicyCommand,
-  RegisterScalableTargetCommand,
-} from '@aws-sdk/client-application-auto-scaling'
+import { DescribeScalableTargetsCommand, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling'
 import { DescribeTableCommand, type TableDescription } from '@aws-sdk/client-dynamodb'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -10,15 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 import { TableNotFoundError } from '../../src/errors.js'
 import { createTable } from '../../src/tables/create.js'
-import {
-  bumpThroughput,
-  ledgerDir,
-  readLedger,
-  restoreThroughput,
-  throughputStatus,
-  withThroughput,
-  type ThroughputProgress,
-} from '../../src/throughput/index.js'
+import { bumpThroughput, ledgerDir, readLedger, restoreThroughput, throughputStatus, withThroughput, type ThroughputProgress } from '../../src/throughput/index.js'
 import { connect, tempDir, uniqueName } from '../helpers.js'
 
 type Conn = ReturnType<typeof connect>
@@ -83,7 +71,13 @@ describe('throughput on dynalite (real UPDATING transitions)', () => {
       [{ table, capacity: { read: 20, write: 10 }, indexes: { byEmail: { read: 30 } }, allIndexes: { write: 7 } }],
       async (bump) => {
         // allIndexes covers every GSI: byEmail gets its own read 30 and the common write 7.
-        expect(bump.changes.map((c) => `${c.index ?? 'table'}:${c.dimension}:${c.from}->${c.to}`)).toEqual(['table:read:5->20', 'table:write:4->10', 'byEmail:read:3->30', 'byEmail:write:2->7', 'byStatus:write:1->7'])
+        expect(bump.changes.map((c) => `${c.index ?? 'table'}:${c.dimension}:${c.from}->${c.to}`)).toEqual([
+          'table:read:5->20',
+          'table:write:4->10',
+          'byEmail:read:3->30',
+          'byEmail:write:2->7',
+          'byStatus:write:1->7',
+        ])
         inside = await describeRaw(conn, table)
         return 'job done'
       },
@@ -109,10 +103,13 @@ describe('throughput on dynalite (real UPDATING transitions)', () => {
     const [status] = await throughputStatus(conn, [table])
     expect(status.autoScalingAvailable).toBe(false)
     expect(status.decreases.decreasesToday).toBe(1)
-    expect(status.indexes.map((i) => [i.index, i.decreases.decreasesToday])).toEqual([['byEmail', 1], ['byStatus', 1]])
+    expect(status.indexes.map((i) => [i.index, i.decreases.decreasesToday])).toEqual([
+      ['byEmail', 1],
+      ['byStatus', 1],
+    ])
   })
 
-  it('a job that throws: the capacity is still put back and the job\'s own error is rethrown', async () => {
+  it("a job that throws: the capacity is still put back and the job's own error is rethrown", async () => {
     const table = await provisionedTable(conn, 'tpthrow')
     const boom = new Error('migration step 3 failed')
     let ledger: string | undefined
@@ -129,7 +126,10 @@ describe('throughput on dynalite (real UPDATING transitions)', () => {
   it('bumpThroughput, then restoreThroughput twice: the second is a no-op on a restored ledger', async () => {
     const table = await provisionedTable(conn, 'tptwice')
     const ledger = join(tempDir('dynx-tp-ledger-'), 'bump.json')
-    const bump = await bumpThroughput(conn, [{ table, capacity: { read: 11 }, indexes: { byStatus: { read: 12, write: 13 } } }], { ledger, connection: { endpoint: conn.endpoint } })
+    const bump = await bumpThroughput(conn, [{ table, capacity: { read: 11 }, indexes: { byStatus: { read: 12, write: 13 } } }], {
+      ledger,
+      connection: { endpoint: conn.endpoint },
+    })
     expect(bump).toMatchObject({ ledger, dryRun: false, skipped: [], stuck: [] })
     expect(bump.restoreCommand).toBe(`dynx throughput restore --ledger ${ledger} --endpoint ${conn.endpoint}`)
     expect(statusOnDisk(ledger)).toBe('open')
@@ -179,7 +179,14 @@ describe('throughput on dynalite (real UPDATING transitions)', () => {
     const ghost = uniqueName('tpghost')
     const before = ledgerFiles()
     const ledger = join(tempDir('dynx-tp-ledger-'), 'ghost.json')
-    const err = await bumpThroughput(conn, [{ table: known, capacity: { read: 50 } }, { table: ghost, capacity: { read: 50 } }], { ledger }).catch((e: unknown) => e)
+    const err = await bumpThroughput(
+      conn,
+      [
+        { table: known, capacity: { read: 50 } },
+        { table: ghost, capacity: { read: 50 } },
+      ],
+      { ledger },
+    ).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TableNotFoundError)
     expect((err as TableNotFoundError).table).toBe(ghost)
     expect((err as TableNotFoundError).exitCode).toBe(2)

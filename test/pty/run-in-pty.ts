@@ -49,9 +49,15 @@ export function runInPty(
     argv: [process.execPath, BIN, ...args],
     cwd: options.cwd ?? REPO,
     env: Object.fromEntries(
-      Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm-256color', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', ...options.env }).filter(
-        (e): e is [string, string] => e[1] !== undefined,
-      ),
+      Object.entries({
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TERM: 'xterm-256color',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: 'us-east-1',
+        ...options.env,
+      }).filter((e): e is [string, string] => e[1] !== undefined),
     ),
     columns: options.columns ?? 120,
     rows: options.rows ?? 40,

@@ -71,9 +71,7 @@ export function localClient(endpoint: string, options: { maxAttempts?: number } 
 export function engineList(): Array<[EngineName, string]> {
   const engines = inject('engines') as EngineEndpoints | undefined
   if (engines === undefined) {
-    throw new Error(
-      "No engines were provided: run this file in vitest's 'int' or 'cli' project (test/**/*.int.test.ts or *.cli.test.ts)",
-    )
+    throw new Error("No engines were provided: run this file in vitest's 'int' or 'cli' project (test/**/*.int.test.ts or *.cli.test.ts)")
   }
   return [
     ['dynalite', engines.dynalite],
@@ -194,9 +192,7 @@ async function waitForListTables(name: string, endpoint: string, child: ChildPro
       }
       if (Date.now() > deadline) {
         const reason = lastError instanceof Error ? lastError.message : String(lastError)
-        throw new Error(
-          `${name} did not answer ListTables at ${endpoint} within ${READY_TIMEOUT_MS / 1000}s (last error: ${reason}). Its last output:\n${tail.lastLines()}`,
-        )
+        throw new Error(`${name} did not answer ListTables at ${endpoint} within ${READY_TIMEOUT_MS / 1000}s (last error: ${reason}). Its last output:\n${tail.lastLines()}`)
       }
       await sleep(250)
     }
@@ -212,11 +208,7 @@ async function waitForListTables(name: string, endpoint: string, child: ChildPro
  * ListTables. Retries with another port if the child dies early (the port
  * picked by freePort() can be taken by someone else before the child binds).
  */
-async function startChildEngine(
-  name: EngineName,
-  launch: (port: number) => ChildProcess,
-  attempts = 3,
-): Promise<Engine> {
+async function startChildEngine(name: EngineName, launch: (port: number) => ChildProcess, attempts = 3): Promise<Engine> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort()
     const endpoint = `http://127.0.0.1:${port}`
@@ -388,7 +380,5 @@ export async function ensureMotoVenv(): Promise<string> {
 export async function startMotoServer(): Promise<Engine> {
   const motoServer = await ensureMotoVenv()
   // The venv's console script execs straight into Python: one process, no reloader.
-  return startChildEngine('moto', (port) =>
-    spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] }),
-  )
+  return startChildEngine('moto', (port) => spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] }))
 }

@@ -125,7 +125,21 @@ function serviceOf(headers: IncomingHttpHeaders): 'dynamodb' | 'cloudwatch' | 'o
 
 // DynamoDB's data plane throttles with ProvisionedThroughputExceededException; its control plane
 // (UpdateTable, CreateBackup, ...) and other services with ThrottlingException.
-const DATA_PLANE = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'TransactGetItems', 'TransactWriteItems', 'ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction'])
+const DATA_PLANE = new Set([
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+  'ExecuteStatement',
+  'BatchExecuteStatement',
+  'ExecuteTransaction',
+])
 
 interface ErrorAnswer {
   status: number
@@ -389,7 +403,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return operation === undefined ? Object.values(byOperation).reduce((a, b) => a + b, 0) : (byOperation[operation] ?? 0)
     },
     summary() {
-      const list = (byOperation: Record<string, number>) => Object.entries(byOperation).map(([op, n]) => `${op}=${n}`).join(' ') || '-'
+      const list = (byOperation: Record<string, number>) =>
+        Object.entries(byOperation)
+          .map(([op, n]) => `${op}=${n}`)
+          .join(' ') || '-'
       return `${FAULT_KINDS.map((k) => `${k} ${list(counts[k])}`).join('; ')}; requests ${list(requests)}; pooled resets ${pooledResets.value}; proxy errors ${proxyErrors.value} (seed ${options.seed})`
     },
     resetCounts() {

@@ -26,10 +26,7 @@ async function startAll(): Promise<{ endpoints: EngineEndpoints; engines: Engine
     // Do not leave the engines that did start running behind a failed setup.
     await Promise.allSettled(engines.map((engine) => engine.stop()))
     if (failures.length === 1) throw failures[0]
-    throw new AggregateError(
-      failures,
-      failures.map((failure) => (failure instanceof Error ? failure.message : String(failure))).join('\n\n'),
-    )
+    throw new AggregateError(failures, failures.map((failure) => (failure instanceof Error ? failure.message : String(failure))).join('\n\n'))
   }
   const [dynalite, dynamodbLocal, moto] = engines as [Engine, Engine, Engine]
   if (process.env.DYNX_TEST_TIMING !== undefined) {

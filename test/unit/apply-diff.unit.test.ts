@@ -24,17 +24,24 @@ describe('apply drift: what DynamoDB can change in place and what it cannot', ()
   })
 
   it('never attempts key schema or LSI changes: they are manual', () => {
-    const changes = diffTable(
-      want({ rangeKey: { name: 'sk', type: 'S' }, localIndexes: [{ name: 'lsi', rangeKey: { name: 'at', type: 'S' } }] }),
-      live({}),
-    )
+    const changes = diffTable(want({ rangeKey: { name: 'sk', type: 'S' }, localIndexes: [{ name: 'lsi', rangeKey: { name: 'at', type: 'S' } }] }), live({}))
     expect(kinds(changes)).toEqual(['manual:keySchema', 'manual:localIndexes.lsi'])
   })
 
   it('creates missing GSIs in place but reports changed or extra ones as manual', () => {
     const changes = diffTable(
-      want({ indexes: [{ name: 'new', hashKey: { name: 'e', type: 'S' } }, { name: 'old', hashKey: { name: 'x', type: 'N' } }] }),
-      live({ indexes: [{ name: 'old', hashKey: { name: 'x', type: 'S' }, projection: 'ALL' }, { name: 'extra', hashKey: { name: 'y', type: 'S' }, projection: 'ALL' }] }),
+      want({
+        indexes: [
+          { name: 'new', hashKey: { name: 'e', type: 'S' } },
+          { name: 'old', hashKey: { name: 'x', type: 'N' } },
+        ],
+      }),
+      live({
+        indexes: [
+          { name: 'old', hashKey: { name: 'x', type: 'S' }, projection: 'ALL' },
+          { name: 'extra', hashKey: { name: 'y', type: 'S' }, projection: 'ALL' },
+        ],
+      }),
     )
     expect(kinds(changes)).toEqual(['update:indexes.new', 'manual:indexes.old', 'manual:indexes.extra'])
   })
@@ -66,15 +73,22 @@ describe('apply drift: what DynamoDB can change in place and what it cannot', ()
 
 describe('apply drift on an engine known to lack settings (the embedded --local engine)', () => {
   it('lists stream, TTL, deletion protection and new GSIs as unsupported, not drift', () => {
-    const changes = diffTable(
-      want({ stream: 'NEW_IMAGE', ttl: 'exp', deletionProtection: true, indexes: [{ name: 'g', hashKey: { name: 'e', type: 'S' } }] }),
-      live({}),
-      ['ttl', 'stream', 'deletionProtection', 'pitr', 'indexes.create'],
-    )
+    const changes = diffTable(want({ stream: 'NEW_IMAGE', ttl: 'exp', deletionProtection: true, indexes: [{ name: 'g', hashKey: { name: 'e', type: 'S' } }] }), live({}), [
+      'ttl',
+      'stream',
+      'deletionProtection',
+      'pitr',
+      'indexes.create',
+    ])
     expect(kinds(changes)).toEqual(['unsupported:indexes.g', 'unsupported:stream', 'unsupported:ttl', 'unsupported:deletionProtection'])
   })
 
   it('leaves local indexes unmanaged when the spec leaves them out', () => {
-    expect(diffTable(want({ rangeKey: { name: 'sk', type: 'S' } }), live({ rangeKey: { name: 'sk', type: 'S' }, localIndexes: [{ name: 'lsi', rangeKey: { name: 'a', type: 'S' }, projection: 'ALL' }] }))).toEqual([])
+    expect(
+      diffTable(
+        want({ rangeKey: { name: 'sk', type: 'S' } }),
+        live({ rangeKey: { name: 'sk', type: 'S' }, localIndexes: [{ name: 'lsi', rangeKey: { name: 'a', type: 'S' }, projection: 'ALL' }] }),
+      ),
+    ).toEqual([])
   })
 })

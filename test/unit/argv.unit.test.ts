@@ -33,7 +33,12 @@ describe('global flags before the command', () => {
   it('knows every flag of the base command, and --json, from the one declaration', () => {
     const base = DynxCommand.baseFlags as Record<string, { type: string; char?: string }>
     expect(Object.keys(base).sort()).toEqual(Object.keys(GLOBAL_FLAGS).sort())
-    const expectBoolean = new Set(['json', ...Object.entries(base).filter(([, f]) => f.type === 'boolean').map(([n]) => n)])
+    const expectBoolean = new Set([
+      'json',
+      ...Object.entries(base)
+        .filter(([, f]) => f.type === 'boolean')
+        .map(([n]) => n),
+    ])
     for (const name of Object.keys(ALL_GLOBAL_FLAGS)) {
       const set = expectBoolean.has(name) ? GLOBAL_BOOLEAN : GLOBAL_WITH_VALUE
       expect(set.has(`--${name}`), name).toBe(true)

@@ -70,7 +70,11 @@ const backupArn = (table: string, id: string) => `${ACCOUNT}:table/${table}/back
 const NOW = new Date('2026-03-10T12:00:00Z')
 
 /** The settled value or the rejection reason, whichever comes; a resolve is turned into a marker error. */
-const failure = (p: Promise<unknown>): Promise<unknown> => p.then(() => new Error('expected a rejection, but it resolved'), (e: unknown) => e)
+const failure = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => new Error('expected a rejection, but it resolved'),
+    (e: unknown) => e,
+  )
 const syncFailure = (fn: () => unknown): unknown => {
   try {
     fn()
@@ -173,7 +177,9 @@ function fakeAws() {
   const restored = (target: string) => {
     if (tables.has(target)) throw Object.assign(new Error(`Table already exists: ${target}`), { name: 'TableAlreadyExistsException', $metadata: {} })
     tables.set(target, [...restoreScript])
-    return { TableDescription: { TableName: target, TableArn: tableArn(target), TableStatus: 'CREATING' as const, RestoreSummary: { RestoreInProgress: true, RestoreDateTime: NOW } } }
+    return {
+      TableDescription: { TableName: target, TableArn: tableArn(target), TableStatus: 'CREATING' as const, RestoreSummary: { RestoreInProgress: true, RestoreDateTime: NOW } },
+    }
   }
   mock.on(RestoreTableFromBackupCommand).callsFake((input: RestoreTableFromBackupCommandInput) => restored(input.TargetTableName!))
   mock.on(RestoreTableToPointInTimeCommand).callsFake((input: RestoreTableToPointInTimeCommandInput) => restored(input.TargetTableName!))
@@ -184,11 +190,18 @@ function fakeAws() {
     tables,
     backups,
     descriptions,
-    setRestoreScript: (script: TableDescription[]) => { restoreScript = script },
-    setListPageSize: (n: number) => { listPageSize = n },
+    setRestoreScript: (script: TableDescription[]) => {
+      restoreScript = script
+    },
+    setListPageSize: (n: number) => {
+      listPageSize = n
+    },
     /** Every call of one command, its input as sent. */
     inputs: <T>(command: abstract new (...args: never[]) => { input: T }) => mock.commandCalls(command as never).map((c) => c.args[0].input as T),
-    destroy: () => { mock.restore(); conn.destroy() },
+    destroy: () => {
+      mock.restore()
+      conn.destroy()
+    },
   }
 }
 
@@ -206,7 +219,7 @@ function aws() {
 // ---------------------------------------------------------------- 1. ListBackups
 
 describe('listBackups (stands for DynamoDB paging ListBackups with LastEvaluatedBackupArn, and engines that ignore its filters)', () => {
-  it('follows LastEvaluatedBackupArn through 3 pages, sending each page\'s last ARN as ExclusiveStartBackupArn, and returns every backup', async () => {
+  it("follows LastEvaluatedBackupArn through 3 pages, sending each page's last ARN as ExclusiveStartBackupArn, and returns every backup", async () => {
     const a = aws()
     a.setListPageSize(2)
     a.backups.push(
@@ -265,7 +278,13 @@ describe('listBackups (stands for DynamoDB paging ListBackups with LastEvaluated
     const since = new Date('2026-03-01T00:00:00Z')
     const before = new Date('2026-03-08T00:00:00Z')
     const byTable = await listBackups(a.conn, { table: 'prod_users', since, before, type: 'user', pageSize: 3 })
-    expect(a.inputs<ListBackupsCommandInput>(ListBackupsCommand)[0]).toEqual({ TableName: 'prod_users', TimeRangeLowerBound: since, TimeRangeUpperBound: before, BackupType: 'USER', Limit: 3 })
+    expect(a.inputs<ListBackupsCommandInput>(ListBackupsCommand)[0]).toEqual({
+      TableName: 'prod_users',
+      TimeRangeLowerBound: since,
+      TimeRangeUpperBound: before,
+      BackupType: 'USER',
+      Limit: 3,
+    })
     // since is inclusive, before exclusive (as DynamoDB's TimeRangeLowerBound/UpperBound).
     expect(byTable.map((b) => b.name)).toEqual(['keep-1', 'at-since'])
 
@@ -292,17 +311,19 @@ describe('createBackup --wait (stands for a large table whose backup stays CREAT
     const seen: BackupProgress[] = []
     const result = await createBackup(a.conn, ['users'], { wait: true, now: NOW, waitOptions: { intervalMs: 1 }, onProgress: (p) => seen.push(p) })
 
-    expect(result.backups).toEqual([{
-      name: 'users-20260310-120000',
-      arn,
-      table: 'users',
-      tableArn: tableArn('users'),
-      tableId: 'id-users',
-      createdAt: NOW.toISOString(),
-      sizeBytes: 987_654_321,
-      status: 'AVAILABLE',
-      type: 'USER',
-    }])
+    expect(result.backups).toEqual([
+      {
+        name: 'users-20260310-120000',
+        arn,
+        table: 'users',
+        tableArn: tableArn('users'),
+        tableId: 'id-users',
+        createdAt: NOW.toISOString(),
+        sizeBytes: 987_654_321,
+        status: 'AVAILABLE',
+        type: 'USER',
+      },
+    ])
     expect(a.inputs<DescribeBackupCommandInput>(DescribeBackupCommand)).toEqual(Array(4).fill({ BackupArn: arn }))
     const waits = seen.filter((p) => p.stage === 'wait').map((p) => p.message.replace(/ \(\d+s\)$/, ''))
     expect(waits).toEqual(['users-20260310-120000: CREATING', 'users-20260310-120000: CREATING', 'users-20260310-120000: CREATING', 'users-20260310-120000: AVAILABLE'])
@@ -313,7 +334,9 @@ describe('createBackup --wait (stands for a large table whose backup stays CREAT
     const a = aws()
     a.tables.set('users', [activeTable('users')])
     const arn = backupArn('users', '01773144000000-abcdef')
-    a.mock.on(CreateBackupCommand).resolves({ BackupDetails: { BackupArn: arn, BackupName: 'users-20260310-120000', BackupStatus: 'CREATING', BackupType: 'USER', BackupCreationDateTime: NOW } })
+    a.mock
+      .on(CreateBackupCommand)
+      .resolves({ BackupDetails: { BackupArn: arn, BackupName: 'users-20260310-120000', BackupStatus: 'CREATING', BackupType: 'USER', BackupCreationDateTime: NOW } })
     const result = await createBackup(a.conn, ['users'], { now: NOW })
     expect(result.backups.map((b) => [b.name, b.status, b.sizeBytes])).toEqual([['users-20260310-120000', 'CREATING', undefined]])
     expect(a.mock.commandCalls(CreateBackupCommand)).toHaveLength(1)
@@ -362,7 +385,13 @@ describe('restore waiting (stands for a restored table that is CREATING, then AC
       'restoring users_restored: ACTIVE, restore in progress',
       'restoring users_restored: ACTIVE',
     ])
-    expect(result).toMatchObject({ source: 'users', target: 'users_restored', status: 'ACTIVE', targetArn: tableArn('users_restored'), backup: { name: 'nightly', arn: b.BackupArn } })
+    expect(result).toMatchObject({
+      source: 'users',
+      target: 'users_restored',
+      status: 'ACTIVE',
+      targetArn: tableArn('users_restored'),
+      backup: { name: 'nightly', arn: b.BackupArn },
+    })
     expect(result.reconcile).toBeUndefined()
   })
 
@@ -372,12 +401,23 @@ describe('restore waiting (stands for a restored table that is CREATING, then AC
     a.mock.on(DescribeContinuousBackupsCommand).resolves({
       ContinuousBackupsDescription: {
         ContinuousBackupsStatus: 'ENABLED',
-        PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'ENABLED', EarliestRestorableDateTime: new Date(NOW.getTime() - 7 * DAY), LatestRestorableDateTime: new Date(NOW.getTime() - 5 * MIN), RecoveryPeriodInDays: 35 },
+        PointInTimeRecoveryDescription: {
+          PointInTimeRecoveryStatus: 'ENABLED',
+          EarliestRestorableDateTime: new Date(NOW.getTime() - 7 * DAY),
+          LatestRestorableDateTime: new Date(NOW.getTime() - 5 * MIN),
+          RecoveryPeriodInDays: 35,
+        },
       },
     })
     a.setRestoreScript(script('users_pitr'))
     const seen: string[] = []
-    const result = await restoreToPointInTime(a.conn, 'users', 'users_pitr', { latest: true, reconcile: false, wait: true, waitOptions: { intervalMs: 1 }, onProgress: (p) => seen.push(p.message) })
+    const result = await restoreToPointInTime(a.conn, 'users', 'users_pitr', {
+      latest: true,
+      reconcile: false,
+      wait: true,
+      waitOptions: { intervalMs: 1 },
+      onProgress: (p) => seen.push(p.message),
+    })
     expect(a.mock.commandCalls(RestoreTableToPointInTimeCommand)).toHaveLength(1)
     expect(targetDescribes(a, 'users_pitr')).toBe(4)
     expect(seen.filter((m) => m.startsWith('restoring users_pitr:')).map((m) => m.replace(/ \(\d+s\)$/, ''))).toEqual([
@@ -410,13 +450,15 @@ describe('restore waiting (stands for a restored table that is CREATING, then AC
     a.setRestoreScript([activeTable('users_restored', { TableStatus: 'CREATING', RestoreSummary: { RestoreInProgress: true, RestoreDateTime: NOW } })])
     const stop = new AbortController()
     const seen: string[] = []
-    const err = await failure(restoreBackup(a.conn, b.BackupArn!, 'users_restored', {
-      waitOptions: { intervalMs: 5, signal: stop.signal },
-      onProgress: (p) => {
-        seen.push(p.stage)
-        if (seen.filter((s) => s === 'wait').length === 3) stop.abort('SIGINT')
-      },
-    }))
+    const err = await failure(
+      restoreBackup(a.conn, b.BackupArn!, 'users_restored', {
+        waitOptions: { intervalMs: 5, signal: stop.signal },
+        onProgress: (p) => {
+          seen.push(p.stage)
+          if (seen.filter((s) => s === 'wait').length === 3) stop.abort('SIGINT')
+        },
+      }),
+    )
     expect(err).toBeInstanceOf(InterruptedError)
     expect((err as InterruptedError).exitCode).toBe(130)
     expect((err as InterruptedError).message).toContain('the restore goes on in DynamoDB')
@@ -434,14 +476,18 @@ describe('restore waiting (stands for a restored table that is CREATING, then AC
     a.mock.on(ListTablesCommand).resolves({ TableNames: ['p_a', 'p_b', 'p_c'] })
     a.setRestoreScript([activeTable('x', { TableStatus: 'CREATING', RestoreSummary: { RestoreInProgress: true, RestoreDateTime: NOW } })])
     const stop = new AbortController()
-    const err = await failure(restoreBackupsByPrefix(a.conn, {
-      prefix: 'p_',
-      toPrefix: 'q_',
-      concurrency: 1,
-      waitOptions: { intervalMs: 5, signal: stop.signal },
-      // Ctrl-C while the first restore is being started: it goes on, the others never start.
-      onProgress: (p) => { if (p.stage === 'restore') stop.abort('SIGINT') },
-    }))
+    const err = await failure(
+      restoreBackupsByPrefix(a.conn, {
+        prefix: 'p_',
+        toPrefix: 'q_',
+        concurrency: 1,
+        waitOptions: { intervalMs: 5, signal: stop.signal },
+        // Ctrl-C while the first restore is being started: it goes on, the others never start.
+        onProgress: (p) => {
+          if (p.stage === 'restore') stop.abort('SIGINT')
+        },
+      }),
+    )
     expect(err).toBeInstanceOf(InterruptedError)
     expect((err as InterruptedError).message).toMatch(/1 restores go on in DynamoDB \(q_a\); not started: q_b, q_c/)
     expect(a.inputs<RestoreTableFromBackupCommandInput>(RestoreTableFromBackupCommand).map((i) => i.TargetTableName)).toEqual(['q_a'])
@@ -468,7 +514,10 @@ describe('reconcileRestore (stands for finishing a restore AWS took hours over, 
       activeTable('users_r', { RestoreSummary: { ...summaryOf, RestoreInProgress: true } }),
       activeTable('users_r', { RestoreSummary: { ...summaryOf, RestoreInProgress: false }, BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } }),
     ])
-    for (const c of [DescribeTimeToLiveCommand, DescribeContinuousBackupsCommand, ListTagsOfResourceCommand]) a.mock.on(c as never).callsFake(() => { throw Object.assign(new Error('UnknownOperationException'), { name: 'UnknownOperationException', $metadata: {} }) })
+    for (const c of [DescribeTimeToLiveCommand, DescribeContinuousBackupsCommand, ListTagsOfResourceCommand])
+      a.mock.on(c as never).callsFake(() => {
+        throw Object.assign(new Error('UnknownOperationException'), { name: 'UnknownOperationException', $metadata: {} })
+      })
     const seen: string[] = []
     const result = await reconcileRestore(a.conn, 'users_r', { waitOptions: { intervalMs: 1 }, onProgress: (p) => seen.push(`${p.stage}: ${p.message.replace(/ \(\d+s\)$/, '')}`) })
     expect(seen.filter((m) => m.startsWith('wait'))).toEqual(['wait: restoring users_r: ACTIVE, restore in progress', 'wait: restoring users_r: ACTIVE'])
@@ -489,9 +538,10 @@ describe('restoreToPointInTime checks (stands for AWS refusing a time outside th
       return {
         ContinuousBackupsDescription: {
           ContinuousBackupsStatus: 'ENABLED',
-          PointInTimeRecoveryDescription: status === 'ENABLED'
-            ? { PointInTimeRecoveryStatus: 'ENABLED', EarliestRestorableDateTime: EARLIEST, LatestRestorableDateTime: LATEST, RecoveryPeriodInDays: 7 }
-            : { PointInTimeRecoveryStatus: 'DISABLED' },
+          PointInTimeRecoveryDescription:
+            status === 'ENABLED'
+              ? { PointInTimeRecoveryStatus: 'ENABLED', EarliestRestorableDateTime: EARLIEST, LatestRestorableDateTime: LATEST, RecoveryPeriodInDays: 7 }
+              : { PointInTimeRecoveryStatus: 'DISABLED' },
         },
       }
     })
@@ -523,7 +573,9 @@ describe('restoreToPointInTime checks (stands for AWS refusing a time outside th
     const a = pitrAws()
     const time = new Date('2026-03-05T08:30:00Z')
     const result = await restoreToPointInTime(a.conn, 'users', 'users_pitr', { time, reconcile: false })
-    expect(a.inputs<RestoreTableToPointInTimeCommandInput>(RestoreTableToPointInTimeCommand)).toEqual([{ SourceTableName: 'users', TargetTableName: 'users_pitr', RestoreDateTime: time }])
+    expect(a.inputs<RestoreTableToPointInTimeCommandInput>(RestoreTableToPointInTimeCommand)).toEqual([
+      { SourceTableName: 'users', TargetTableName: 'users_pitr', RestoreDateTime: time },
+    ])
     expect(result).toMatchObject({ restoredTo: '2026-03-05T08:30:00.000Z', status: 'CREATING', window: { earliest: EARLIEST.toISOString(), latest: LATEST.toISOString() } })
   })
 
@@ -538,7 +590,9 @@ describe('restoreToPointInTime checks (stands for AWS refusing a time outside th
   it('latest sends UseLatestRestorableTime (and no RestoreDateTime)', async () => {
     const a = pitrAws()
     await restoreToPointInTime(a.conn, 'users', 'users_pitr', { latest: true, reconcile: false })
-    expect(a.inputs<RestoreTableToPointInTimeCommandInput>(RestoreTableToPointInTimeCommand)).toEqual([{ SourceTableName: 'users', TargetTableName: 'users_pitr', UseLatestRestorableTime: true }])
+    expect(a.inputs<RestoreTableToPointInTimeCommandInput>(RestoreTableToPointInTimeCommand)).toEqual([
+      { SourceTableName: 'users', TargetTableName: 'users_pitr', UseLatestRestorableTime: true },
+    ])
   })
 
   it('PITR disabled on the source: PitrNotEnabledError (exit 2), nothing restored', async () => {
@@ -615,7 +669,13 @@ describe('backup names (stands for DynamoDB allowing many backups with one name,
   it('deleteBackups with an ambiguous name among the refs: AmbiguousBackupError, and no DeleteBackup sent (not even for the good ref)', async () => {
     const { a, nightlyUsers, nightlyOrders } = namedAws()
     let asked = false
-    const err = await failure(deleteBackups(a.conn, ['weekly', 'nightly'], { beforeDelete: () => { asked = true } }))
+    const err = await failure(
+      deleteBackups(a.conn, ['weekly', 'nightly'], {
+        beforeDelete: () => {
+          asked = true
+        },
+      }),
+    )
     expectAmbiguous(err, [nightlyUsers.BackupArn!, nightlyOrders.BackupArn!])
     expect(asked).toBe(false)
     expect(a.mock.commandCalls(DeleteBackupCommand)).toHaveLength(0)
@@ -683,7 +743,9 @@ describe('planPrune (pure: which user backups a prune deletes)', () => {
     info('p_users', 'u5', 5),
   ]
   const names = (options: Omit<PruneOptions, 'prefix' | 'now'>, list = backups) =>
-    planPrune(list, { prefix: 'p_', now: NOW, ...options }).tables.map((t) => `${t.table} keep=${t.keep.map((b) => b.name).join(',')} delete=${t.delete.map((b) => b.name).join(',')}`)
+    planPrune(list, { prefix: 'p_', now: NOW, ...options }).tables.map(
+      (t) => `${t.table} keep=${t.keep.map((b) => b.name).join(',')} delete=${t.delete.map((b) => b.name).join(',')}`,
+    )
 
   it('a table deleted and re-created under the same name (another TableId): its last backups are counted apart and keep their newest', () => {
     const mixed = [
@@ -757,7 +819,14 @@ describe('createBackup names (stands for DynamoDB rejecting invalid BackupName v
     a.tables.set('users', [activeTable('users')])
     a.tables.set('orders', [activeTable('orders')])
     a.mock.on(CreateBackupCommand).callsFake((input: CreateBackupCommandInput) => ({
-      BackupDetails: { BackupArn: backupArn(input.TableName!, `01-${input.BackupName}`), BackupName: input.BackupName, BackupStatus: 'AVAILABLE', BackupType: 'USER', BackupCreationDateTime: NOW, BackupSizeBytes: 10 },
+      BackupDetails: {
+        BackupArn: backupArn(input.TableName!, `01-${input.BackupName}`),
+        BackupName: input.BackupName,
+        BackupStatus: 'AVAILABLE',
+        BackupType: 'USER',
+        BackupCreationDateTime: NOW,
+        BackupSizeBytes: 10,
+      },
     }))
     return a
   }
@@ -766,7 +835,12 @@ describe('createBackup names (stands for DynamoDB rejecting invalid BackupName v
   it('the default name is {table}-{yyyyMMdd}-{HHmmss} in UTC', async () => {
     const a = createAws()
     const result = await createBackup(a.conn, ['users', 'orders'], { now: at })
-    expect(a.inputs<CreateBackupCommandInput>(CreateBackupCommand).map((i) => `${i.TableName}:${i.BackupName}`).sort()).toEqual(['orders:orders-20260102-030405', 'users:users-20260102-030405'])
+    expect(
+      a
+        .inputs<CreateBackupCommandInput>(CreateBackupCommand)
+        .map((i) => `${i.TableName}:${i.BackupName}`)
+        .sort(),
+    ).toEqual(['orders:orders-20260102-030405', 'users:users-20260102-030405'])
     expect(result.backups.map((b) => b.name)).toEqual(['users-20260102-030405', 'orders-20260102-030405'])
   })
 
@@ -818,7 +892,9 @@ describe('createBackup names (stands for DynamoDB rejecting invalid BackupName v
 
   it('a CreateBackup that fails for one table (e.g. BackupInUseException) is reported with the backups that were made', async () => {
     const a = createAws()
-    a.mock.on(CreateBackupCommand, { TableName: 'orders' }).rejects(Object.assign(new Error('Backup is being created for table orders'), { name: 'BackupInUseException', $metadata: {} }))
+    a.mock
+      .on(CreateBackupCommand, { TableName: 'orders' })
+      .rejects(Object.assign(new Error('Backup is being created for table orders'), { name: 'BackupInUseException', $metadata: {} }))
     const result = await createBackup(a.conn, ['users', 'orders'], { now: at })
     expect(result.backups.map((b) => [b.name, b.arn])).toEqual([['users-20260102-030405', backupArn('users', '01-users-20260102-030405')]])
     expect(result.failed).toEqual([{ table: 'orders', error: 'Backup is being created for table orders' }])
@@ -885,7 +961,10 @@ describe('parseDuration and parseTime (--older-than, --ago, --time, --since)', (
 
   it('refuses a day that does not exist (2026-02-30) instead of rolling it into March', () => {
     for (const text of ['2026-02-30T10:00:00Z', '2026-02-29', '2026-13-01T00:00:00Z', '2026-04-31 12:00']) {
-      expect(syncFailure(() => parseTime(text, '--time')), text).toBeInstanceOf(UserInputError)
+      expect(
+        syncFailure(() => parseTime(text, '--time')),
+        text,
+      ).toBeInstanceOf(UserInputError)
     }
     expect(parseTime('2028-02-29T10:00:00Z', '--time').toISOString()).toBe('2028-02-29T10:00:00.000Z')
   })
@@ -913,9 +992,10 @@ describe('setPitr (stands for DynamoDB refusing RecoveryPeriodInDays outside 1-3
     a.mock.on(DescribeContinuousBackupsCommand).resolves({
       ContinuousBackupsDescription: {
         ContinuousBackupsStatus: 'ENABLED',
-        PointInTimeRecoveryDescription: days !== undefined
-          ? { PointInTimeRecoveryStatus: 'ENABLED', EarliestRestorableDateTime: new Date(NOW.getTime() - DAY), LatestRestorableDateTime: NOW, RecoveryPeriodInDays: days }
-          : { PointInTimeRecoveryStatus: 'DISABLED' },
+        PointInTimeRecoveryDescription:
+          days !== undefined
+            ? { PointInTimeRecoveryStatus: 'ENABLED', EarliestRestorableDateTime: new Date(NOW.getTime() - DAY), LatestRestorableDateTime: NOW, RecoveryPeriodInDays: days }
+            : { PointInTimeRecoveryStatus: 'DISABLED' },
       },
     })
     a.mock.on(UpdateContinuousBackupsCommand).resolves({ ContinuousBackupsDescription: { ContinuousBackupsStatus: 'ENABLED' } })
@@ -967,9 +1047,17 @@ describe('setPitr (stands for DynamoDB refusing RecoveryPeriodInDays outside 1-3
 
 describe('engines known to lack backups and PITR (stands for dynalite, the embedded --local engine, answering UnknownOperationException)', () => {
   function localConn() {
-    const conn = createConnection({ endpoint: 'http://127.0.0.1:1', lacks: ['backups', 'pitr'], label: 'the embedded --local engine (/x)', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+    const conn = createConnection({
+      endpoint: 'http://127.0.0.1:1',
+      lacks: ['backups', 'pitr'],
+      label: 'the embedded --local engine (/x)',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    })
     const mock = mockClient(conn.dynamodb)
-    cleanup.push(() => { mock.restore(); conn.destroy() })
+    cleanup.push(() => {
+      mock.restore()
+      conn.destroy()
+    })
     return { conn, mock }
   }
   const expectUnsupported = (err: unknown, operation: string) => {
@@ -1021,7 +1109,15 @@ describe('review fixes (each stands for a behaviour of the real service moto doe
       activeTable('x', { RestoreSummary: { RestoreInProgress: false, RestoreDateTime: NOW } }),
     ])
     const stages: string[] = []
-    const result = await restoreBackupsByPrefix(a.conn, { prefix: 'p_', toPrefix: 'q_', concurrency: 1, reconcile: false, wait: true, waitOptions: { intervalMs: 1 }, onProgress: (p) => stages.push(p.stage) })
+    const result = await restoreBackupsByPrefix(a.conn, {
+      prefix: 'p_',
+      toPrefix: 'q_',
+      concurrency: 1,
+      reconcile: false,
+      wait: true,
+      waitOptions: { intervalMs: 1 },
+      onProgress: (p) => stages.push(p.stage),
+    })
     expect(result.restores.map((r) => r.target)).toEqual(['q_a', 'q_b', 'q_c'])
     expect(stages.lastIndexOf('restore')).toBeLessThan(stages.indexOf('wait'))
   })
@@ -1039,7 +1135,13 @@ describe('review fixes (each stands for a behaviour of the real service moto doe
     const busy = summary('users', 'inflight', '2026-03-10T11:00:00Z', { BackupStatus: 'CREATING' })
     a.backups.push(busy, summary('users', 'done', '2026-03-09T11:00:00Z'))
     let asked = false
-    const err = await failure(deleteBackups(a.conn, ['done', 'inflight'], { beforeDelete: () => { asked = true } }))
+    const err = await failure(
+      deleteBackups(a.conn, ['done', 'inflight'], {
+        beforeDelete: () => {
+          asked = true
+        },
+      }),
+    )
     expect(err).toBeInstanceOf(UserInputError)
     expect((err as Error).message).toContain('inflight is CREATING')
     expect(asked).toBe(false)
@@ -1059,26 +1161,41 @@ describe('review fixes (each stands for a behaviour of the real service moto doe
   it('enabling PITR on a table made moments ago retries ContinuousBackupsUnavailableException until DynamoDB is ready', async () => {
     const a = aws()
     a.tables.set('fresh', [activeTable('fresh')])
-    a.mock.on(DescribeContinuousBackupsCommand).resolves({ ContinuousBackupsDescription: { ContinuousBackupsStatus: 'ENABLED', PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'DISABLED' } } })
-    const notYet = () => Object.assign(new Error('Backups are being enabled for the table: fresh. Please retry later'), { name: 'ContinuousBackupsUnavailableException', $metadata: {} })
+    a.mock
+      .on(DescribeContinuousBackupsCommand)
+      .resolves({ ContinuousBackupsDescription: { ContinuousBackupsStatus: 'ENABLED', PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'DISABLED' } } })
+    const notYet = () =>
+      Object.assign(new Error('Backups are being enabled for the table: fresh. Please retry later'), { name: 'ContinuousBackupsUnavailableException', $metadata: {} })
     a.mock.on(UpdateContinuousBackupsCommand).rejectsOnce(notYet()).rejectsOnce(notYet()).resolves({})
     const result = await setPitr(a.conn, ['fresh'], true)
     expect(result.tables[0].changed).toBe(true)
     expect(a.mock.commandCalls(UpdateContinuousBackupsCommand)).toHaveLength(3)
   })
 
-  it('reconcile does not copy settings from a same-named table re-created since the backup (another TableId): it uses the backup\'s record and says why', async () => {
+  it("reconcile does not copy settings from a same-named table re-created since the backup (another TableId): it uses the backup's record and says why", async () => {
     const a = aws()
     const b = summary('users', 'nightly', '2026-03-09T00:00:00Z', { TableId: 'id-old' })
     a.backups.push(b)
-    a.descriptions.set(b.BackupArn!, [{
-      ...description(b),
-      SourceTableDetails: { TableName: 'users', TableId: 'id-old', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], TableCreationDateTime: NOW, ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 }, BillingMode: 'PAY_PER_REQUEST' },
-    }])
+    a.descriptions.set(b.BackupArn!, [
+      {
+        ...description(b),
+        SourceTableDetails: {
+          TableName: 'users',
+          TableId: 'id-old',
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          TableCreationDateTime: NOW,
+          ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 },
+          BillingMode: 'PAY_PER_REQUEST',
+        },
+      },
+    ])
     // The live "users" is another table; its tags must not land on the restore.
     a.tables.set('users', [activeTable('users', { TableId: 'id-new', BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } })])
     a.mock.on(ListTagsOfResourceCommand).resolves({ Tags: [{ Key: 'owner', Value: 'someone-else' }] })
-    for (const c of [DescribeTimeToLiveCommand, DescribeContinuousBackupsCommand]) a.mock.on(c as never).callsFake(() => { throw Object.assign(new Error('UnknownOperationException'), { name: 'UnknownOperationException', $metadata: {} }) })
+    for (const c of [DescribeTimeToLiveCommand, DescribeContinuousBackupsCommand])
+      a.mock.on(c as never).callsFake(() => {
+        throw Object.assign(new Error('UnknownOperationException'), { name: 'UnknownOperationException', $metadata: {} })
+      })
     a.setRestoreScript([activeTable('users_r', { TableId: 'id-r', BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } })])
     const result = await restoreBackup(a.conn, b.BackupArn!, 'users_r', { waitOptions: { intervalMs: 1 } })
     expect(result.reconcile?.from).toBe('backup')

@@ -17,7 +17,7 @@ const page = (segment: number, seq: number, last: boolean, items: Item[] = []): 
 })
 
 describe('checkpoint state updates (how copy counts dead letters)', () => {
-  it('applies a page\'s update only when the page\'s turn comes, in page order', () => {
+  it("applies a page's update only when the page's turn comes, in page order", () => {
     const ckpt = ScanCheckpoint.open(join(tempDir(), 'c.json'), 'copy', 1, {}, { dead: 0, order: '' })
     const add = (n: number, tag: string) => (s: { dead: number; order: string }) => ({ dead: s.dead + n, order: s.order + tag })
     // Pages 1 and 2 are acknowledged before page 0: nothing of theirs may count yet.

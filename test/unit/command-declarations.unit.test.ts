@@ -27,7 +27,7 @@ describe('static declarations of every command', () => {
     for (const [file, c] of commands) expect(c.prototype instanceof DynxCommand, file).toBe(true)
   })
 
-  it('a dryRunFlag names one of the command\'s boolean flags, and only a command that writes has one', () => {
+  it("a dryRunFlag names one of the command's boolean flags, and only a command that writes has one", () => {
     for (const [file, c] of commands) {
       if (c.dryRunFlag === undefined) continue
       expect(flagsOf(c)[c.dryRunFlag]?.type, `${file}: static dryRunFlag = '${c.dryRunFlag}'`).toBe('boolean')
@@ -35,11 +35,14 @@ describe('static declarations of every command', () => {
     }
   })
 
-  it('a command that writes and has a dry-run (or apply\'s --check) declares it, so a dry run is never asked to confirm', () => {
+  it("a command that writes and has a dry-run (or apply's --check) declares it, so a dry run is never asked to confirm", () => {
     for (const [file, c] of commands) {
       if (!c.writes) continue
       const candidates = Object.keys(flagsOf(c)).filter((n) => n === 'dry-run' || n === 'check')
-      expect(candidates.map(() => c.dryRunFlag), file).toEqual(candidates)
+      expect(
+        candidates.map(() => c.dryRunFlag),
+        file,
+      ).toEqual(candidates)
     }
     // The commands known to have one (a rename of their flag fails the test above).
     const declared = Object.fromEntries(commands.filter(([, c]) => c.dryRunFlag).map(([f, c]) => [f, c.dryRunFlag]))

@@ -13,7 +13,16 @@ import { REPO } from '../helpers.js'
  * fails this test until the snapshot is updated on purpose: `npm run surface:update`.
  */
 
-type FlagDef = { type: 'boolean' | 'option'; char?: string; default?: unknown; required?: boolean; multiple?: boolean; options?: readonly string[]; allowNo?: boolean; env?: string }
+type FlagDef = {
+  type: 'boolean' | 'option'
+  char?: string
+  default?: unknown
+  required?: boolean
+  multiple?: boolean
+  options?: readonly string[]
+  allowNo?: boolean
+  env?: string
+}
 type ArgDef = { required?: boolean; default?: unknown; options?: readonly string[] }
 
 function commandFiles(dir: string): string[] {
@@ -28,12 +37,23 @@ const defaultOf = (d: unknown) => (typeof d === 'function' ? '(computed)' : d)
 /** Only what a caller can see and rely on; undefined and false fields are left out. */
 function flagSurface(f: FlagDef) {
   return Object.fromEntries(
-    Object.entries({ type: f.type, char: f.char, default: defaultOf(f.default), required: f.required, multiple: f.multiple, options: f.options ? [...f.options] : undefined, allowNo: f.allowNo, env: f.env }).filter(([, v]) => v !== undefined && v !== false),
+    Object.entries({
+      type: f.type,
+      char: f.char,
+      default: defaultOf(f.default),
+      required: f.required,
+      multiple: f.multiple,
+      options: f.options ? [...f.options] : undefined,
+      allowNo: f.allowNo,
+      env: f.env,
+    }).filter(([, v]) => v !== undefined && v !== false),
   )
 }
 
 function argSurface(a: ArgDef) {
-  return Object.fromEntries(Object.entries({ required: a.required, default: defaultOf(a.default), options: a.options ? [...a.options] : undefined }).filter(([, v]) => v !== undefined && v !== false))
+  return Object.fromEntries(
+    Object.entries({ required: a.required, default: defaultOf(a.default), options: a.options ? [...a.options] : undefined }).filter(([, v]) => v !== undefined && v !== false),
+  )
 }
 
 const sortedEntries = <T>(o: Record<string, T>) => Object.entries(o).sort(([a], [b]) => a.localeCompare(b))
@@ -43,7 +63,13 @@ async function commandSurface() {
   const commands: Record<string, unknown> = {}
   for (const file of commandFiles(root)) {
     const id = relative(root, file).replace(/\.ts$/, '').split(sep).join(' ')
-    const C = (await import(pathToFileURL(file).href)).default as Command.Class & { baseFlags?: Record<string, FlagDef>; flags?: Record<string, FlagDef>; args?: Record<string, ArgDef>; enableJsonFlag?: boolean; strict?: boolean }
+    const C = (await import(pathToFileURL(file).href)).default as Command.Class & {
+      baseFlags?: Record<string, FlagDef>
+      flags?: Record<string, FlagDef>
+      args?: Record<string, ArgDef>
+      enableJsonFlag?: boolean
+      strict?: boolean
+    }
     const flags: Record<string, FlagDef> = { ...(C.baseFlags ?? {}), ...(C.flags ?? {}), ...(C.enableJsonFlag ? { json: { type: 'boolean' } } : {}) }
     commands[id] = {
       args: Object.fromEntries(Object.entries(C.args ?? {}).map(([name, a]) => [name, argSurface(a)])),

@@ -7,14 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 
 import { sameAccountAndRegion } from '../../src/cli/base.js'
 import { pickTable } from '../../src/cli/pick-table.js'
-import {
-  CONFIG_FILE_NAMES,
-  findConfigFile,
-  loadConfig,
-  resolveConnection,
-  settingsReport,
-  type LoadedConfig,
-} from '../../src/config/config.js'
+import { CONFIG_FILE_NAMES, findConfigFile, loadConfig, resolveConnection, settingsReport, type LoadedConfig } from '../../src/config/config.js'
 import { parseConfig } from '../../src/config/schema.js'
 import { ConfigValidationError, InterruptedError, UserInputError } from '../../src/errors.js'
 import { consoleTableUrl } from '../../src/tables/describe.js'
@@ -189,9 +182,7 @@ describe('config validation names the path of every problem (ConfigValidationErr
   })
 
   it('rejects an endpoint that is not an http(s) URL', async () => {
-    expect(await configIssues({ environments: { dev: { endpoint: 'localhost:8000' } } })).toEqual([
-      { path: 'environments.dev.endpoint', message: 'must be an http or https URL' },
-    ])
+    expect(await configIssues({ environments: { dev: { endpoint: 'localhost:8000' } } })).toEqual([{ path: 'environments.dev.endpoint', message: 'must be an http or https URL' }])
     expect(await configIssues({ defaults: { endpoint: 'ftp://files.example' } })).toEqual([{ path: 'defaults.endpoint', message: 'must be an http or https URL' }])
   })
 
@@ -212,9 +203,7 @@ describe('config validation names the path of every problem (ConfigValidationErr
   })
 
   it('rejects defaults.output other than jsonl, json, csv or table, listing them', async () => {
-    expect(await configIssues({ defaults: { output: 'xml' } })).toEqual([
-      { path: 'defaults.output', message: 'must be one of "jsonl", "json", "csv", "table" (got "xml")' },
-    ])
+    expect(await configIssues({ defaults: { output: 'xml' } })).toEqual([{ path: 'defaults.output', message: 'must be one of "jsonl", "json", "csv", "table" (got "xml")' }])
   })
 
   it('rejects an environment name with a space, naming it and saying which names are allowed', async () => {

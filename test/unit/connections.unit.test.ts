@@ -54,7 +54,7 @@ describe('resolveCommandConnections: the main connection and both sides, from wh
     expect(half.target).toMatchObject({ environment: 'remote', choice: { endpoint: 'http://env.example:8001' }, prefix: 'r_' })
   })
 
-  it('a typed --prefix is every side\'s prefix; flags typed for the main connection apply to each side\'s environment too', () => {
+  it("a typed --prefix is every side's prefix; flags typed for the main connection apply to each side's environment too", () => {
     const c = resolveCommandConnections({ given: { prefix: 'x_', profile: 'mine' }, sideEnv: { source: 'staging', target: 'prod' } }, loaded)
     expect([c.main.prefix, c.source.prefix, c.target.prefix]).toEqual(['x_', 'x_', 'x_'])
     expect([c.source.choice.profile, c.target.choice.profile]).toEqual(['mine', 'mine'])

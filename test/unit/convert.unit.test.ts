@@ -26,8 +26,14 @@ describe('spec <-> DynamoDB shapes', () => {
       { AttributeName: 'status', AttributeType: 'S' },
       { AttributeName: 'createdAt', AttributeType: 'S' },
     ])
-    expect(input.GlobalSecondaryIndexes?.[0]).toMatchObject({ Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['total'] }, ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 1 } })
-    expect(input.LocalSecondaryIndexes?.[0].KeySchema).toEqual([{ AttributeName: 'customerId', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }])
+    expect(input.GlobalSecondaryIndexes?.[0]).toMatchObject({
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['total'] },
+      ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 1 },
+    })
+    expect(input.LocalSecondaryIndexes?.[0].KeySchema).toEqual([
+      { AttributeName: 'customerId', KeyType: 'HASH' },
+      { AttributeName: 'createdAt', KeyType: 'RANGE' },
+    ])
     expect(input.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' })
   })
 
@@ -48,6 +54,8 @@ describe('spec <-> DynamoDB shapes', () => {
   })
 
   it('treats a description without BillingModeSummary as PROVISIONED (what DynamoDB omits)', () => {
-    expect(specFromDescription({ TableName: 't', KeySchema: [{ AttributeName: 'a', KeyType: 'HASH' }], ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } }).billing).toBe('PROVISIONED')
+    expect(
+      specFromDescription({ TableName: 't', KeySchema: [{ AttributeName: 'a', KeyType: 'HASH' }], ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } }).billing,
+    ).toBe('PROVISIONED')
   })
 })

@@ -41,7 +41,12 @@ describe('transform modules', () => {
   })
 
   it('null drops, an array fans out, a throw or a non-item is an error for that item only', async () => {
-    const fn = await loadTransform(module('mixed.mjs', `export default (item) => item.pk === 'drop' ? null : item.pk === 'two' ? [item, { ...item, pk: 'two-b' }] : item.pk === 'boom' ? (() => { throw new Error('no') })() : item.pk === 'num' ? 42 : item`))
+    const fn = await loadTransform(
+      module(
+        'mixed.mjs',
+        `export default (item) => item.pk === 'drop' ? null : item.pk === 'two' ? [item, { ...item, pk: 'two-b' }] : item.pk === 'boom' ? (() => { throw new Error('no') })() : item.pk === 'num' ? 42 : item`,
+      ),
+    )
     expect(await fn({ pk: { S: 'drop' } })).toEqual({ items: [], dropped: true })
     expect(await fn({ pk: { S: 'two' } })).toEqual({ items: [{ pk: { S: 'two' } }, { pk: { S: 'two-b' } }], dropped: false })
     expect(await fn({ pk: { S: 'boom' } })).toEqual({ error: 'transform threw: no' })

@@ -45,7 +45,7 @@ function stormyTable(mock: ReturnType<typeof mockClient>, random: () => number) 
 
 function seeded(seed: number) {
   let s = seed
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32)
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32
 }
 
 describe('BatchWriter under throttling and unprocessed items (stands for a throttled AWS table)', () => {
@@ -61,7 +61,12 @@ describe('BatchWriter under throttling and unprocessed items (stands for a throt
     const bad = items.filter((x) => x.bad).map((x) => x.id.S)
     expect(failures.map((f) => f.item.id.S).sort()).toEqual([...bad].sort())
     expect(failures.every((f) => f.reason.startsWith('ValidationException'))).toBe(true)
-    expect([...stored].sort()).toEqual(items.filter((x) => !x.bad).map((x) => x.id.S).sort())
+    expect([...stored].sort()).toEqual(
+      items
+        .filter((x) => !x.bad)
+        .map((x) => x.id.S)
+        .sort(),
+    )
     expect(writer.stats).toMatchObject({ written: 500 - bad.length, failed: bad.length })
     expect(writer.stats.retries).toBeGreaterThan(20)
     // Throttling lowered the writers at some point.
@@ -123,8 +128,16 @@ describe('copyTable through a throttling storm (faked scan and writes)', () => {
     mock.restore()
     const bad = items.filter((x) => x.bad).map((x) => x.id.S!)
     expect(result).toMatchObject({ complete: true, read: 700, written: 700 - bad.length, deadLettered: bad.length })
-    expect([...stored].sort()).toEqual(items.filter((x) => !x.bad).map((x) => x.id.S).sort())
-    const lines = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { item: Item; reason: string; table: string; source: string })
+    expect([...stored].sort()).toEqual(
+      items
+        .filter((x) => !x.bad)
+        .map((x) => x.id.S)
+        .sort(),
+    )
+    const lines = readFileSync(deadLetter, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { item: Item; reason: string; table: string; source: string })
     expect(lines.map((l) => l.item.id.S).sort()).toEqual([...bad].sort())
     expect(lines[0]).toMatchObject({ table: 'dst', source: 'src', item: { bad: { BOOL: true } } })
     expect(lines[0].reason).toMatch(/^ValidationException: .*Type mismatch/)
@@ -148,7 +161,12 @@ describe('a copy that fails keeps its accounting (stands for a target whose writ
     })
     const dir = tempDir()
     const checkpoint = join(dir, 'c.json')
-    const plan = { entries: [{ source: 'src', target: 'dst', estimatedItems: 300, sourceSizeBytes: 0, action: 'existing' as const, targetHasItems: false, differences: [], checkpoint, resumes: false }], skipped: [] }
+    const plan = {
+      entries: [
+        { source: 'src', target: 'dst', estimatedItems: 300, sourceSizeBytes: 0, action: 'existing' as const, targetHasItems: false, differences: [], checkpoint, resumes: false },
+      ],
+      skipped: [],
+    }
     // One writer and one page at a time, so the pages are written in order.
     const result = await copyTables(conn, conn, plan, { segments: 1, writeConcurrency: 1, backoff: fast })
     mock.restore()

@@ -8,7 +8,7 @@ function awsError(name: string, message: string): Error {
 }
 
 describe('toDynxError: every failure gets a message, a hint and a documented exit code', () => {
-  it('keeps dynx\'s own errors as they are', () => {
+  it("keeps dynx's own errors as they are", () => {
     const own = new TableNotFoundError('users')
     expect(toDynxError(own, 'DynamoDB')).toBe(own)
   })

@@ -62,8 +62,14 @@ const usersTable = (over: Partial<TableDescription> = {}): TableDescription => (
   TableName: 'users',
   TableStatus: 'CREATING',
   TableArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/users',
-  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-  AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'N' }],
+  KeySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ],
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'N' },
+  ],
   ...over,
 })
 
@@ -78,9 +84,19 @@ describe('CreateTable retried after it was applied (ResourceInUseException for t
     expect(result).toMatchObject({ table: 'users', created: true, status: 'CREATING', arn: usersTable().TableArn })
   })
 
-  it('the SDK retried but the table has other keys: someone else\'s, TableExistsError', async () => {
+  it("the SDK retried but the table has other keys: someone else's, TableExistsError", async () => {
     const { conn, mock } = fake()
-    mock.on(DescribeTableCommand).rejectsOnce(notFound()).resolves({ Table: usersTable({ AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }] }) })
+    mock
+      .on(DescribeTableCommand)
+      .rejectsOnce(notFound())
+      .resolves({
+        Table: usersTable({
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: 'sk', AttributeType: 'S' },
+          ],
+        }),
+      })
     mock.on(CreateTableCommand).rejects(afterRetry(inUse()))
     await expect(createTable(conn, spec)).rejects.toBeInstanceOf(TableExistsError)
   })
@@ -94,7 +110,10 @@ describe('CreateTable retried after it was applied (ResourceInUseException for t
 
   it('the SDK retried but the table is being deleted (DELETING): not ours, TableExistsError', async () => {
     const { conn, mock } = fake()
-    mock.on(DescribeTableCommand).rejectsOnce(notFound()).resolves({ Table: usersTable({ TableStatus: 'DELETING' }) })
+    mock
+      .on(DescribeTableCommand)
+      .rejectsOnce(notFound())
+      .resolves({ Table: usersTable({ TableStatus: 'DELETING' }) })
     mock.on(CreateTableCommand).rejects(afterRetry(inUse()))
     await expect(createTable(conn, spec)).rejects.toBeInstanceOf(TableExistsError)
   })
@@ -106,7 +125,7 @@ describe('CreateBackup has no ClientToken: after a retryable failure, ListBackup
   const backupArn = 'arn:aws:dynamodb:us-east-1:123456789012:table/users/backup/01700000000000-abcdef12'
   const summary = { TableName: 'users', BackupName: name, BackupArn: backupArn, BackupStatus: 'CREATING' as const, BackupType: 'USER' as const, BackupCreationDateTime: new Date() }
 
-  it('the first attempt was applied and its answer lost to a reset (the SDK\'s retry held): the backup is found, CreateBackup is not sent again', async () => {
+  it("the first attempt was applied and its answer lost to a reset (the SDK's retry held): the backup is found, CreateBackup is not sent again", async () => {
     const { conn, mock } = fake()
     mock.on(DescribeTableCommand).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
     mock.on(CreateBackupCommand).rejects(new RetryHeldError(reset()))
@@ -202,10 +221,13 @@ describe('keepTrying (the hand-written loop for what the SDK strategy cannot ret
 
   it('an endpoint that never answered (ECONNREFUSED) gets three tries, not the whole window', async () => {
     let tries = 0
-    const err = await keepTrying(async () => {
-      tries++
-      throw refused()
-    }, { windowMs: 60_000, baseMs: 1, capMs: 2 }).catch((e: unknown) => e)
+    const err = await keepTrying(
+      async () => {
+        tries++
+        throw refused()
+      },
+      { windowMs: 60_000, baseMs: 1, capMs: 2 },
+    ).catch((e: unknown) => e)
     expect((err as { code?: string }).code).toBe('ECONNREFUSED')
     expect(tries).toBe(3)
   })
@@ -213,10 +235,15 @@ describe('keepTrying (the hand-written loop for what the SDK strategy cannot ret
   it('once the endpoint was reached, refusals are retried until the window ends', async () => {
     let tries = 0
     const started = Date.now()
-    await expect(keepTrying(async () => {
-      tries++
-      throw refused()
-    }, { windowMs: 150, baseMs: 1, capMs: 5, reached: true })).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+    await expect(
+      keepTrying(
+        async () => {
+          tries++
+          throw refused()
+        },
+        { windowMs: 150, baseMs: 1, capMs: 5, reached: true },
+      ),
+    ).rejects.toMatchObject({ code: 'ECONNREFUSED' })
     expect(tries).toBeGreaterThan(3)
     expect(Date.now() - started).toBeGreaterThanOrEqual(150)
   })
@@ -227,10 +254,15 @@ describe('keepTrying (the hand-written loop for what the SDK strategy cannot ret
       named('ValidationException', 'One or more parameter values were invalid'),
     ]) {
       let tries = 0
-      await expect(keepTrying(async () => {
-        tries++
-        throw error
-      }, { windowMs: 10_000, baseMs: 1, capMs: 2 })).rejects.toBe(error)
+      await expect(
+        keepTrying(
+          async () => {
+            tries++
+            throw error
+          },
+          { windowMs: 10_000, baseMs: 1, capMs: 2 },
+        ),
+      ).rejects.toBe(error)
       expect(tries).toBe(1)
     }
   })
@@ -243,7 +275,13 @@ describe('restores answered TableAlreadyExistsException after a reset (the resto
     mock.on(DescribeBackupCommand).resolves({
       BackupDescription: {
         BackupDetails: { BackupName: 'users-1', BackupArn: backupArn, BackupStatus: 'AVAILABLE', BackupType: 'USER', BackupCreationDateTime: new Date(), BackupSizeBytes: 10 },
-        SourceTableDetails: { TableName: 'users', TableId: 'id', KeySchema: usersTable().KeySchema, TableCreationDateTime: new Date(), ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 } },
+        SourceTableDetails: {
+          TableName: 'users',
+          TableId: 'id',
+          KeySchema: usersTable().KeySchema,
+          TableCreationDateTime: new Date(),
+          ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 },
+        },
       },
     })
     mock.on(DescribeTableCommand, { TableName: 'users_restored' }).rejectsOnce(notFound()).resolves({ Table: target })
@@ -257,9 +295,16 @@ describe('restores answered TableAlreadyExistsException after a reset (the resto
     expect(result).toMatchObject({ source: 'users', target: 'users_restored', status: 'CREATING' })
   })
 
-  it('a table of that name restored from another backup is the user\'s: TableExistsError, nothing else done', async () => {
+  it("a table of that name restored from another backup is the user's: TableExistsError, nothing else done", async () => {
     const { conn, mock } = fake()
-    backupMocks(mock, usersTable({ TableName: 'users_restored', TableStatus: 'ACTIVE', RestoreSummary: { SourceBackupArn: `${backupArn}-other`, RestoreDateTime: new Date(), RestoreInProgress: false } }))
+    backupMocks(
+      mock,
+      usersTable({
+        TableName: 'users_restored',
+        TableStatus: 'ACTIVE',
+        RestoreSummary: { SourceBackupArn: `${backupArn}-other`, RestoreDateTime: new Date(), RestoreInProgress: false },
+      }),
+    )
     mock.on(RestoreTableFromBackupCommand).rejects(afterRetry(alreadyExists()))
     await expect(restoreBackup(conn, backupArn, 'users_restored', { reconcile: false })).rejects.toBeInstanceOf(TableExistsError)
   })
@@ -274,18 +319,28 @@ describe('restores answered TableAlreadyExistsException after a reset (the resto
   it('RestoreTableToPointInTime retried after it was applied: still CREATING before its RestoreSummary shows, taken as ours', async () => {
     const { conn, mock } = fake()
     mock.on(DescribeTableCommand, { TableName: 'users' }).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
-    mock.on(DescribeTableCommand, { TableName: 'users_restored' }).rejectsOnce(notFound()).resolves({ Table: usersTable({ TableName: 'users_restored' }) })
+    mock
+      .on(DescribeTableCommand, { TableName: 'users_restored' })
+      .rejectsOnce(notFound())
+      .resolves({ Table: usersTable({ TableName: 'users_restored' }) })
     mock.on(DescribeContinuousBackupsCommand).resolves({
       ContinuousBackupsDescription: {
         ContinuousBackupsStatus: 'ENABLED',
-        PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'ENABLED', EarliestRestorableDateTime: new Date(Date.now() - 3_600_000), LatestRestorableDateTime: new Date() },
+        PointInTimeRecoveryDescription: {
+          PointInTimeRecoveryStatus: 'ENABLED',
+          EarliestRestorableDateTime: new Date(Date.now() - 3_600_000),
+          LatestRestorableDateTime: new Date(),
+        },
       },
     })
     mock.on(RestoreTableToPointInTimeCommand).rejects(afterRetry(alreadyExists()))
     const result = await restoreToPointInTime(conn, 'users', 'users_restored', { latest: true, reconcile: false })
     expect(result).toMatchObject({ source: 'users', target: 'users_restored', status: 'CREATING', restoredTo: 'latest' })
     // The same answer on a single attempt is someone else's table.
-    mock.on(DescribeTableCommand, { TableName: 'users_restored' }).rejectsOnce(notFound()).resolves({ Table: usersTable({ TableName: 'users_restored' }) })
+    mock
+      .on(DescribeTableCommand, { TableName: 'users_restored' })
+      .rejectsOnce(notFound())
+      .resolves({ Table: usersTable({ TableName: 'users_restored' }) })
     mock.on(RestoreTableToPointInTimeCommand).rejects(alreadyExists())
     await expect(restoreToPointInTime(conn, 'users', 'users_restored', { latest: true, reconcile: false })).rejects.toBeInstanceOf(TableExistsError)
   })
@@ -293,13 +348,19 @@ describe('restores answered TableAlreadyExistsException after a reset (the resto
 
 describe('UpdateTable by apply, retried after it was applied', () => {
   const unchanged = () =>
-    named('ValidationException', 'The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: 9. Requested ReadCapacityUnits: 9.')
+    named(
+      'ValidationException',
+      'The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: 9. Requested ReadCapacityUnits: 9.',
+    )
   const busy = () => named('ResourceInUseException', 'Attempt to change a resource which is still in use: Table is being updated: users')
   const input = { TableName: 'users', ProvisionedThroughput: { ReadCapacityUnits: 9, WriteCapacityUnits: 7 } }
 
   it('the SDK\'s retry met the table UPDATING from the first attempt (ResourceInUseException): waits for ACTIVE, sends again, "will not change" is success', async () => {
     const { conn, mock } = fake()
-    mock.on(DescribeTableCommand).resolvesOnce({ Table: usersTable({ TableStatus: 'UPDATING' }) }).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
+    mock
+      .on(DescribeTableCommand)
+      .resolvesOnce({ Table: usersTable({ TableStatus: 'UPDATING' }) })
+      .resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
     mock.on(UpdateTableCommand).rejectsOnce(afterRetry(busy())).rejects(unchanged())
     await expect(updateTableAndWait(conn, input)).resolves.toBeUndefined()
     expect(mock.commandCalls(UpdateTableCommand)).toHaveLength(2)
@@ -312,7 +373,7 @@ describe('UpdateTable by apply, retried after it was applied', () => {
     await expect(updateTableAndWait(conn, input)).resolves.toBeUndefined()
   })
 
-  it('ResourceInUseException on the only attempt (someone else\'s update runs) stays an error', async () => {
+  it("ResourceInUseException on the only attempt (someone else's update runs) stays an error", async () => {
     const { conn, mock } = fake()
     mock.on(DescribeTableCommand).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
     mock.on(UpdateTableCommand).rejects(busy())
@@ -336,13 +397,19 @@ describe('settings and deletes retried after they were applied', () => {
     await expect(setTimeToLive(conn, 'users', 'expiresAt', true)).rejects.toThrow('TimeToLive is already enabled')
   })
 
-  it('DeleteBackup retried after it was applied (BackupNotFoundException on the SDK\'s retry): deleted; on a single attempt it stays a failure', async () => {
+  it("DeleteBackup retried after it was applied (BackupNotFoundException on the SDK's retry): deleted; on a single attempt it stays a failure", async () => {
     const { conn, mock } = fake()
     const arn = 'arn:aws:dynamodb:us-east-1:123456789012:table/users/backup/01700000000000-abcdef12'
     mock.on(DescribeBackupCommand).resolves({
       BackupDescription: {
         BackupDetails: { BackupName: 'users-1', BackupArn: arn, BackupStatus: 'AVAILABLE', BackupType: 'USER', BackupCreationDateTime: new Date(), BackupSizeBytes: 1 },
-        SourceTableDetails: { TableName: 'users', TableId: 'id', KeySchema: usersTable().KeySchema, TableCreationDateTime: new Date(), ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 } },
+        SourceTableDetails: {
+          TableName: 'users',
+          TableId: 'id',
+          KeySchema: usersTable().KeySchema,
+          TableCreationDateTime: new Date(),
+          ProvisionedThroughput: { ReadCapacityUnits: 0, WriteCapacityUnits: 0 },
+        },
       },
     })
     mock.on(DeleteBackupCommand).rejects(afterRetry(new BackupNotFoundException({ message: 'Backup not found', $metadata: {} })))

@@ -53,7 +53,7 @@ describe('recommendCapacity on crafted per-minute series (us-east-1 prices)', ()
     expect(r.choice).toBe('provisioned')
     expect(r.options.map((o) => o.mode)).toEqual(['on-demand', 'provisioned', 'auto-scaling'])
     // on-demand: a day is 50*60*1440 = 4,320,000 RRU and 20*60*1440 = 1,728,000 WRU = $0.54 + $1.08; x 730*60/1440.
-    expect(option(r, 'on-demand').monthlyCost).toBeCloseTo(1.62 * (730 * 60 / 1440), 9)
+    expect(option(r, 'on-demand').monthlyCost).toBeCloseTo(1.62 * ((730 * 60) / 1440), 9)
     expect(option(r, 'on-demand').monthlyCost).toBeCloseTo(49.275, 9)
     // fixed: ceil(50*1.2) = 60 RCU, ceil(20*1.2) = 24 WCU, 730 hours.
     expect(option(r, 'provisioned').monthlyCost).toBeCloseTo((60 * 0.00013 + 24 * 0.00065) * 730, 9)
@@ -71,7 +71,7 @@ describe('recommendCapacity on crafted per-minute series (us-east-1 prices)', ()
     const r = recommendCapacity([unit(read, flat(1440, 1))], PRICES)
     expect(r.choice).toBe('on-demand')
     // on-demand: (1436 + 4*2000)*60 = 566,160 RRU and 86,400 WRU a day.
-    expect(option(r, 'on-demand').monthlyCost).toBeCloseTo(((566_160 * 0.125 + 86_400 * 0.625) / 1e6) * (730 * 60 / 1440), 9)
+    expect(option(r, 'on-demand').monthlyCost).toBeCloseTo(((566_160 * 0.125 + 86_400 * 0.625) / 1e6) * ((730 * 60) / 1440), 9)
     expect(option(r, 'on-demand').monthlyCost).toBeCloseTo(3.7950875, 9)
     // fixed: 2400 RCU and ceil(1.2) = 2 WCU all month.
     expect(option(r, 'provisioned').detail).toBe('fixed at peak x 1.2: table 2400 RCU / 2 WCU')
@@ -135,7 +135,7 @@ describe('recommendCapacity on crafted per-minute series (us-east-1 prices)', ()
   it('a 5-minute period is spread over its 5 minutes; no data counts as no load; fixed never goes below 1', () => {
     const r = recommendCapacity([unit([10], [null], { periodSeconds: 300 })], PRICES)
     // 10/s for 5 minutes = 3000 RRU; 730 h is 8760 times 5 minutes.
-    expect(option(r, 'on-demand').monthlyCost).toBeCloseTo((3000 * 0.125 / 1e6) * 8760, 9)
+    expect(option(r, 'on-demand').monthlyCost).toBeCloseTo(((3000 * 0.125) / 1e6) * 8760, 9)
     expect(option(r, 'provisioned').detail).toBe('fixed at peak x 1.2: table 12 RCU / 1 WCU')
     expect(option(r, 'provisioned').monthlyCost).toBeCloseTo((12 * 0.00013 + 1 * 0.00065) * 730, 9)
     // auto: 15 RCU and 1 WCU for each of the 5 minutes.
@@ -158,7 +158,7 @@ describe('recommendCapacity on crafted per-minute series (us-east-1 prices)', ()
     const hours = 2400
     const r = recommendCapacity([unit(flat(hours, 1), flat(hours, null), { periodSeconds: 3600 })], PRICES)
     // 1 RCU/s all month = 3600 * 730 = 2,628,000 RRU.
-    expect(option(r, 'on-demand').monthlyCost).toBeCloseTo(2_628_000 * 0.125 / 1e6, 9)
+    expect(option(r, 'on-demand').monthlyCost).toBeCloseTo((2_628_000 * 0.125) / 1e6, 9)
     expect(option(r, 'provisioned').detail).toBe('fixed at peak x 1.2: table 2 RCU / 1 WCU')
     expect(option(r, 'provisioned').monthlyCost).toBeCloseTo((2 * 0.00013 + 0.00065) * 730, 9)
     expect(r.choice).toBe('on-demand')
@@ -210,7 +210,7 @@ describe('simulateAutoScaling (target 70%, out after 2 minutes above, in after 1
     expect(simulateAutoScaling([70, ...Array<number>(16).fill(0)], s).capacity).toEqual([...Array<number>(16).fill(100), 5])
   })
 
-  it('is throttled when a minute\'s load exceeds its capacity (not when it equals it)', () => {
+  it("is throttled when a minute's load exceeds its capacity (not when it equals it)", () => {
     expect(simulateAutoScaling([7, 11], DEFAULTS)).toEqual({ capacity: [10, 10], throttled: true })
     expect(simulateAutoScaling([7, 10], DEFAULTS)).toEqual({ capacity: [10, 10], throttled: false })
   })
@@ -348,7 +348,12 @@ describe('series statistics', () => {
   })
 
   it('addSeries is null only where every series is null', () => {
-    expect(addSeries([[1, null, null, 0], [2, 3, null, null]])).toEqual([3, 3, null, 0])
+    expect(
+      addSeries([
+        [1, null, null, 0],
+        [2, 3, null, null],
+      ]),
+    ).toEqual([3, 3, null, 0])
     expect(addSeries([[1], [1, 2]])).toEqual([2, 2])
     expect(addSeries([])).toEqual([])
   })
@@ -385,10 +390,12 @@ describe('fetchMetrics against a faked CloudWatch GetMetricData (moto pages diff
     const { conn, cw } = setup()
     // Each query N answers one value, N * 2, at minute N % 5; only that slot has data.
     cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
-      MetricDataResults: (input.MetricDataQueries ?? []).map((q): MetricDataResult => {
-        const n = Number(q.Id?.slice(1))
-        return { Id: q.Id, Timestamps: [t(n % 5)], Values: [n * 2], StatusCode: 'Complete' }
-      }).reverse(),
+      MetricDataResults: (input.MetricDataQueries ?? [])
+        .map((q): MetricDataResult => {
+          const n = Number(q.Id?.slice(1))
+          return { Id: q.Id, Timestamps: [t(n % 5)], Values: [n * 2], StatusCode: 'Complete' }
+        })
+        .reverse(),
     }))
     const queries: MetricQuery[] = Array.from({ length: 1201 }, (_, i) => ({ metric: 'ConsumedReadCapacityUnits', stat: 'Sum', dimensions: { TableName: `t${i}` } }))
     const progress: Array<[number, number]> = []
@@ -399,7 +406,11 @@ describe('fetchMetrics against a faked CloudWatch GetMetricData (moto pages diff
     const ids = sent.flatMap((i) => (i.MetricDataQueries ?? []).map((q) => q.Id))
     expect(ids).toEqual(Array.from({ length: 1201 }, (_, i) => `q${i}`))
     expect(sent[2].MetricDataQueries?.[200].MetricStat?.Metric?.Dimensions).toEqual([{ Name: 'TableName', Value: 't1200' }])
-    expect(progress).toEqual([[500, 1201], [1000, 1201], [1201, 1201]])
+    expect(progress).toEqual([
+      [500, 1201],
+      [1000, 1201],
+      [1201, 1201],
+    ])
     expect(out.series.length).toBe(1201)
     for (const n of [0, 1, 499, 500, 777, 1000, 1200]) {
       const expected: Series = [null, null, null, null, null]
@@ -414,7 +425,12 @@ describe('fetchMetrics against a faked CloudWatch GetMetricData (moto pages diff
     cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) =>
       input.NextToken === undefined
         ? { MetricDataResults: [{ Id: 'q0', Timestamps: [t(0), t(1)], Values: [10, 11] }], NextToken: 'page-2' }
-        : { MetricDataResults: [{ Id: 'q0', Timestamps: [t(3)], Values: [13] }, { Id: 'q1', Timestamps: [t(2)], Values: [0] }] },
+        : {
+            MetricDataResults: [
+              { Id: 'q0', Timestamps: [t(3)], Values: [13] },
+              { Id: 'q1', Timestamps: [t(2)], Values: [0] },
+            ],
+          },
     )
     const queries: MetricQuery[] = [
       { metric: 'ReadThrottleEvents', stat: 'Sum', dimensions: { TableName: 'a' } },
@@ -440,7 +456,7 @@ describe('fetchMetrics against a faked CloudWatch GetMetricData (moto pages diff
     expect(out.series).toEqual([[0.5, null, 2, null, 4]])
   })
 
-  it('sends ScanBy TimestampAscending, the window\'s StartTime/EndTime and Period, and dimensions TableName first', async () => {
+  it("sends ScanBy TimestampAscending, the window's StartTime/EndTime and Period, and dimensions TableName first", async () => {
     const { conn, cw } = setup()
     cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] })
     const out = await fetchMetrics(conn, [{ metric: 'ThrottledRequests', stat: 'Sum', dimensions: { Operation: 'Query', GlobalSecondaryIndexName: 'g', TableName: 'orders' } }], W)
@@ -474,7 +490,12 @@ describe('fetchMetrics against a faked CloudWatch GetMetricData (moto pages diff
   })
 
   it('on an engine without CloudWatch (the embedded --local engine) refuses with UnsupportedByEngineError, exit 2, before any call', async () => {
-    const conn: Connection = createConnection({ endpoint: 'http://127.0.0.1:1', lacks: ['cloudwatch'], label: 'the embedded --local engine (/x)', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+    const conn: Connection = createConnection({
+      endpoint: 'http://127.0.0.1:1',
+      lacks: ['cloudwatch'],
+      label: 'the embedded --local engine (/x)',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    })
     const cw = mockClient(conn.cloudwatch)
     cleanup.push(() => {
       cw.restore()
@@ -496,16 +517,35 @@ describe('fetchMetrics against a faked CloudWatch GetMetricData (moto pages diff
 
 describe('pricesFor', () => {
   it('a region in the table', () => {
-    expect(pricesFor('us-west-2')).toEqual({ region: 'us-west-2', readRequestPerMillion: 0.125, writeRequestPerMillion: 0.625, rcuHour: 0.00013, wcuHour: 0.00065, fallback: false })
+    expect(pricesFor('us-west-2')).toEqual({
+      region: 'us-west-2',
+      readRequestPerMillion: 0.125,
+      writeRequestPerMillion: 0.625,
+      rcuHour: 0.00013,
+      wcuHour: 0.00065,
+      fallback: false,
+    })
   })
 
   it('an unknown region falls back to us-east-1 prices, saying so', () => {
-    expect(pricesFor('ap-nowhere-9')).toEqual({ region: 'ap-nowhere-9', readRequestPerMillion: 0.125, writeRequestPerMillion: 0.625, rcuHour: 0.00013, wcuHour: 0.00065, fallback: true })
+    expect(pricesFor('ap-nowhere-9')).toEqual({
+      region: 'ap-nowhere-9',
+      readRequestPerMillion: 0.125,
+      writeRequestPerMillion: 0.625,
+      rcuHour: 0.00013,
+      wcuHour: 0.00065,
+      fallback: true,
+    })
   })
 
   it('overrides win over the table', () => {
     expect(pricesFor('us-east-1', { rcuHour: 0.001, writeRequestPerMillion: 1.5 })).toEqual({
-      region: 'us-east-1', readRequestPerMillion: 0.125, writeRequestPerMillion: 1.5, rcuHour: 0.001, wcuHour: 0.00065, fallback: false,
+      region: 'us-east-1',
+      readRequestPerMillion: 0.125,
+      writeRequestPerMillion: 1.5,
+      rcuHour: 0.001,
+      wcuHour: 0.00065,
+      fallback: false,
     })
     expect(pricesFor('ap-nowhere-9', { wcuHour: 0.002 })).toMatchObject({ wcuHour: 0.002, rcuHour: 0.00013, fallback: true })
   })

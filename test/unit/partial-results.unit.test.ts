@@ -17,7 +17,16 @@ import { tempDir } from '../helpers.js'
 const conn = createConnection({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
 const item = (i: number): Item => ({ id: { S: `k${String(i).padStart(4, '0')}` } })
 const reset = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 40 } })
-const table = (name: string) => ({ Table: { TableName: name, TableArn: `arn:aws:dynamodb:us-east-1:1:table/${name}`, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' as const }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' as const }], ItemCount: 300, TableSizeBytes: 3000 } })
+const table = (name: string) => ({
+  Table: {
+    TableName: name,
+    TableArn: `arn:aws:dynamodb:us-east-1:1:table/${name}`,
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' as const }],
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' as const }],
+    ItemCount: 300,
+    TableSizeBytes: 3000,
+  },
+})
 
 describe('a scan or verify that fails part-way says what it had read (not nothing)', () => {
   let mock: ReturnType<typeof mockClient>
@@ -41,7 +50,9 @@ describe('a scan or verify that fails part-way says what it had read (not nothin
     expect(partialResultOf(new Error('wrapped', { cause: err }))).toBe(partialResultOf(err))
     const partial = partialResultOf(err)
     expect(partial).toMatchObject({ items: 200, scanned: 200, complete: false, checkpoint, partialOutput: `${output}.partial`, segments: 1, segmentsScanned: 0 })
-    expect(renderScanStopped(partial!)).toBe(`Stopped after 200 items (kept in ${output}.partial), 0 of 1 segments done; progress saved in ${checkpoint}: run the same command again to continue.`)
+    expect(renderScanStopped(partial!)).toBe(
+      `Stopped after 200 items (kept in ${output}.partial), 0 of 1 segments done; progress saved in ${checkpoint}: run the same command again to continue.`,
+    )
   })
 
   it('verify: the items read on each side when it failed', async () => {

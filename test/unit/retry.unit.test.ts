@@ -3,7 +3,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { createConnection, type Connection } from '../../src/connection/clients.js'
-import { DEFAULT_RESTORE_WINDOW_MS, DEFAULT_RETRY_WINDOW_MS, TimeBoundRetryStrategy, backoffDelay, isRetryableError, retryKindOf, withRetryListener, withRetryWindow, type RetryEvent } from '../../src/connection/retry.js'
+import {
+  DEFAULT_RESTORE_WINDOW_MS,
+  DEFAULT_RETRY_WINDOW_MS,
+  TimeBoundRetryStrategy,
+  backoffDelay,
+  isRetryableError,
+  retryKindOf,
+  withRetryListener,
+  withRetryWindow,
+  type RetryEvent,
+} from '../../src/connection/retry.js'
 
 /**
  * A DynamoDB endpoint on a bad day, at the HTTP level: each request takes the next step of a
@@ -116,7 +126,9 @@ describe('retryKindOf classifies the errors the SDK really builds', () => {
     expect(isRetryableError(Object.assign(new Error('Too many tables are being created'), { name: 'LimitExceededException' }))).toBe(true)
     expect(isRetryableError('not an error')).toBe(false)
     // What moto answers for an action it lacks: no wait makes it appear.
-    expect(isRetryableError(Object.assign(new Error('The RestoreTableToPointInTime action has not been implemented'), { name: 'InternalFailure', $metadata: { httpStatusCode: 500 } }))).toBe(false)
+    expect(
+      isRetryableError(Object.assign(new Error('The RestoreTableToPointInTime action has not been implemented'), { name: 'InternalFailure', $metadata: { httpStatusCode: 500 } })),
+    ).toBe(false)
     expect(isRetryableError(Object.assign(new Error('Not Implemented'), { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }))).toBe(false)
   })
 })
@@ -170,7 +182,10 @@ describe('a connection retries through its strategy', () => {
     script = ['ok', 'throttle', 'ok', 'throttle', 'ok']
     await conn.dynamodb.send(new ListTablesCommand({}))
     const inside: RetryEvent[] = []
-    await withRetryListener((e) => inside.push(e), () => conn.dynamodb.send(new ListTablesCommand({})))
+    await withRetryListener(
+      (e) => inside.push(e),
+      () => conn.dynamodb.send(new ListTablesCommand({})),
+    )
     await conn.dynamodb.send(new ListTablesCommand({}))
     expect(requests).toBe(5)
     expect(inside).toHaveLength(1)
@@ -242,7 +257,10 @@ describe('TimeBoundRetryStrategy', () => {
     await strategy.refreshRetryTokenForRetry(token, info(throttle))
     expect(heard).toHaveLength(1)
     expect(heard[0]).toMatchObject({ kind: 'throttle', error: 'ProvisionedThroughputExceededException', attempt: 1 })
-    const quota = Object.assign(new Error('Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day.'), { name: 'LimitExceededException', $metadata: { httpStatusCode: 400 } })
+    const quota = Object.assign(new Error('Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day.'), {
+      name: 'LimitExceededException',
+      $metadata: { httpStatusCode: 400 },
+    })
     await expect(strategy.refreshRetryTokenForRetry(token, info(quota))).rejects.toBe(quota)
   })
 

@@ -60,7 +60,15 @@ describe('CSV fields', () => {
   })
 })
 
-const page = (segment: number, seq: number, key?: string): ScanPage => ({ segment, seq, items: [], count: 0, scannedCount: 0, consumedCapacity: 0, lastEvaluatedKey: key ? { id: { S: key } } : undefined })
+const page = (segment: number, seq: number, key?: string): ScanPage => ({
+  segment,
+  seq,
+  items: [],
+  count: 0,
+  scannedCount: 0,
+  consumedCapacity: 0,
+  lastEvaluatedKey: key ? { id: { S: key } } : undefined,
+})
 
 describe('scan checkpoint', () => {
   it('applies commits in page order per segment, so a saved position never skips an unwritten page', () => {
@@ -137,10 +145,12 @@ describe('token bucket', () => {
     const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) }
     const bucket = new TokenBucket(50, clock)
     const done: number[] = []
-    await Promise.all([0, 1, 2].map(async (i) => {
-      await bucket.acquire(50)
-      done[i] = now
-    }))
+    await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        await bucket.acquire(50)
+        done[i] = now
+      }),
+    )
     // 150 units at 50/s with 50 of credit: the last one waits about 2 s (all three passed at t=0 before).
     expect(Math.max(...done)).toBeGreaterThanOrEqual(1990)
   })

@@ -29,15 +29,11 @@ describe('spec validation names the path of every problem', () => {
   })
 
   it('rejects key types other than S, N, B and says which are allowed', () => {
-    expect(issuesOf({ tables: [{ name: 'users', hashKey: { name: 'id', type: 'BOOL' } }] })).toEqual([
-      'tables[0].hashKey.type: must be one of "S", "N", "B" (got "BOOL")',
-    ])
+    expect(issuesOf({ tables: [{ name: 'users', hashKey: { name: 'id', type: 'BOOL' } }] })).toEqual(['tables[0].hashKey.type: must be one of "S", "N", "B" (got "BOOL")'])
   })
 
   it('rejects unknown fields such as a misspelt hashkey', () => {
-    expect(issuesOf({ tables: [{ ...ok, hashkey: { name: 'id', type: 'S' } }] })).toEqual([
-      'tables[0].hashkey: unknown field (check the spelling; see "Spec files" in the README)',
-    ])
+    expect(issuesOf({ tables: [{ ...ok, hashkey: { name: 'id', type: 'S' } }] })).toEqual(['tables[0].hashkey: unknown field (check the spelling; see "Spec files" in the README)'])
   })
 
   it('requires read/write for PROVISIONED billing and forbids them on demand', () => {
@@ -47,10 +43,7 @@ describe('spec validation names the path of every problem', () => {
 
   it('catches an attribute used with two types, an LSI without a sort key, and duplicate names', () => {
     const issues = issuesOf({
-      tables: [
-        { ...ok, indexes: [{ name: 'by-id', hashKey: { name: 'id', type: 'N' } }], localIndexes: [{ name: 'by-id', rangeKey: { name: 'at', type: 'S' } }] },
-        ok,
-      ],
+      tables: [{ ...ok, indexes: [{ name: 'by-id', hashKey: { name: 'id', type: 'N' } }], localIndexes: [{ name: 'by-id', rangeKey: { name: 'at', type: 'S' } }] }, ok],
     })
     expect(issues).toContain('tables[0].indexes[0].hashKey: attribute "id" is N here but S at tables[0].hashKey')
     expect(issues).toContain('tables[0].localIndexes[0]: local secondary indexes need the table to have a rangeKey')

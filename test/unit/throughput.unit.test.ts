@@ -1,8 +1,4 @@
-import {
-  DescribeScalableTargetsCommand,
-  DescribeScalingPoliciesCommand,
-  RegisterScalableTargetCommand,
-} from '@aws-sdk/client-application-auto-scaling'
+import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling'
 import {
   DescribeTableCommand,
   LimitExceededException,
@@ -214,11 +210,16 @@ class FakeDynamo {
     const fault = t.fault?.(t.calls, input)
     if (fault && !fault.after) throw fault.error
     if (t.updatingUntil !== undefined && Date.now() < t.updatingUntil) {
-      throw Object.assign(new Error('Attempt to change a resource which is still in use: Table is being updated: ' + input.TableName), { name: 'ResourceInUseException', $fault: 'client', $metadata: { httpStatusCode: 400 } })
+      throw Object.assign(new Error('Attempt to change a resource which is still in use: Table is being updated: ' + input.TableName), {
+        name: 'ResourceInUseException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      })
     }
     const targets: Array<[FakeUnit, { read?: number; write?: number; maxRead?: number; maxWrite?: number }]> = []
     const collect = (u: FakeUnit, pt?: { ReadCapacityUnits?: number; WriteCapacityUnits?: number }, od?: { MaxReadRequestUnits?: number; MaxWriteRequestUnits?: number }) => {
-      if (pt && t.billing === 'PAY_PER_REQUEST') throw validation('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST')
+      if (pt && t.billing === 'PAY_PER_REQUEST')
+        throw validation('One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST')
       targets.push([u, { read: pt?.ReadCapacityUnits, write: pt?.WriteCapacityUnits, maxRead: od?.MaxReadRequestUnits, maxWrite: od?.MaxWriteRequestUnits }])
     }
     if (input.ProvisionedThroughput || input.OnDemandThroughput) collect(t.unit, input.ProvisionedThroughput, input.OnDemandThroughput)
@@ -282,7 +283,18 @@ function fakeAws(clock = at('2026-03-10T12:00:00Z'), targets: ScalingTarget[] = 
   aasMock.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] })
   const fake = new FakeDynamo(ddbMock, clock)
   const now = () => fake.clock
-  return { conn, fake, ddbMock, aasMock, now, destroy: () => { ddbMock.restore(); aasMock.restore(); conn.destroy() } }
+  return {
+    conn,
+    fake,
+    ddbMock,
+    aasMock,
+    now,
+    destroy: () => {
+      ddbMock.restore()
+      aasMock.restore()
+      conn.destroy()
+    },
+  }
 }
 
 const ledgerFiles = () => (existsSync(ledgerDir()) ? readdirSync(ledgerDir()) : [])
@@ -392,7 +404,7 @@ describe('restore refused with LimitExceededException (stands for the real servi
 
   // Regression: a unit whose quota allowed a decrease now used to count as "now + 1 hour", so a
   // refused table whose GSI (lowered in the same call) was within its quota got the wrong retryAt.
-  it('retryAt is the refused unit\'s next allowed time when the same call also lowers a GSI within its quota', async () => {
+  it("retryAt is the refused unit's next allowed time when the same call also lowers a GSI within its quota", async () => {
     const { conn, fake, now } = aws()
     const orders = fake.add('orders', { unit: { read: 10, write: 5 }, indexes: { byUser: { read: 3, write: 3 } } })
     const ledger = join(tempDir(), 'l.json')
@@ -411,7 +423,14 @@ describe('restore refused with LimitExceededException (stands for the real servi
     const a = fake.add('alpha', { unit: { read: 10, write: 10 } })
     const b = fake.add('bravo', { unit: { read: 10, write: 10 } })
     const ledger = join(tempDir(), 'l.json')
-    await bumpThroughput(conn, [{ table: 'alpha', capacity: { write: 40 } }, { table: 'bravo', capacity: { write: 40 } }], { now, ledger })
+    await bumpThroughput(
+      conn,
+      [
+        { table: 'alpha', capacity: { write: 40 } },
+        { table: 'bravo', capacity: { write: 40 } },
+      ],
+      { now, ledger },
+    )
     b.unit.decreasesToday = 5
     b.unit.lastDecrease = new Date(fake.clock.getTime() - 45 * MIN)
     const err = await restoreThroughput(conn, ledger, { now }).catch((e: unknown) => e)
@@ -455,7 +474,7 @@ const tooManyUpdates = () =>
   new LimitExceededException({ message: 'Subscriber limit exceeded: Only 50 tables can be created, updated, or deleted simultaneously', $metadata: { httpStatusCode: 400 } })
 const fast = { baseMs: 5, capMs: 20 }
 
-describe('a restore keeps trying until capacity is back (stands for the real service\'s transient refusals)', () => {
+describe("a restore keeps trying until capacity is back (stands for the real service's transient refusals)", () => {
   it('UpdateTable answered 500 InternalServerError several times in a row: the restore keeps trying, restores, closes the ledger', async () => {
     const { conn, fake, now } = aws()
     const t = fake.add('orders', { unit: { read: 10, write: 10 } })
@@ -550,15 +569,20 @@ describe('a restore keeps trying until capacity is back (stands for the real ser
     expect(onDisk(ledger).status).toBe('restored')
   })
 
-  it('withThroughput: after the job, a restore through 500s still puts capacity back (the job\'s result is returned)', async () => {
+  it("withThroughput: after the job, a restore through 500s still puts capacity back (the job's result is returned)", async () => {
     const { conn, fake, now } = aws()
     const t = fake.add('orders', { unit: { read: 10, write: 10 } })
     const ledger = join(tempDir(), 'l.json')
-    const out = await withThroughput(conn, [{ table: 'orders', capacity: { write: 80 } }], async () => {
-      const from = t.calls
-      t.fault = (n) => (n <= from + 3 ? { error: serverError() } : undefined)
-      return 'done'
-    }, { now, ledger, backoff: fast })
+    const out = await withThroughput(
+      conn,
+      [{ table: 'orders', capacity: { write: 80 } }],
+      async () => {
+        const from = t.calls
+        t.fault = (n) => (n <= from + 3 ? { error: serverError() } : undefined)
+        return 'done'
+      },
+      { now, ledger, backoff: fast },
+    )
     expect(out.result).toBe('done')
     expect(out.restore?.restored).toHaveLength(1)
     expect(t.unit.write).toBe(10)
@@ -572,7 +596,9 @@ describe('a restore keeps trying until capacity is back (stands for the real ser
     await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50 } }], { now, ledger })
     const restoreCall = t.calls + 1
     const unchanged = Object.assign(
-      validation('The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: 10. Requested ReadCapacityUnits: 10.'),
+      validation(
+        'The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: 10. Requested ReadCapacityUnits: 10.',
+      ),
       { $metadata: { httpStatusCode: 400, attempts: 2 } },
     )
     t.fault = (n) => (n === restoreCall ? { error: unchanged, after: true } : undefined)
@@ -583,7 +609,7 @@ describe('a restore keeps trying until capacity is back (stands for the real ser
     expect(onDisk(ledger).status).toBe('restored')
   })
 
-  it('restore: the first try\'s answer was lost after it was applied (ECONNRESET), the next try finds it back: restored, one decrease', async () => {
+  it("restore: the first try's answer was lost after it was applied (ECONNRESET), the next try finds it back: restored, one decrease", async () => {
     const { conn, fake, now } = aws()
     const t = fake.add('orders', { unit: { read: 10, write: 10 } })
     const ledger = join(tempDir(), 'l.json')
@@ -603,7 +629,14 @@ describe('a restore keeps trying until capacity is back (stands for the real ser
     const ledger = join(tempDir(), 'l.json')
     t.fault = (n) => {
       if (n !== 1) return undefined
-      return { error: Object.assign(new Error('Attempt to change a resource which is still in use: Table is being updated: orders'), { name: 'ResourceInUseException', $metadata: { httpStatusCode: 400, attempts: 2 } }), after: true, updatingMs: 300 }
+      return {
+        error: Object.assign(new Error('Attempt to change a resource which is still in use: Table is being updated: orders'), {
+          name: 'ResourceInUseException',
+          $metadata: { httpStatusCode: 400, attempts: 2 },
+        }),
+        after: true,
+        updatingMs: 300,
+      }
     }
     const bump = await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50 } }], { now, ledger, backoff: fast })
     expect(bump.changes).toHaveLength(1)
@@ -672,7 +705,11 @@ describe('a raise that fails part way (stands for DynamoDB refusing one of sever
     const { conn, fake, now } = aws()
     // Six GSIs: DynamoDB takes at most five GSI updates per call, so the raise needs two calls.
     const indexes = Object.fromEntries(['ix1', 'ix2', 'ix3', 'ix4', 'ix5', 'ix6'].map((n) => [n, { read: 5, write: 5 }]))
-    const t = fake.add('wide', { unit: { read: 10, write: 10 }, indexes, failCall: { n: 2, error: validation('One or more parameter values were invalid: the requested read capacity of index ix6 exceeds the account limit') } })
+    const t = fake.add('wide', {
+      unit: { read: 10, write: 10 },
+      indexes,
+      failCall: { n: 2, error: validation('One or more parameter values were invalid: the requested read capacity of index ix6 exceeds the account limit') },
+    })
     const ledger = join(tempDir(), 'l.json')
     const err = await bumpThroughput(conn, [{ table: 'wide', capacity: { read: 50 }, allIndexes: { read: 50 } }], { now, ledger }).catch((e: unknown) => e)
     expect((err as Error).name).toBe('ValidationException')
@@ -691,7 +728,11 @@ describe('a raise that fails part way (stands for DynamoDB refusing one of sever
     for (const n of names) fake.add(n, { unit: { read: 10, write: 10 }, raiseLatencyMs: n === 't1' || n === 't6' ? 0 : 400 })
     fake.tables.get('t1')!.failCall = { n: 1, error: validation('The requested throughput value exceeds the maximum allowed') }
     const ledger = join(tempDir(), 'l.json')
-    const err = await bumpThroughput(conn, names.map((table) => ({ table, capacity: { read: 20 } })), { now, ledger }).catch((e: unknown) => e)
+    const err = await bumpThroughput(
+      conn,
+      names.map((table) => ({ table, capacity: { read: 20 } })),
+      { now, ledger },
+    ).catch((e: unknown) => e)
     expect((err as Error).message).toMatch(/exceeds the maximum allowed/)
     // Let anything still in flight finish.
     await sleep(1_500)
@@ -744,7 +785,14 @@ describe('bump and restore edges (faked DynamoDB)', () => {
     const keep = fake.add('keep', { unit: { read: 1, write: 1 } })
     fake.add('gone', { unit: { read: 1, write: 1 } })
     const ledger = join(tempDir(), 'l.json')
-    await bumpThroughput(conn, [{ table: 'keep', capacity: { read: 5 } }, { table: 'gone', capacity: { read: 5 } }], { now, ledger })
+    await bumpThroughput(
+      conn,
+      [
+        { table: 'keep', capacity: { read: 5 } },
+        { table: 'gone', capacity: { read: 5 } },
+      ],
+      { now, ledger },
+    )
     fake.tables.delete('gone')
     const result = await restoreThroughput(conn, ledger, { now })
     expect(result.missingTables).toEqual(['gone'])
@@ -762,7 +810,7 @@ describe('bump and restore edges (faked DynamoDB)', () => {
     const err = await restoreThroughput(conn, ledger, { now }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(UserInputError)
     expect((err as UserInputError).exitCode).toBe(2)
-    expect((err as Error).message).toContain('None of the ledger\'s tables (users) exist')
+    expect((err as Error).message).toContain("None of the ledger's tables (users) exist")
     expect((err as UserInputError).hint).toContain('--region eu-west-1')
     expect(onDisk(ledger).status).toBe('open')
   })
@@ -818,7 +866,14 @@ describe('bump and restore edges (faked DynamoDB)', () => {
     const ok = fake.add('ok', { unit: { read: 1, write: 1 } })
     const bad = fake.add('bad', { unit: { read: 1, write: 1 } })
     const ledger = join(tempDir(), 'l.json')
-    await bumpThroughput(conn, [{ table: 'bad', capacity: { read: 5 } }, { table: 'ok', capacity: { read: 5 } }], { now, ledger })
+    await bumpThroughput(
+      conn,
+      [
+        { table: 'bad', capacity: { read: 5 } },
+        { table: 'ok', capacity: { read: 5 } },
+      ],
+      { now, ledger },
+    )
     bad.failCall = { n: bad.calls + 1, error: validation('Table is being restored') }
     const err = await restoreThroughput(conn, ledger, { now }).catch((e: unknown) => e)
     expect((err as Error).message).toContain('Restoring bad failed')
@@ -848,9 +903,18 @@ describe('bump and restore edges (faked DynamoDB)', () => {
     const conn = connect('https://dynamodb.eu-west-1.amazonaws.com')
     const ddb = mockClient(conn.dynamodb)
     const aas = mockClient(conn.autoscaling)
-    cleanup.push(() => { ddb.restore(); aas.restore(); conn.destroy() })
+    cleanup.push(() => {
+      ddb.restore()
+      aas.restore()
+      conn.destroy()
+    })
     new FakeDynamo(ddb, NOW).add('users', { unit: { read: 1, write: 1 } })
-    aas.on(DescribeScalableTargetsCommand).rejects(Object.assign(new Error('User: arn:aws:iam::1:user/x is not authorized to perform: application-autoscaling:DescribeScalableTargets'), { name: 'AccessDeniedException', $metadata: {} }))
+    aas.on(DescribeScalableTargetsCommand).rejects(
+      Object.assign(new Error('User: arn:aws:iam::1:user/x is not authorized to perform: application-autoscaling:DescribeScalableTargets'), {
+        name: 'AccessDeniedException',
+        $metadata: {},
+      }),
+    )
     const err = await bumpThroughput(conn, [{ table: 'users', capacity: { read: 5 } }]).catch((e: unknown) => e)
     expect((err as Error).message).toMatch(/Could not read the auto-scaling settings of these tables: .*not authorized/)
     expect((err as { hint?: string }).hint).toMatch(/DescribeScalableTargets/)
@@ -867,7 +931,11 @@ const provisioned = (name: string, read: number, write: number, indexes: Array<[
   TableName: name,
   TableStatus: 'ACTIVE',
   ProvisionedThroughput: { ReadCapacityUnits: read, WriteCapacityUnits: write, NumberOfDecreasesToday: 0 },
-  GlobalSecondaryIndexes: indexes.map(([IndexName, r, w]) => ({ IndexName, IndexStatus: 'ACTIVE', ProvisionedThroughput: { ReadCapacityUnits: r, WriteCapacityUnits: w, NumberOfDecreasesToday: 0 } })),
+  GlobalSecondaryIndexes: indexes.map(([IndexName, r, w]) => ({
+    IndexName,
+    IndexStatus: 'ACTIVE',
+    ProvisionedThroughput: { ReadCapacityUnits: r, WriteCapacityUnits: w, NumberOfDecreasesToday: 0 },
+  })),
 })
 
 describe('planBump', () => {
@@ -886,7 +954,12 @@ describe('planBump', () => {
   })
 
   it('an index the table does not have is a UserInputError naming the ones it has', () => {
-    const s = status(provisioned('users', 1, 1, [['byEmail', 1, 1], ['byName', 1, 1]]))
+    const s = status(
+      provisioned('users', 1, 1, [
+        ['byEmail', 1, 1],
+        ['byName', 1, 1],
+      ]),
+    )
     let err: unknown
     try {
       planBump([s], [{ table: 'users', indexes: { byMail: { read: 5 } } }])
@@ -904,7 +977,13 @@ describe('planBump', () => {
   })
 
   it('allIndexes reaches every GSI; a value named for one index wins over it, dimension by dimension', () => {
-    const s = status(provisioned('users', 1, 1, [['byEmail', 1, 1], ['byName', 1, 1], ['byAge', 1, 1]]))
+    const s = status(
+      provisioned('users', 1, 1, [
+        ['byEmail', 1, 1],
+        ['byName', 1, 1],
+        ['byAge', 1, 1],
+      ]),
+    )
     const plan = planBump([s], [{ table: 'users', indexes: { byName: { write: 7 } }, allIndexes: { read: 9 } }])
     expect(plan.changes.map((c) => `${c.index}:${c.dimension}:${c.to}`)).toEqual(['byEmail:read:9', 'byName:read:9', 'byName:write:7', 'byAge:read:9'])
   })
@@ -966,7 +1045,10 @@ describe('throughput plans', () => {
     return file
   }
   const rejection = async (p: Promise<unknown>) => {
-    const err = await p.then(() => undefined, (e: unknown) => e)
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(err).toBeInstanceOf(UserInputError)
     expect((err as UserInputError).exitCode).toBe(2)
     return (err as Error).message
@@ -986,7 +1068,9 @@ describe('throughput plans', () => {
   })
 
   it('rejects read: 0, read: "x" and an unknown key inside a unit, naming where', async () => {
-    expect(await rejection(loadThroughputPlan(write('p.json', '{"users": {"table": {"read": 0}}}')))).toMatch(/is not a valid throughput plan:\n {2}users\.table\.read: .*(>0|too small)/i)
+    expect(await rejection(loadThroughputPlan(write('p.json', '{"users": {"table": {"read": 0}}}')))).toMatch(
+      /is not a valid throughput plan:\n {2}users\.table\.read: .*(>0|too small)/i,
+    )
     expect(await rejection(loadThroughputPlan(write('p.json', '{"users": {"table": {"read": "x"}}}')))).toMatch(/users\.table\.read: .*expected number/i)
     expect(await rejection(loadThroughputPlan(write('p.yaml', 'users:\n  byEmail:\n    reads: 5\n')))).toMatch(/users\.byEmail\.reads: unknown field/)
     expect(await rejection(loadThroughputPlan(write('p.json', '{"users": {"table": {"read": 1.5}}}')))).toMatch(/users\.table\.read: .*int/i)
@@ -1031,7 +1115,10 @@ describe('throughput plans', () => {
 
 describe('ledger files', () => {
   const rejection = async (p: Promise<unknown>) => {
-    const err = await p.then(() => undefined, (e: unknown) => e)
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(err).toBeInstanceOf(UserInputError)
     expect((err as UserInputError).exitCode).toBe(2)
     return (err as Error).message
@@ -1075,7 +1162,9 @@ describe('ledger files', () => {
       "dynx throughput restore --ledger '/tmp/my ledgers/it'\\''s.json' --endpoint http://127.0.0.1:8000 --region eu-west-1 --profile ops",
     )
     // A --local store other than the default is named, so the restore opens the same one.
-    expect(restoreCommand('/tmp/l.json', { local: true, localPath: '/tmp/other store' })).toBe("DYNX_LOCAL_PATH='/tmp/other store' dynx throughput restore --ledger /tmp/l.json --local")
+    expect(restoreCommand('/tmp/l.json', { local: true, localPath: '/tmp/other store' })).toBe(
+      "DYNX_LOCAL_PATH='/tmp/other store' dynx throughput restore --ledger /tmp/l.json --local",
+    )
     expect(restoreCommand('/tmp/l.json', { local: true, localPath: defaultLocalPath() })).toBe('dynx throughput restore --ledger /tmp/l.json --local')
   })
 })
