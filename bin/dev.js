@@ -10,5 +10,5 @@ const { moveLeadingGlobalFlags } = await import('../src/cli/argv.ts')
 const { keepHeapSmall } = await import('../src/cli/heap.ts')
 
 keepHeapSmall()
-const { execute } = await import('@oclif/core/execute')
-await execute({ args: moveLeadingGlobalFlags(process.argv.slice(2)), development: true, dir: import.meta.url })
+const { run } = await import('../src/cli/fast-run.ts')
+await run(moveLeadingGlobalFlags(process.argv.slice(2)), { development: true, dir: import.meta.url })
