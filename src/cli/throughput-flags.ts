@@ -4,7 +4,6 @@ import { withPrefix } from '../connection/names.js'
 import { DEFAULT_RESTORE_WINDOW_MS } from '../connection/retry.js'
 import { UserInputError } from '../errors.js'
 import { parseDuration } from '../time.js'
-import { loadThroughputPlan, throughputPlanFromFlags } from '../throughput/plan.js'
 import type { CapacityRequest, ThroughputPlan } from '../throughput/types.js'
 
 const CAPACITY = 'CAPACITY'
@@ -89,6 +88,8 @@ function pairWithIndexes(values: number[] | undefined, names: string[], flag: st
 
 /** The plan of a bump: from --plan FILE, or from TABLE... and the capacity flags (names get --prefix). */
 export async function bumpPlanFromFlags(f: BumpFlagValues, tables: string[], prefix: string): Promise<ThroughputPlan> {
+  // Loaded here, not at start-up: `dynx copy` uses this file's flags, and the plan module loads zod.
+  const { loadThroughputPlan, throughputPlanFromFlags } = await import('../throughput/plan.js')
   const names = f.index ?? []
   const [indexRead, indexWrite] = [f['index-read'], f['index-write']]
   if (f.plan) {

@@ -4,7 +4,7 @@ import type { Connection } from '../connection/clients.js'
 import { CapacityRestoreError, UserInputError } from '../errors.js'
 import { worstOutcome, type Outcome } from '../outcome.js'
 import { cloneTable } from '../tables/create.js'
-import { bumpThroughput, withThroughput, type BumpResult } from '../throughput/bump.js'
+import type { BumpResult } from '../throughput/bump.js'
 import type { LedgerConnection, ThroughputPlan, ThroughputProgress } from '../throughput/types.js'
 import { copyTable, validateCopyOptions, type CopyProgress, type CopyStart, type CopyTableOptions, type CopyTableResult } from './copy-table.js'
 import { verifyTables, type VerifyResult } from '../verify/verify.js'
@@ -206,8 +206,12 @@ function bumpPlans(entry: CopyPlanEntry, bump: CopyBump): { read?: ThroughputPla
   }
 }
 
+/** The throughput module (and with it the Application Auto Scaling client and zod), loaded only when a copy raises capacity. */
+const throughput = () => import('../throughput/bump.js')
+
 /** Before anything is created or written: every bump is possible (decrease quota, values). Targets still to be created are checked when made. */
 async function checkBumps(source: Connection, target: Connection, plan: CopyPlan, bump: CopyBump): Promise<void> {
+  const { bumpThroughput } = await throughput()
   for (const entry of plan.entries) {
     const { read, write } = bumpPlans(entry, bump)
     if (read) await bumpThroughput(source, read, { dryRun: true, allowStuck: bump.allowStuck })
@@ -218,6 +222,8 @@ async function checkBumps(source: Connection, target: Connection, plan: CopyPlan
 /** Runs one table's copy with its source read and target write capacity raised, restored after whatever happens. */
 async function withBumps<T>(source: Connection, target: Connection, entry: CopyPlanEntry, bump: CopyBump, job: () => Promise<T>): Promise<T> {
   const { read, write } = bumpPlans(entry, bump)
+  if (!read && !write) return job()
+  const { withThroughput } = await throughput()
   const common = { allowStuck: bump.allowStuck, restoreTimeoutMs: bump.restoreTimeoutMs, onProgress: bump.onProgress, command: ['dynx', 'copy', entry.source, entry.target] }
   const withWrite = () =>
     write
