@@ -7,9 +7,10 @@
  * oclif's own error handler on failure, loaded only then). Everything else (help, --version,
  * topics, unknown commands, `dynx` alone, DEBUG output) goes through `execute` unchanged.
  */
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Config } from '@oclif/core/config'
 
 export interface RunOptions {
@@ -73,9 +74,30 @@ function oclifCache(): Map<string, unknown> {
   return (require(join(lib, 'cache.js')) as { default: { getInstance(): Map<string, unknown> } }).default.getInstance()
 }
 
+/**
+ * Starts importing the command's module (and with it the AWS SDK) from the manifest next to bin/,
+ * while oclif loads its config: each waits on files while the other compiles. Only a head start:
+ * oclif imports the same module (same URL, loaded once) and reports its errors as usual.
+ */
+function preloadCommand(args: string[], dir: string): void {
+  try {
+    const root = dirname(dirname(fileURLToPath(dir)))
+    const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, { strict?: boolean; args?: object; isESM?: boolean; relativePath?: string[] }>
+    }
+    const { commands } = manifest
+    const found = findCommandId(args, { commandIDs: Object.keys(commands), topicSeparator: ' ', findCommand: (id) => commands[id] })
+    const cmd = found && Object.hasOwn(commands, found.id) ? commands[found.id] : undefined
+    if (cmd?.isESM && cmd.relativePath) import(pathToFileURL(join(root, ...cmd.relativePath)).href).catch(() => undefined)
+  } catch {
+    // No manifest (or not one to read): oclif finds and loads the command itself.
+  }
+}
+
 export async function run(args: string[], options: RunOptions): Promise<unknown> {
   // Only a word can name a command; DEBUG asks for main.js's own debug and timing output.
   if (args.length === 0 || args[0].startsWith('-') || process.env.DEBUG) return oclifExecute(args, options)
+  if (!options.development) preloadCommand(args, options.dir)
   if (options.development) {
     // What execute does for development before it loads the config.
     process.env.NODE_ENV = 'development'
