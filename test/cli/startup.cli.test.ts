@@ -61,6 +61,40 @@ describe('start-up: a command loads only what it uses', () => {
     expect(NOT_AT_START_UP.filter((p) => packages.has(p))).toEqual([])
   })
 
+  it('a command runs without oclif main.js (the fast path); --version and help still go through it', async () => {
+    const oclifMain = (loaded: string[]) => loaded.filter((u) => /@oclif\/core\/lib\/(main|execute)\.js$/.test(u)).map((u) => u.slice(u.lastIndexOf('/') + 1))
+    const list = moduleTrace()
+    const r = await runCli(['--json', 'tables', 'list', '--endpoint', inject('engines').dynalite], { env: list.env })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual(expect.objectContaining({ tables: expect.any(Array) }))
+    expect(oclifMain(list.loaded())).toEqual([])
+    for (const args of [['--version'], ['tables', '--help'], ['tables']]) {
+      const trace = moduleTrace()
+      const other = await runCli(args, { env: trace.env })
+      expect(other.code).toBe(0)
+      expect(oclifMain(trace.loaded()).sort()).toEqual(['execute.js', 'main.js'])
+    }
+  })
+
+  it('a parse error on the fast path: exit 2, the message and the usage on stderr, as oclif prints them', async () => {
+    const r = await runCli(['tables', 'list', '--nosuch'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toContain('Nonexistent flag: --nosuch')
+    expect(r.stderr).toMatch(/USAGE\s+\$ dynx tables list/)
+  })
+
+  it('dynx copy with no --bump-* loads neither zod nor the Application Auto Scaling client', async () => {
+    const trace = moduleTrace()
+    const r = await runCli(['copy', 'nosuch_source', 'nosuch_target', '--endpoint', inject('engines').dynalite, '--yes'], { env: trace.env })
+    expect(r.stderr).toContain('nosuch_source')
+    expect(r.code).toBe(2)
+    expect(commandModules(trace.loaded())).toEqual(['copy.js'])
+    const packages = packagesLoaded(trace.loaded())
+    expect(packages.has('@aws-sdk/client-dynamodb')).toBe(true)
+    expect(['zod', '@aws-sdk/client-application-auto-scaling'].filter((p) => packages.has(p))).toEqual([])
+  })
+
   it('a dynx.config.yaml is still read (yaml and zod are loaded for it)', async () => {
     const dir = tempDir('dynx-startup-config-')
     writeFileSync(join(dir, 'dynx.config.yaml'), 'defaults:\n  prefix: nosuchprefix_\n')
