@@ -21,6 +21,6 @@ const { moveLeadingGlobalFlags } = await import('../dist/src/cli/argv.js')
 const { keepHeapSmall } = await import('../dist/src/cli/heap.js')
 
 keepHeapSmall()
-// oclif's execute, or a command run straight from the manifest without oclif's help modules (fast-run.ts).
+// oclif's execute, or a command run straight from the manifest without oclif's main.js (fast-run.ts).
 const { run } = await import('../dist/src/cli/fast-run.js')
 await run(moveLeadingGlobalFlags(process.argv.slice(2)), { dir: import.meta.url })

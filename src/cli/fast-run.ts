@@ -1,11 +1,11 @@
 /**
  * What bin/run.js and bin/dev.js run: oclif's `execute`, with a shorter way in for a command.
- * `execute` goes through oclif's main.js, which always loads oclif's help renderer (and what it
- * needs) before it even looks at argv; at start-up that was most of what `dynx tables list` cost
- * above a plain SDK script. When argv names a command of the manifest and asks for no help, the
- * command is run here as main.js runs it (init hook, runCommand, finally hook, then flush, and
- * oclif's own error handler on failure, loaded only then). Everything else (help, --version,
- * topics, unknown commands, `dynx` alone, DEBUG output) goes through `execute` unchanged.
+ * When argv names a command of the manifest and asks for no help, the command is run here as
+ * oclif's main.js runs it (init hook, runCommand, finally hook, then flush, and oclif's own error
+ * handler on failure, loaded only then), without main.js and execute, and with the command's
+ * module imported while oclif loads its config. (oclif's help renderer still loads: its errors
+ * module, which its config needs, imports it.) Everything else (help, --version, topics, unknown
+ * commands, `dynx` alone, DEBUG output) goes through `execute` unchanged.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
