@@ -67,11 +67,18 @@ async function handle(error: Error): Promise<void> {
   return handle(error)
 }
 
-/** oclif's global cache, where its error handler finds the config to print a command's usage after a parse error. */
-function oclifCache(): Map<string, unknown> {
-  const require = createRequire(import.meta.url)
-  const lib = dirname(require.resolve('@oclif/core'))
-  return (require(join(lib, 'cache.js')) as { default: { getInstance(): Map<string, unknown> } }).default.getInstance()
+/**
+ * Puts the config in oclif's global cache, as main.js does: its error handler finds it there to
+ * print a command's usage after a parse error. The cache is not among the package's exports.
+ */
+function cacheConfig(config: Config): void {
+  try {
+    const require = createRequire(import.meta.url)
+    const lib = dirname(require.resolve('@oclif/core'))
+    ;(require(join(lib, 'cache.js')) as { default: { getInstance(): Map<string, unknown> } }).default.getInstance().set('config', config)
+  } catch {
+    // Another layout of @oclif/core: a parse error is still reported, without the usage below it.
+  }
 }
 
 /**
@@ -97,7 +104,8 @@ function preloadCommand(args: string[], dir: string): void {
 export async function run(args: string[], options: RunOptions): Promise<unknown> {
   // Only a word can name a command; DEBUG asks for main.js's own debug and timing output.
   if (args.length === 0 || args[0].startsWith('-') || process.env.DEBUG) return oclifExecute(args, options)
-  if (!options.development) preloadCommand(args, options.dir)
+  // Not for help, which needs no command module (a help flag after `--` only costs the head start).
+  if (!options.development && !args.includes('--help')) preloadCommand(args, options.dir)
   if (options.development) {
     // What execute does for development before it loads the config.
     process.env.NODE_ENV = 'development'
@@ -118,7 +126,7 @@ export async function run(args: string[], options: RunOptions): Promise<unknown>
 
   const { id, argv } = found
   try {
-    oclifCache().set('config', config)
+    cacheConfig(config)
     await config.runHook('init', { argv, id })
     let err: Error | undefined
     let result: unknown
