@@ -22,6 +22,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 import { createBackup, deleteBackups } from '../../src/backup/backups.js'
 import { restoreBackup } from '../../src/backup/restore.js'
+import { createConnection } from '../../src/connection/clients.js'
 import { RetryHeldError, singleAttempt } from '../../src/connection/idempotent.js'
 import { keepTrying } from '../../src/connection/keep-trying.js'
 import { TimeBoundRetryStrategy } from '../../src/connection/retry.js'
@@ -150,6 +151,26 @@ describe('CreateBackup has no ClientToken: after a retryable failure, ListBackup
     const result = await createBackup(conn, ['users'], { now, checkFirst: { baseMs: 1, capMs: 5 } })
     expect(result.backups).toMatchObject([{ name, arn: backupArn }])
     expect(mock.commandCalls(CreateBackupCommand)).toHaveLength(2)
+  })
+
+  it("keeps trying only for the connection's retry window (--retry-for), not the 5-minute default", async () => {
+    // --retry-for 0: one failure (a 500), nothing found by ListBackups, and the window is already over.
+    const conn = createConnection({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, retryWindowMs: 0 })
+    const mock = mockClient(conn.dynamodb)
+    cleanup.push(() => {
+      mock.restore()
+      conn.destroy()
+    })
+    mock.on(DescribeTableCommand).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
+    mock
+      .on(CreateBackupCommand)
+      .rejectsOnce(Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }))
+      .resolves({ BackupDetails: { BackupName: name, BackupArn: backupArn, BackupStatus: 'CREATING', BackupType: 'USER', BackupCreationDateTime: new Date(), BackupSizeBytes: 0 } })
+    mock.on(ListBackupsCommand).resolves({ BackupSummaries: [] })
+    const result = await createBackup(conn, ['users'], { now, checkFirst: { baseMs: 1, capMs: 5 } })
+    expect(result.backups).toEqual([])
+    expect(result.failed).toEqual([{ table: 'users', error: 'Internal server error' }])
+    expect(mock.commandCalls(CreateBackupCommand)).toHaveLength(1)
   })
 
   it('a refusal that is not retryable (the table is being created) is not retried or looked for', async () => {
