@@ -156,18 +156,37 @@ export class NotConfirmedError extends UserInputError {}
 
 const unreachableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE'])
 
-function errorCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined
-  const e = err as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown }
-  if (typeof e.code === 'string') return e.code
-  // AggregateError from happy-eyeballs connects keeps the real codes inside.
-  if (Array.isArray(e.errors))
-    for (const inner of e.errors) {
-      const c = errorCode(inner)
-      if (c) return c
-    }
-  if (e.cause) return errorCode(e.cause)
-  return undefined
+/** What dynx reads off an error or one it wraps. */
+export interface ErrorFields {
+  name?: string
+  code?: string
+  message?: string
+  cause?: unknown
+  errors?: unknown
+  $metadata?: { httpStatusCode?: number; attempts?: number; totalRetryDelay?: number }
+}
+
+/**
+ * The error and the errors it wraps, outermost first: its `cause` chain (dynx wraps SDK errors in
+ * typed ones) and an AggregateError's `errors` (happy-eyeballs connects to localhost, ::1 and
+ * 127.0.0.1, keep the real codes inside).
+ */
+export function errorChain(err: unknown): ErrorFields[] {
+  const chain: ErrorFields[] = []
+  const walk = (e: unknown, depth: number): void => {
+    if (!e || typeof e !== 'object' || depth > 5 || chain.includes(e as ErrorFields)) return
+    chain.push(e as ErrorFields)
+    const { errors, cause } = e as ErrorFields
+    if (Array.isArray(errors)) for (const inner of errors) walk(inner, depth + 1)
+    walk(cause, depth + 1)
+  }
+  walk(err, 0)
+  return chain
+}
+
+/** The first error code (ECONNREFUSED, ETIMEDOUT...) of an error or of those it wraps. */
+export function errorCode(err: unknown): string | undefined {
+  return errorChain(err).find((e) => typeof e.code === 'string')?.code
 }
 
 /**

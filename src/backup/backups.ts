@@ -342,7 +342,7 @@ async function createOneBackup(conn: Connection, table: string, name: string, op
         },
         (out) => fromSummary({ ...out.BackupDetails, TableName: table }),
         async () => (await listBackups(conn, { table, since, type: 'user' })).find((b) => b.name === name),
-        options,
+        { ...options, windowMs: options.windowMs ?? conn.retryWindowMs },
       ),
     table,
   )

@@ -13,8 +13,9 @@ import { setFlagsFromString } from 'node:v8'
  * same speed within the (large) noise. A user's own heap flags (argv or NODE_OPTIONS) are left alone.
  */
 export function keepHeapSmall(execArgv: string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (/--(max|min)-semi-space-size|--semi-space-growth-factor|--max-old-space-size|--max-heap-size|--heap-growing-percent/.test(`${execArgv.join(' ')} ${env.NODE_OPTIONS ?? ''}`))
-    return false
+  // V8 takes `_` and `-` alike in flag names (--max_old_space_size is --max-old-space-size).
+  const flags = `${execArgv.join(' ')} ${env.NODE_OPTIONS ?? ''}`.replaceAll('_', '-')
+  if (/--(max|min)-semi-space-size|--semi-space-growth-factor|--max-old-space-size|--max-heap-size|--heap-growing-percent/.test(flags)) return false
   setFlagsFromString('--semi-space-growth-factor=1')
   setFlagsFromString('--heap-growing-percent=25')
   return true

@@ -8,6 +8,8 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
  * (`npx dynx`, `npm exec`) passes the same one on to dynx a moment later.
  */
 const SAME_SIGNAL_MS = 500
+/** How long exiting at once waits for the --local store to close before it exits anyway. */
+const FORCED_EXIT_MS = 2_000
 
 /** What the command running the handlers lends them. */
 export interface InterruptHooks {
@@ -37,6 +39,8 @@ export interface InterruptHooks {
 export class Interrupts {
   private controller?: AbortController
   private installed = false
+  /** When exiting at once began (closing the store). */
+  private exitingAt?: number
   private remove = () => {}
 
   constructor(private readonly hooks: InterruptHooks) {}
@@ -80,6 +84,14 @@ export class Interrupts {
   }
 
   private exitNow(): void {
+    const exit = () => process.exit(ExitCode.interrupted)
+    // A store whose close never settles must not hold the process: a repeated signal exits at once
+    // (a wrapper's copy of the first one excepted, which would skip the store's flush).
+    if (this.exitingAt !== undefined) {
+      if (performance.now() - this.exitingAt >= SAME_SIGNAL_MS) exit()
+      return
+    }
+    this.exitingAt = performance.now()
     this.hooks.stopProgress()
     try {
       this.hooks.beforeForcedExit()
@@ -88,7 +100,8 @@ export class Interrupts {
     }
     const store = this.hooks.openStore()
     this.say(store ? 'Interrupted; closing the local store.' : 'Interrupted.')
-    const exit = () => process.exit(ExitCode.interrupted)
+    // Nor past a few seconds without one.
+    if (store) setTimeout(exit, FORCED_EXIT_MS)
     void (store?.close() ?? Promise.resolve()).then(exit, exit)
   }
 

@@ -81,7 +81,7 @@ export function unwrapHeld(err: unknown): unknown {
 }
 
 export interface CheckFirstOptions {
-  /** Keep trying for this long (default DEFAULT_RETRY_WINDOW_MS). */
+  /** Keep trying for this long (default DEFAULT_RETRY_WINDOW_MS; createBackup: the connection's --retry-for). */
   windowMs?: number
   baseMs?: number
   capMs?: number

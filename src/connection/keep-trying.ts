@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { backoffDelay, isDecreaseQuotaError, retryKindOf, withRetryWindow, type RetryKind } from './retry.js'
+import { errorChain } from '../errors.js'
+import { ATTEMPTS_BEFORE_FIRST_ANSWER, backoffDelay, isDailyQuotaError, isNotReached, retryKindOf, withRetryWindow, type RetryKind } from './retry.js'
 
 /**
  * Retries by hand what the SDK retry strategy cannot: a whole step (read, decide, update, wait)
  * that failed because the table is busy (ResourceInUseException while UPDATING), because too many
- * table operations run at once (LimitExceededException that is not the decrease quota), or after
+ * table operations run at once (LimitExceededException that is not a daily quota), or after
  * the SDK gave up on throttling, 5xx or a reset. The step is run again from the start, so it must
  * read what it needs each time (a step that reads the current values is safe to repeat).
  */
@@ -35,36 +36,13 @@ export interface KeepTryingOptions {
   onRetry?: (event: KeepTryingEvent) => void
 }
 
-interface ErrorLike {
-  name?: string
-  code?: string
-  message?: string
-  cause?: unknown
-  $metadata?: { httpStatusCode?: number }
-}
-
-/** The error and the errors it wraps (dynx wraps SDK errors in typed ones, keeping them as `cause`). */
-export function errorChain(err: unknown): ErrorLike[] {
-  const chain: ErrorLike[] = []
-  let e: unknown = err
-  while (e && typeof e === 'object' && chain.length < 6) {
-    chain.push(e as ErrorLike)
-    e = (e as ErrorLike).cause
-  }
-  return chain
-}
-
-/** Codes meaning the endpoint was never reached: a wrong --endpoint, not a blip, until it once answered. */
-const NOT_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
-const ATTEMPTS_BEFORE_FIRST_ANSWER = 3
-
 /**
- * Why a failed capacity step is worth another go, or undefined when it is not: the decrease quota
+ * Why a failed capacity step is worth another go, or undefined when it is not: a daily quota
  * (no amount of waiting today helps), bad input, a missing table, credentials...
  */
 export function keepTryingKindOf(err: unknown): KeepTryingKind | undefined {
   const chain = errorChain(err)
-  if (chain.some((e) => isDecreaseQuotaError(e))) return undefined
+  if (chain.some((e) => isDailyQuotaError(e))) return undefined
   // "Attempt to change a resource which is still in use": the table is UPDATING or CREATING.
   if (chain.some((e) => e.name === 'ResourceInUseException')) return 'busy'
   for (const e of chain) {
@@ -74,14 +52,9 @@ export function keepTryingKindOf(err: unknown): KeepTryingKind | undefined {
   return undefined
 }
 
-function notReached(err: unknown): boolean {
-  const chain = errorChain(err)
-  return !chain.some((e) => e.$metadata?.httpStatusCode !== undefined) && chain.some((e) => e.code !== undefined && NOT_REACHED.has(e.code))
-}
-
 function sdkRetryDelay(err: unknown): number {
   for (const e of errorChain(err)) {
-    const delay = (e.$metadata as { totalRetryDelay?: number } | undefined)?.totalRetryDelay
+    const delay = e.$metadata?.totalRetryDelay
     if (typeof delay === 'number') return delay
   }
   return 0
@@ -111,7 +84,7 @@ export async function keepTrying<T>(step: (attempt: number) => Promise<T>, optio
     } catch (err) {
       const kind = keepTryingKindOf(err)
       if (!kind) throw err
-      if (!notReached(err)) answered = true
+      if (!isNotReached(err)) answered = true
       // The step may have been failing inside the SDK for a while already (its retries' total wait).
       firstFailure ??= Date.now() - sdkRetryDelay(err)
       attempt++

@@ -1,7 +1,7 @@
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types'
 import { AsyncLocalStorage } from 'node:async_hooks'
 
-import { isUnknownOperation } from '../errors.js'
+import { errorChain, errorCode, isUnknownOperation } from '../errors.js'
 
 /**
  * One retry policy for every AWS call dynx makes (DynamoDB, CloudWatch, Application Auto Scaling).
@@ -17,8 +17,11 @@ import { isUnknownOperation } from '../errors.js'
 export const DEFAULT_RETRY_WINDOW_MS = 5 * 60_000
 /** How long putting capacity back keeps trying by default: raised capacity is money. */
 export const DEFAULT_RESTORE_WINDOW_MS = 15 * 60_000
-/** Attempts allowed for a network error (refused, timeout, reset) before the endpoint ever answered: a wrong --endpoint fails fast. */
-const ATTEMPTS_BEFORE_FIRST_ANSWER = 3
+/**
+ * Attempts allowed for a network error (refused, timeout, reset) before the endpoint ever answered
+ * (see isNotReached): a wrong or unreachable --endpoint fails fast, here and in keepTrying.
+ */
+export const ATTEMPTS_BEFORE_FIRST_ANSWER = 3
 
 export type RetryKind = 'throttle' | 'server' | 'network'
 
@@ -105,20 +108,6 @@ interface ErrorLike {
   $retryable?: { throttling?: boolean }
 }
 
-function errorCodeOf(err: ErrorLike, depth = 0): string | undefined {
-  if (typeof err.code === 'string') return err.code
-  if (depth >= 5) return undefined
-  // AggregateError from happy-eyeballs connects (localhost is ::1 and 127.0.0.1) keeps the codes inside.
-  if (Array.isArray(err.errors)) {
-    for (const inner of err.errors) {
-      const c = inner && typeof inner === 'object' ? errorCodeOf(inner as ErrorLike, depth + 1) : undefined
-      if (c) return c
-    }
-  }
-  if (err.cause && typeof err.cause === 'object') return errorCodeOf(err.cause as ErrorLike, depth + 1)
-  return undefined
-}
-
 /** The SDK's own classification (RetryErrorInfo.errorType), for shapes the lists above miss. */
 const KIND_OF_SDK_TYPE: Record<string, RetryKind | undefined> = { THROTTLING: 'throttle', TRANSIENT: 'network', SERVER_ERROR: 'server' }
 
@@ -132,11 +121,22 @@ export function isDecreaseQuotaError(err: unknown): boolean {
 }
 
 /**
- * Errors no wait fixes: an abort, the decrease quota, and an operation the engine does not
+ * A LimitExceededException for a daily quota, which no backoff outlasts: the decrease quota, and
+ * the like of "Update to PayPerRequest mode are limited to once in 1 day(s)". The other kind,
+ * too many table operations at once ("Subscriber limit exceeded: Only 10 tables can be created,
+ * updated, or deleted simultaneously"), passes as the others finish, and is retried as throttling.
+ */
+export function isDailyQuotaError(err: unknown): boolean {
+  const e = err as ErrorLike | undefined
+  return e?.name === 'LimitExceededException' && (isDecreaseQuotaError(e) || /\bday(\(s\)|s)?\b|\bdaily\b|24 hours/i.test(e.message ?? ''))
+}
+
+/**
+ * Errors no wait fixes: an abort, a daily quota, and an operation the engine does not
  * implement (moto and DynamoDB Local answer some with a 5xx or 501 "not implemented").
  */
 function neverRetried(e: ErrorLike): boolean {
-  return e.name === 'AbortError' || isDecreaseQuotaError(e) || e.$metadata?.httpStatusCode === 501 || isUnknownOperation(e)
+  return e.name === 'AbortError' || isDailyQuotaError(e) || e.$metadata?.httpStatusCode === 501 || isUnknownOperation(e)
 }
 
 /** Why a failed call is worth another try, or undefined when it is not (bad input, missing table, credentials...). */
@@ -146,7 +146,7 @@ export function retryKindOf(err: unknown): RetryKind | undefined {
   if (neverRetried(e)) return undefined
   const status = e.$metadata?.httpStatusCode
   if (THROTTLING.has(e.name ?? '') || status === 429 || e.$retryable?.throttling) return 'throttle'
-  const code = errorCodeOf(e)
+  const code = errorCode(e)
   if (code && NETWORK_CODES.has(code)) return 'network'
   if (TRANSIENT_NAMES.has(e.name ?? '')) return e.name === 'TimeoutError' || e.name?.startsWith('RequestTimeout') ? 'network' : 'server'
   if (status !== undefined && status >= 500 && status <= 599) return 'server'
@@ -177,6 +177,17 @@ export function withRetryListener<T>(listener: (event: RetryEvent) => void, fn: 
  */
 export function withRetryWindow<T>(windowMs: number, fn: () => Promise<T>): Promise<T> {
   return callContext.run({ listeners: callContext.getStore()?.listeners ?? [], windowMs }, fn)
+}
+
+/**
+ * Whether a failure says the endpoint never answered: a network error (refused, no such host,
+ * connect or request timeout, reset) with no HTTP status on it or on anything it wraps. Until an
+ * endpoint has answered once, such a failure gets ATTEMPTS_BEFORE_FIRST_ANSWER tries: the one rule
+ * of both the SDK strategy (per call) and keepTrying (per step).
+ */
+export function isNotReached(err: unknown): boolean {
+  const chain = errorChain(err)
+  return !chain.some((e) => e.$metadata?.httpStatusCode !== undefined) && chain.some((e) => retryKindOf(e) === 'network')
 }
 
 export function isRetryableError(err: unknown): boolean {
@@ -241,10 +252,10 @@ export class TimeBoundRetryStrategy implements RetryStrategyV2 {
     const startedAt = (token as RetryToken).startedAt ?? Date.now()
     const failingForMs = Date.now() - startedAt
     const attempt = token.getRetryCount() + 1
-    const code = errorCodeOf(err)
+    const code = errorCode(err)
     // Nothing ever answered (refused, no such host, connect or request timeout, reset): a wrong
     // endpoint, not a blip; it fails after a few attempts instead of at the end of the window.
-    if (!this.answered && kind === 'network' && attempt >= ATTEMPTS_BEFORE_FIRST_ANSWER) throw err
+    if (!this.answered && isNotReached(err) && attempt >= ATTEMPTS_BEFORE_FIRST_ANSWER) throw err
     let delayMs = backoffDelay(attempt, { baseMs: kind === 'throttle' ? this.throttleBaseMs : this.baseMs, capMs: this.capMs })
     const hint = errorInfo.retryAfterHint
     if (hint instanceof Date) delayMs = Math.max(delayMs, Math.min(hint.getTime() - Date.now(), this.capMs))

@@ -302,7 +302,13 @@ export async function scanToOutput(conn: Connection, o: ScanToOutputOptions): Pr
   } catch (err) {
     await output.abandon()
     await pages.return()
-    attachPartialResult(err, { ...result, items: output.items, seconds: (performance.now() - started) / 1000, ...(o.output ? { partialOutput: output.partialPath } : {}) })
+    attachPartialResult(err, {
+      ...result,
+      outcome: 'partial',
+      items: output.items,
+      seconds: (performance.now() - started) / 1000,
+      ...(o.output ? { partialOutput: output.partialPath } : {}),
+    })
     throw err
   } finally {
     result.items = output.items

@@ -60,6 +60,11 @@ export interface VerifyDiff {
 export interface VerifyResult {
   source: VerifySide
   target: VerifySide
+  /**
+   * No difference found. Also true when the first read's checksums differed but the second read
+   * found no differing key (the tables changed between the reads); source and target then keep
+   * the first read's counts and checksums.
+   */
   equal: boolean
   /** Every difference counted (from the second pass). */
   differences: { missing: number; extra: number; changed: number }
@@ -315,7 +320,9 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
     all.sort((a, b) => compare(a.key, b.key) || a.kind.localeCompare(b.kind))
     result.diffs = all.slice(0, maxDiffs).map((d) => ({ kind: d.kind, key: reviveKeyBinary(d.key) }))
     result.truncated = all.length > maxDiffs
-    return done(true)
+    // Pass 1's buckets differed but pass 2 found no differing key: what differed was being written
+    // between the two reads (a live table), and the second read found the tables alike: equal, not drift.
+    return done(true, all.length === 0)
   } catch (err) {
     // What was read when it failed (items per side of the pass it was in, retries), not nothing.
     attachPartialResult(err, {

@@ -8,6 +8,10 @@ describe('keepHeapSmall (the CLI sets its V8 heap flags in-process)', () => {
     expect(keepHeapSmall(['--max-semi-space-size=64'], {})).toBe(false)
     expect(keepHeapSmall([], { NODE_OPTIONS: '--heap-growing-percent=50' })).toBe(false)
     expect(keepHeapSmall([], { NODE_OPTIONS: '--semi-space-growth-factor=2' })).toBe(false)
+    // V8 reads `_` as `-` in flag names: the underscore spellings are the user's own flags too.
+    expect(keepHeapSmall(['--max_old_space_size=4096'], {})).toBe(false)
+    expect(keepHeapSmall([], { NODE_OPTIONS: '--max_semi_space_size=64' })).toBe(false)
+    expect(keepHeapSmall([], { NODE_OPTIONS: '--heap_growing_percent=50' })).toBe(false)
   })
 
   it('sets them otherwise (other flags do not count)', () => {

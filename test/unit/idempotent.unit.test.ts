@@ -22,10 +22,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 
 import { createBackup, deleteBackups } from '../../src/backup/backups.js'
 import { restoreBackup } from '../../src/backup/restore.js'
+import { createConnection } from '../../src/connection/clients.js'
 import { RetryHeldError, singleAttempt } from '../../src/connection/idempotent.js'
 import { keepTrying } from '../../src/connection/keep-trying.js'
 import { TimeBoundRetryStrategy } from '../../src/connection/retry.js'
-import { TableExistsError } from '../../src/errors.js'
+import { EndpointUnreachableError, TableExistsError } from '../../src/errors.js'
 import { restoreToPointInTime } from '../../src/pitr/pitr.js'
 import { updateTableAndWait } from '../../src/tables/apply.js'
 import { createTable } from '../../src/tables/create.js'
@@ -152,6 +153,26 @@ describe('CreateBackup has no ClientToken: after a retryable failure, ListBackup
     expect(mock.commandCalls(CreateBackupCommand)).toHaveLength(2)
   })
 
+  it("keeps trying only for the connection's retry window (--retry-for), not the 5-minute default", async () => {
+    // --retry-for 0: one failure (a 500), nothing found by ListBackups, and the window is already over.
+    const conn = createConnection({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, retryWindowMs: 0 })
+    const mock = mockClient(conn.dynamodb)
+    cleanup.push(() => {
+      mock.restore()
+      conn.destroy()
+    })
+    mock.on(DescribeTableCommand).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
+    mock
+      .on(CreateBackupCommand)
+      .rejectsOnce(Object.assign(new Error('Internal server error'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }))
+      .resolves({ BackupDetails: { BackupName: name, BackupArn: backupArn, BackupStatus: 'CREATING', BackupType: 'USER', BackupCreationDateTime: new Date(), BackupSizeBytes: 0 } })
+    mock.on(ListBackupsCommand).resolves({ BackupSummaries: [] })
+    const result = await createBackup(conn, ['users'], { now, checkFirst: { baseMs: 1, capMs: 5 } })
+    expect(result.backups).toEqual([])
+    expect(result.failed).toEqual([{ table: 'users', error: 'Internal server error' }])
+    expect(mock.commandCalls(CreateBackupCommand)).toHaveLength(1)
+  })
+
   it('a refusal that is not retryable (the table is being created) is not retried or looked for', async () => {
     const { conn, mock } = fake()
     mock.on(DescribeTableCommand).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
@@ -229,6 +250,51 @@ describe('keepTrying (the hand-written loop for what the SDK strategy cannot ret
       { windowMs: 60_000, baseMs: 1, capMs: 2 },
     ).catch((e: unknown) => e)
     expect((err as { code?: string }).code).toBe('ECONNREFUSED')
+    expect(tries).toBe(3)
+  })
+
+  it('a connect timeout (no code), wrapped as dynx wraps it, counts as never answered too: three tries', async () => {
+    // What NodeHttpHandler throws when a blackholed endpoint never accepts the connection.
+    const connectTimeout = () => Object.assign(new Error('Socket timed out without establishing a connection within 1000 ms'), { name: 'TimeoutError', $metadata: { attempts: 3 } })
+    let tries = 0
+    const err = await keepTrying(
+      async () => {
+        tries++
+        if (tries > 5) return 'answered'
+        throw new EndpointUnreachableError('http://10.255.255.1', 'no answer before the timeout, after 3 attempts', { cause: connectTimeout() })
+      },
+      { windowMs: 60_000, baseMs: 1, capMs: 2 },
+    ).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(EndpointUnreachableError)
+    expect(tries).toBe(3)
+  })
+
+  it('a daily quota (billing mode once a day) stops at once; too many operations at once is waited out', async () => {
+    const daily = new LimitExceededException({ message: 'Update to PayPerRequest mode are limited to once in 1 day(s).', $metadata: { httpStatusCode: 400 } })
+    let tries = 0
+    await expect(
+      keepTrying(
+        async () => {
+          tries++
+          throw daily
+        },
+        { windowMs: 10_000, baseMs: 1, capMs: 2 },
+      ),
+    ).rejects.toBe(daily)
+    expect(tries).toBe(1)
+    const concurrent = new LimitExceededException({
+      message: 'Subscriber limit exceeded: Only 10 tables can be created, updated, or deleted simultaneously',
+      $metadata: { httpStatusCode: 400 },
+    })
+    tries = 0
+    const result = await keepTrying(
+      async () => {
+        if (++tries < 3) throw concurrent
+        return 'done'
+      },
+      { windowMs: 10_000, baseMs: 1, capMs: 2 },
+    )
+    expect(result).toBe('done')
     expect(tries).toBe(3)
   })
 

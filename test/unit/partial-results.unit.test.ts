@@ -49,7 +49,16 @@ describe('a scan or verify that fails part-way says what it had read (not nothin
     // Found through `cause` too, as after the base command's mapping.
     expect(partialResultOf(new Error('wrapped', { cause: err }))).toBe(partialResultOf(err))
     const partial = partialResultOf(err)
-    expect(partial).toMatchObject({ items: 200, scanned: 200, complete: false, checkpoint, partialOutput: `${output}.partial`, segments: 1, segmentsScanned: 0 })
+    expect(partial).toMatchObject({
+      outcome: 'partial',
+      items: 200,
+      scanned: 200,
+      complete: false,
+      checkpoint,
+      partialOutput: `${output}.partial`,
+      segments: 1,
+      segmentsScanned: 0,
+    })
     expect(renderScanStopped(partial!)).toBe(
       `Stopped after 200 items (kept in ${output}.partial), 0 of 1 segments done; progress saved in ${checkpoint}: run the same command again to continue.`,
     )

@@ -20,7 +20,7 @@ import {
  * script (answer, throttle, 5xx, reset the socket, stay silent). The SDK's own handler,
  * deserializer and retry middleware then build the errors exactly as they do against AWS.
  */
-type Step = 'ok' | 'throttle' | '500' | '503' | 'reset' | 'silent' | 'validation' | 'decrease-quota'
+type Step = 'ok' | 'throttle' | '500' | '503' | 'reset' | 'silent' | 'validation' | 'decrease-quota' | 'billing-quota' | 'concurrent-limit'
 let script: Step[] = []
 let requests = 0
 let server: Server
@@ -50,6 +50,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     } else if (step === 'reset') req.socket.destroy()
     else if (step === 'silent') held.push(res)
     else if (step === 'validation') dynamoError(res, 400, 'ValidationException', '1 validation error detected')
+    else if (step === 'billing-quota') dynamoError(res, 400, 'LimitExceededException', 'Update to PayPerRequest mode are limited to once in 1 day(s).')
+    else if (step === 'concurrent-limit')
+      dynamoError(res, 400, 'LimitExceededException', 'Subscriber limit exceeded: Only 10 tables can be created, updated, or deleted simultaneously')
     else dynamoError(res, 400, 'LimitExceededException', 'Subscriber limit exceeded: Provisioned throughput decreases are limited within a given UTC day.')
   })
 }
@@ -155,6 +158,19 @@ describe('a connection retries through its strategy', () => {
     script = ['validation', 'ok']
     await expect(conn.dynamodb.send(new ListTablesCommand({}))).rejects.toMatchObject({ name: 'ValidationException' })
     expect(requests).toBe(1)
+  })
+
+  it('daily quotas are not retried (billing mode once a day, decreases per UTC day); too many operations at once is', async () => {
+    const conn = connect()
+    script = ['billing-quota', 'ok']
+    await expect(conn.dynamodb.send(new ListTablesCommand({}))).rejects.toMatchObject({ name: 'LimitExceededException', message: expect.stringMatching(/once in 1 day/) })
+    expect(requests).toBe(1)
+    script = ['decrease-quota', 'ok']
+    await expect(conn.dynamodb.send(new ListTablesCommand({}))).rejects.toMatchObject({ name: 'LimitExceededException' })
+    expect(requests).toBe(2)
+    script = ['concurrent-limit', 'ok']
+    await expect(conn.dynamodb.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: ['t'] })
+    expect(requests).toBe(4)
   })
 
   it('fails fast on an endpoint that never answered: 3 attempts on a refused connection', async () => {

@@ -1,7 +1,12 @@
+import { DescribeTableCommand, DynamoDBClient, ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb'
+import { mockClient } from 'aws-sdk-client-mock'
 import { describe, expect, it } from 'vitest'
 
+import { renderVerifyResult } from '../../src/cli/verify-render.js'
+import { createConnection } from '../../src/connection/clients.js'
 import type { Item } from '../../src/data/values.js'
 import { canonicalItemText, canonicalKeyText, canonicalNumber, compareNumbers } from '../../src/verify/canonical.js'
+import { verifyTables } from '../../src/verify/verify.js'
 import { DIGITS_38, specialItems } from '../scan-fixtures.js'
 
 const text = canonicalItemText
@@ -110,5 +115,44 @@ describe('canonicalKeyText', () => {
     expect(canonicalKeyText({ pk: { S: 'a' }, sk: { S: 'b' } }, ['pk', 'sk'])).not.toBe(canonicalKeyText({ pk: { S: 'b' }, sk: { S: 'a' } }, ['pk', 'sk']))
     expect(canonicalKeyText({ id: { B: new Uint8Array([1, 2]) } }, ['id'])).toBe(canonicalKeyText({ id: { B: b64([1, 2]) } } as unknown as Item, ['id']))
     expect(() => canonicalKeyText({ pk: { S: 'a' } }, ['pk', 'sk'])).toThrow(/no key attribute "sk"/)
+  })
+})
+
+describe('verifyTables on live tables (faked Scan: stands for a write landing between the two reads)', () => {
+  const described = (name: string) => ({
+    Table: {
+      TableName: name,
+      TableArn: `arn:aws:dynamodb:us-east-1:1:table/${name}`,
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' as const }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' as const }],
+      ItemCount: 3,
+      TableSizeBytes: 100,
+    },
+  })
+  const row = (id: string, v: string): Item => ({ id: { S: id }, v: { N: v } })
+
+  it('the first read differs, the second finds no differing key: equal (exit 0), not drift with zero differences', async () => {
+    const conn = createConnection({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+    const mock = mockClient(DynamoDBClient)
+    try {
+      mock.on(DescribeTableCommand, { TableName: 'a' }).resolves(described('a')).on(DescribeTableCommand, { TableName: 'b' }).resolves(described('b'))
+      const reads = { a: 0, b: 0 }
+      mock.on(ScanCommand).callsFake((input: ScanCommandInput) => {
+        const table = input.TableName as 'a' | 'b'
+        reads[table]++
+        // b's k2 was still being written when the first read passed it (v 1, then 2 like a's).
+        const items = [row('k1', '1'), row('k2', table === 'b' && reads.b === 1 ? '1' : '2'), row('k3', '3')]
+        return { Items: items, Count: items.length, ScannedCount: items.length }
+      })
+      const result = await verifyTables(conn, 'a', conn, 'b', { segments: 1 })
+      // Both tables were read twice: the first read's checksums differed.
+      expect(reads).toEqual({ a: 2, b: 2 })
+      expect(result.source.checksum).not.toBe(result.target.checksum)
+      expect(result).toMatchObject({ equal: true, outcome: 'ok', complete: true, differences: { missing: 0, extra: 0, changed: 0 }, diffs: [] })
+      expect(renderVerifyResult(result)).toMatch(/^equal: 3 items, .*\nThe first read's checksums differed but the second read found no differing key/)
+    } finally {
+      mock.restore()
+      conn.destroy()
+    }
   })
 })
