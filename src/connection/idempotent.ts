@@ -1,4 +1,4 @@
-import type { AttributeDefinition, CreateTableCommandInput, KeySchemaElement, TableDescription } from '@aws-sdk/client-dynamodb'
+import type { AttributeDefinition, CreateTableCommandInput, KeySchemaElement, ProvisionedThroughput, TableDescription, UpdateTableCommandInput } from '@aws-sdk/client-dynamodb'
 import type { FinalizeHandler, FinalizeHandlerArguments, MetadataBearer, MiddlewareStack } from '@smithy/types'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -123,10 +123,55 @@ export function isDeletedByEarlierAttempt(err: unknown): boolean {
   return (err as ErrorLike | undefined)?.name === 'BackupNotFoundException' && wasRetried(err)
 }
 
-/** An UpdateTable adding a GSI that an earlier attempt (by default: of the SDK's retries) already created. */
-export function isIndexAlreadyCreated(err: unknown, earlierAttempt = wasRetried(err)): boolean {
-  const e = err as ErrorLike | undefined
-  return earlierAttempt && e?.name === 'ValidationException' && /index .*already exists|already exists.*index/i.test(e.message ?? '')
+const sameThroughput = (want: ProvisionedThroughput | undefined, have: { ReadCapacityUnits?: number; WriteCapacityUnits?: number } | undefined) =>
+  want === undefined || (have?.ReadCapacityUnits === want.ReadCapacityUnits && have?.WriteCapacityUnits === want.WriteCapacityUnits)
+
+/**
+ * Whether table `d` already is as UpdateTable `input` asks, for every part of the input: billing
+ * mode, throughput, GSIs created, updated or deleted, stream, encryption, table class, deletion
+ * protection. After an UpdateTable whose earlier attempt may have been applied (the SDK retried it,
+ * or dynx sent it again) failed, this, not the error's wording, tells "done by that attempt" from
+ * a real refusal. A part it does not know counts as not done.
+ */
+export function isUpdateApplied(input: UpdateTableCommandInput, d: TableDescription): boolean {
+  const known = new Set([
+    'TableName',
+    'AttributeDefinitions',
+    'BillingMode',
+    'ProvisionedThroughput',
+    'GlobalSecondaryIndexUpdates',
+    'StreamSpecification',
+    'SSESpecification',
+    'TableClass',
+    'DeletionProtectionEnabled',
+  ])
+  if (Object.entries(input).some(([k, v]) => v !== undefined && !known.has(k))) return false
+  if (input.BillingMode && (d.BillingModeSummary?.BillingMode ?? 'PROVISIONED') !== input.BillingMode) return false
+  if (!sameThroughput(input.ProvisionedThroughput, d.ProvisionedThroughput)) return false
+  for (const u of input.GlobalSecondaryIndexUpdates ?? []) {
+    const name = u.Create?.IndexName ?? u.Update?.IndexName ?? u.Delete?.IndexName
+    const index = d.GlobalSecondaryIndexes?.find((g) => g.IndexName === name)
+    if (u.Create && (!index || keysOf(index.KeySchema) !== keysOf(u.Create.KeySchema))) return false
+    if (u.Update && (!index || !sameThroughput(u.Update.ProvisionedThroughput, index.ProvisionedThroughput))) return false
+    if (u.Delete && index && index.IndexStatus !== 'DELETING') return false
+  }
+  const stream = input.StreamSpecification
+  if (stream) {
+    const have = d.StreamSpecification
+    if (stream.StreamEnabled ? !have?.StreamEnabled || have.StreamViewType !== stream.StreamViewType : have?.StreamEnabled) return false
+  }
+  const sse = input.SSESpecification
+  if (sse) {
+    const have = d.SSEDescription
+    const on = have?.Status === 'ENABLED' || have?.Status === 'ENABLING' || have?.Status === 'UPDATING'
+    if (sse.Enabled) {
+      const key = sse.KMSMasterKeyId
+      if (!on || (key && have?.KMSMasterKeyArn !== key && !have?.KMSMasterKeyArn?.endsWith(`:key/${key}`))) return false
+    } else if (on) return false
+  }
+  if (input.TableClass && (d.TableClassSummary?.TableClass ?? 'STANDARD') !== input.TableClass) return false
+  if (input.DeletionProtectionEnabled !== undefined && (d.DeletionProtectionEnabled ?? false) !== input.DeletionProtectionEnabled) return false
+  return true
 }
 
 const keysOf = (schema: KeySchemaElement[] | undefined) => (schema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',')

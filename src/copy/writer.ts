@@ -68,6 +68,11 @@ export class BatchWriter {
   private readonly windowMs: number
   /** Estimated WCU per item, from what the target reported so far. */
   private unitsPerItem = 1
+  /** Aborted at the first failure that is not about one item (or by options.signal): every other batch stops. */
+  private readonly stop = new AbortController()
+  private readonly signal: AbortSignal
+  /** That first failure, thrown by this and every later write. */
+  private failure?: unknown
 
   constructor(
     private readonly conn: Connection,
@@ -78,6 +83,7 @@ export class BatchWriter {
     this.bucket = options.maxWcu ? new TokenBucket(options.maxWcu) : undefined
     this.windowMs = options.windowMs ?? conn.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS
     this.stats = { written: 0, failed: 0, retries: 0, throttles: 0, consumedCapacity: 0, concurrency: this.writers.max }
+    this.signal = options.signal ? AbortSignal.any([options.signal, this.stop.signal]) : this.stop.signal
   }
 
   /** The SDK retrying one of this writer's calls. */
@@ -87,15 +93,22 @@ export class BatchWriter {
     this.options.onRetry?.(event)
   }
 
-  /** Writes all `items` (any number); resolves when each is written or failed. Never rejects for an item's sake. */
+  /**
+   * Writes all `items` (any number); resolves when each is written or failed. Never rejects for an
+   * item's sake. The first failure that is not about one item stops the other batches, queued or in
+   * flight (their calls are aborted, not left to wait out their own retry windows), and is thrown by
+   * this and every later write, once no batch of this writer is running any more.
+   */
   async write(items: WireItem[]): Promise<WriteFailure[]> {
+    if (this.failure !== undefined) throw this.failure
     const failures: WriteFailure[] = []
     const chunks: Promise<void>[] = []
     for (let i = 0; i < items.length; i += BATCH_SIZE) {
       const chunk = items.slice(i, i + BATCH_SIZE)
-      chunks.push(this.writers.run(() => this.writeChunk(chunk, failures)))
+      chunks.push(this.writers.run(() => this.writeChunk(chunk, failures).catch((err: unknown) => this.stopAll(err))))
     }
     await Promise.all(chunks)
+    if (this.failure !== undefined) throw this.failure
     return failures
   }
 
@@ -115,17 +128,17 @@ export class BatchWriter {
         this.stats.retries++
         await this.pause(backoffDelay(attempt, this.options))
       }
-      if (this.options.signal?.aborted) {
+      if (this.signal.aborted) {
         // Stopping: what is left was not acknowledged, so its page is not committed and is read again on resume.
-        throw this.options.signal.reason ?? new Error('aborted')
+        throw this.signal.reason ?? new Error('aborted')
       }
       const estimate = pending.length * this.unitsPerItem
-      if (this.bucket) await this.bucket.acquire(estimate, this.options.signal)
+      if (this.bucket) await this.bucket.acquire(estimate, this.signal)
       let out: BatchWriteItemCommandOutput
       try {
         const batch = pending
         out = await withRetryListener(this.heardRetry, () =>
-          call(this.conn, 'BatchWriteItem', () => this.conn.dynamodb.send(rawBatchWrite(this.table, batch), { abortSignal: this.options.signal }), this.table),
+          call(this.conn, 'BatchWriteItem', () => this.conn.dynamodb.send(rawBatchWrite(this.table, batch), { abortSignal: this.signal }), this.table),
         )
       } catch (err) {
         this.bucket?.charge(-estimate)
@@ -150,13 +163,20 @@ export class BatchWriter {
     }
   }
 
+  /** Stops every batch, before the failed one's slot lets a queued batch start. The stop's own echo (a batch cut short by it) is not the cause. */
+  private stopAll(err: unknown): void {
+    if (this.failure !== undefined) return
+    this.failure = err
+    this.stop.abort(err)
+  }
+
   /** A backoff that Ctrl-C cuts short. */
   private async pause(ms: number): Promise<void> {
-    const signal = this.options.signal
+    const signal = this.signal
     try {
-      await sleep(ms, undefined, signal ? { signal } : undefined)
+      await sleep(ms, undefined, { signal })
     } catch (err) {
-      if (signal?.aborted) throw signal.reason ?? err
+      if (signal.aborted) throw signal.reason ?? err
       throw err
     }
   }

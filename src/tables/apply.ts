@@ -3,12 +3,12 @@ import pLimit from 'p-limit'
 
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
-import { isIndexAlreadyCreated, isUnchangedUpdate, wasRetried } from '../connection/idempotent.js'
+import { isUnchangedUpdate, isUpdateApplied, wasRetried } from '../connection/idempotent.js'
 import { withPrefix } from '../connection/names.js'
 import type { Outcome } from '../outcome.js'
 import { attributeDefinitions, projectionText, toGlobalIndex } from './convert.js'
 import { createTable, type CreateProgress } from './create.js'
-import { describeTable, findTable, type TableInfo } from './describe.js'
+import { describeTable, describeTableRaw, findTable, type TableInfo } from './describe.js'
 import { applySetting, setPointInTimeRecovery, setTimeToLive, tagTable, type SettingOutcome } from './settings.js'
 import type { GlobalIndexSpec, KeySpec, LocalIndexSpec, TableSpec } from './spec.js'
 import { waitForTableActive } from './wait.js'
@@ -192,7 +192,12 @@ export interface ApplyResult {
   outcome: Outcome
 }
 
-/** One UpdateTable, then waits for ACTIVE; its retry after a reset-after-apply comes out as success. */
+/**
+ * One UpdateTable, then waits for ACTIVE. When it fails after an attempt that may have been
+ * applied (the SDK retried it, or it is sent again below), the table is described once ACTIVE, and
+ * if it already is as asked (isUpdateApplied) the change is done: the real service answers such a
+ * retry "Table already has an enabled stream", "...is being updated" and the like.
+ */
 export async function updateTableAndWait(conn: Connection, input: UpdateTableCommandInput, onProgress?: ApplyOptions['onProgress']): Promise<void> {
   const table = input.TableName ?? ''
   const wait = () =>
@@ -200,19 +205,28 @@ export async function updateTableAndWait(conn: Connection, input: UpdateTableCom
       onProgress: (w) => onProgress?.({ table, stage: 'wait', message: `waiting for ${table}: ${w.status} ${w.pendingIndexes.join(' ')}`, wait: w }),
     })
   const send = () => call(conn, 'UpdateTable', () => conn.dynamodb.send(new UpdateTableCommand(input)), table)
+  // Waits out the update an earlier attempt started, then looks.
+  const alreadyApplied = async () => {
+    await wait()
+    return isUpdateApplied(input, await describeTableRaw(conn, table))
+  }
   try {
     await send()
   } catch (err) {
-    // A retry after the first attempt applied: the table is UPDATING from it. Once ACTIVE, sending
-    // again either applies the change (it was not applied) or says it is already so.
-    if ((err as Error).name === 'ResourceInUseException' && wasRetried(err)) {
-      await wait()
-      try {
-        await send()
-      } catch (again) {
-        if (!isUnchangedUpdate(again) && !isIndexAlreadyCreated(again, true)) throw again
+    // "will not change" says the wanted value is set, whoever set it.
+    if (!isUnchangedUpdate(err)) {
+      // On a first attempt, an error is an error.
+      if (!wasRetried(err)) throw err
+      if (!(await alreadyApplied())) {
+        // Not applied: the retry met the table UPDATING from someone else's update. It is ACTIVE now; send again.
+        if ((err as Error).name !== 'ResourceInUseException') throw err
+        try {
+          await send()
+        } catch (again) {
+          if (!isUnchangedUpdate(again) && !(await alreadyApplied())) throw again
+        }
       }
-    } else if (!isUnchangedUpdate(err) && !isIndexAlreadyCreated(err)) throw err
+    }
   }
   // DynamoDB accepts one table update at a time; the next must wait for ACTIVE.
   await wait()

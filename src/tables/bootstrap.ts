@@ -1,8 +1,8 @@
 import type { Connection } from '../connection/clients.js'
 import { withPrefix } from '../connection/names.js'
 import { DynxError, SchemaMismatchError } from '../errors.js'
-import { batchWriteItems } from '../data/batch-write.js'
-import type { Item } from '../data/values.js'
+import { BatchWriter, type WriteFailure } from '../copy/writer.js'
+import { toWireItem, type Item } from '../data/values.js'
 import { createTable, type CreateProgress } from './create.js'
 import { describeTable } from './describe.js'
 import type { TableSpec } from './spec.js'
@@ -138,24 +138,22 @@ export async function bootstrapSampleTables(conn: Connection, options: Bootstrap
       }
     }
     options.onProgress?.({ table: spec.name, stage: 'settings', message: `writing ${count} items to ${spec.name}` })
-    let written = 0
-    let failed = 0
-    let firstReason = ''
+    // One writer for the whole table: the first failure that is not about one item stops it, so no later window is tried.
+    const writer = new BatchWriter(conn, spec.name, { concurrency: 4 })
+    const failures: WriteFailure[] = []
     let window: Item[] = []
     const flush = async () => {
-      const out = await batchWriteItems(conn, spec.name, window)
+      failures.push(...(await writer.write(window.map(toWireItem))))
       window = []
-      written += out.written
-      failed += out.failed.length
-      firstReason ||= out.failed[0]?.reason ?? ''
-      options.onProgress?.({ table: spec.name, stage: 'settings', message: `wrote ${written} of ${count} items to ${spec.name}` })
+      options.onProgress?.({ table: spec.name, stage: 'settings', message: `wrote ${writer.stats.written} of ${count} items to ${spec.name}` })
     }
     for (const item of items) {
       window.push(item)
       if (window.length === WRITE_WINDOW) await flush()
     }
     if (window.length) await flush()
-    if (failed) throw new DynxError(`${failed} of ${count} sample items could not be written to ${spec.name}: ${firstReason}`)
+    if (failures.length) throw new DynxError(`${failures.length} of ${count} sample items could not be written to ${spec.name}: ${failures[0].reason}`)
+    const written = writer.stats.written
     tables.push({ table: spec.name, created: created.created, items: written })
   }
   return { tables }

@@ -448,6 +448,62 @@ describe('UpdateTable by apply, retried after it was applied', () => {
   })
 })
 
+describe('UpdateTable by apply: a retry of an applied change is checked against the table, not the error text', () => {
+  const alreadyStreaming = () => named('ValidationException', 'Table already has an enabled stream: TableName: users')
+  const busy = () => named('ResourceInUseException', 'Attempt to change a resource which is still in use: Table is being updated: users')
+  const streamOn = { TableName: 'users', StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const } }
+  const streaming = usersTable({ TableStatus: 'ACTIVE', StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } })
+
+  it('stream enable applied, connection reset, the SDK\'s retry answered ValidationException "Table already has an enabled stream" (real DynamoDB): done', async () => {
+    const { conn, mock } = fake()
+    mock.on(DescribeTableCommand).resolves({ Table: streaming })
+    mock.on(UpdateTableCommand).rejects(afterRetry(alreadyStreaming()))
+    await expect(updateTableAndWait(conn, streamOn)).resolves.toBeUndefined()
+    expect(mock.commandCalls(UpdateTableCommand)).toHaveLength(1)
+  })
+
+  it('stream enable applied, the SDK\'s retry met the table UPDATING (ResourceInUseException): once ACTIVE the stream is there, so it is not sent again into "already has an enabled stream"', async () => {
+    const { conn, mock } = fake()
+    mock
+      .on(DescribeTableCommand)
+      .resolvesOnce({ Table: { ...streaming, TableStatus: 'UPDATING' } })
+      .resolves({ Table: streaming })
+    mock.on(UpdateTableCommand).rejectsOnce(afterRetry(busy())).rejects(alreadyStreaming())
+    await expect(updateTableAndWait(conn, streamOn)).resolves.toBeUndefined()
+  })
+
+  it.each([
+    [
+      'SSE with a KMS key',
+      { SSESpecification: { Enabled: true, SSEType: 'KMS' as const, KMSMasterKeyId: 'k-1' } },
+      { SSEDescription: { Status: 'UPDATING' as const, SSEType: 'KMS' as const, KMSMasterKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/k-1' } },
+    ],
+    ['table class', { TableClass: 'STANDARD_INFREQUENT_ACCESS' as const }, { TableClassSummary: { TableClass: 'STANDARD_INFREQUENT_ACCESS' as const } }],
+    ['billing', { BillingMode: 'PAY_PER_REQUEST' as const }, { BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' as const } }],
+  ])("%s applied, the SDK's retry refused (ValidationException): the table shows it, so done; a table that does not stays a failure", async (_, change, shown) => {
+    const { conn, mock } = fake()
+    mock.on(DescribeTableCommand).resolves({ Table: usersTable({ TableStatus: 'ACTIVE', ...shown }) })
+    mock.on(UpdateTableCommand).rejects(afterRetry(named('ValidationException', 'the change is already in effect')))
+    await expect(updateTableAndWait(conn, { TableName: 'users', ...change })).resolves.toBeUndefined()
+    mock.on(DescribeTableCommand).resolves({ Table: usersTable({ TableStatus: 'ACTIVE' }) })
+    await expect(updateTableAndWait(conn, { TableName: 'users', ...change })).rejects.toThrow('already in effect')
+  })
+
+  it('"Table already has an enabled stream" on a first attempt (a stream someone else enabled) is still an error', async () => {
+    const { conn, mock } = fake()
+    mock.on(DescribeTableCommand).resolves({ Table: streaming })
+    mock.on(UpdateTableCommand).rejects(alreadyStreaming())
+    await expect(updateTableAndWait(conn, streamOn)).rejects.toThrow('already has an enabled stream')
+  })
+
+  it('on a retry, a stream of another view type is not ours: still an error', async () => {
+    const { conn, mock } = fake()
+    mock.on(DescribeTableCommand).resolves({ Table: { ...streaming, StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' } } })
+    mock.on(UpdateTableCommand).rejects(afterRetry(alreadyStreaming()))
+    await expect(updateTableAndWait(conn, streamOn)).rejects.toThrow('already has an enabled stream')
+  })
+})
+
 describe('settings and deletes retried after they were applied', () => {
   it('UpdateTimeToLive answered "TimeToLive is already enabled" when it is on that attribute: done', async () => {
     const { conn, mock } = fake()
