@@ -40,7 +40,12 @@ describe('batchWriteItems / bootstrap give up at the first failure the retry win
 
   it('bootstrap: a dead endpoint fails the first sample table after one window, with no later 2,500-item window written', async () => {
     mock = mockClient(DynamoDBClient)
-    const active = { TableStatus: 'ACTIVE' as const, TableName: 'users', TableArn: 'arn:aws:dynamodb:us-east-1:1:table/users', KeySchema: [{ AttributeName: 'userId', KeyType: 'HASH' as const }] }
+    const active = {
+      TableStatus: 'ACTIVE' as const,
+      TableName: 'users',
+      TableArn: 'arn:aws:dynamodb:us-east-1:1:table/users',
+      KeySchema: [{ AttributeName: 'userId', KeyType: 'HASH' as const }],
+    }
     mock
       .on(DescribeTableCommand)
       .rejectsOnce(Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException', $metadata: {} }))
