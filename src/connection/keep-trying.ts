@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
+import { CapacityNotSetError } from '../errors.js'
 import { backoffDelay, isDecreaseQuotaError, retryKindOf, withRetryWindow, type RetryKind } from './retry.js'
 
 /**
@@ -67,6 +68,8 @@ export function keepTryingKindOf(err: unknown): KeepTryingKind | undefined {
   if (chain.some((e) => isDecreaseQuotaError(e))) return undefined
   // "Attempt to change a resource which is still in use": the table is UPDATING or CREATING.
   if (chain.some((e) => e.name === 'ResourceInUseException')) return 'busy'
+  // An update finished but the table reads other values (a later-ending update put them back).
+  if (chain.some((e) => e instanceof CapacityNotSetError)) return 'busy'
   for (const e of chain) {
     const kind = retryKindOf(e)
     if (kind) return kind

@@ -81,7 +81,7 @@ describe(`bump and restore through a faulty endpoint (dynalite behind the fault 
       )
       expect(capacityOf(inside!), `run ${run}: raised during the job`).toEqual({ table: [50, 50], byEmail: [20, 20] })
       const after = (await direct.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table!
-      expect(capacityOf(after), `run ${run}: restored after the job`).toEqual(original)
+      expect(capacityOf(after), `run ${run}: restored after the job (${after.TableStatus}); the restore said ${JSON.stringify(out.restore)}`).toEqual(original)
       expect(out.restore?.restored, `run ${run}`).toHaveLength(4)
       expect((JSON.parse(readFileSync(ledger, 'utf8')) as { status: string }).status, `run ${run}`).toBe('restored')
     }
