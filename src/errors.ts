@@ -242,6 +242,14 @@ export class CapacityRestoreError extends DynxError {
   }
 }
 
+/**
+ * A capacity update that DynamoDB accepted and finished (the table ACTIVE again), yet the table
+ * does not read the values it set: a later-ending update (a retry of an earlier call that the
+ * service applied twice) put other values back. The step that sent it is tried again
+ * (keepTrying counts it as 'busy'); it is never taken as done.
+ */
+export class CapacityNotSetError extends DynxError {}
+
 /** A bump whose restore DynamoDB's decrease quota would refuse; nothing was changed. */
 export class DecreaseQuotaError extends UserInputError {
   constructor(

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { errorChain } from '../errors.js'
+import { CapacityNotSetError, errorChain } from '../errors.js'
 import { ATTEMPTS_BEFORE_FIRST_ANSWER, backoffDelay, isDailyQuotaError, isNotReached, retryKindOf, withRetryWindow, type RetryKind } from './retry.js'
 
 /**
@@ -45,6 +45,8 @@ export function keepTryingKindOf(err: unknown): KeepTryingKind | undefined {
   if (chain.some((e) => isDailyQuotaError(e))) return undefined
   // "Attempt to change a resource which is still in use": the table is UPDATING or CREATING.
   if (chain.some((e) => e.name === 'ResourceInUseException')) return 'busy'
+  // An update finished but the table reads other values (a later-ending update put them back).
+  if (chain.some((e) => e instanceof CapacityNotSetError)) return 'busy'
   for (const e of chain) {
     const kind = retryKindOf(e)
     if (kind) return kind

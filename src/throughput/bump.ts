@@ -9,7 +9,7 @@ import type { Connection } from '../connection/clients.js'
 import { isUnchangedUpdate } from '../connection/idempotent.js'
 import { keepTrying, type KeepTryingEvent } from '../connection/keep-trying.js'
 import { DEFAULT_RESTORE_WINDOW_MS, DEFAULT_RETRY_WINDOW_MS, isDecreaseQuotaError } from '../connection/retry.js'
-import { CapacityRestoreError, DecreaseQuotaError, DynxError, TableNotFoundError, UserInputError, errorChain } from '../errors.js'
+import { CapacityNotSetError, CapacityRestoreError, DecreaseQuotaError, DynxError, TableNotFoundError, UserInputError, errorChain } from '../errors.js'
 import { describeTableRaw, findTable } from '../tables/describe.js'
 import { waitForTableActive } from '../tables/wait.js'
 import { defaultLedgerPath, findOpenLedgers, newLedger, readLedger, restoreCommand, writeLedger, type Ledger } from './ledger.js'
@@ -470,6 +470,8 @@ async function applyTable(
   await wait()
   const d = await describeTableRaw(conn, table)
   let sent = false
+  // Table and GSI changes this try sends, checked against the table once it is ACTIVE again.
+  const sentToTable: ThroughputChange[] = []
 
   const units = groupBy(
     changes.filter((c) => c.mechanism !== 'auto-scaling'),
@@ -491,6 +493,7 @@ async function applyTable(
       if (!needsSet(c, current[mechanism][c.dimension])) continue
       wanted[mechanism][c.dimension] = value(c)
       applied.add(c)
+      sentToTable.push(c)
       sent = true
     }
     const update: Pick<UpdateTableCommandInput, 'ProvisionedThroughput' | 'OnDemandThroughput'> = {}
@@ -541,7 +544,34 @@ async function applyTable(
     sent = true
   }
   if (sent) await wait()
+  if (sentToTable.length) await checkSet(conn, table, sentToTable, direction)
   return { applied, changedSince }
+}
+
+/**
+ * After an update and the wait for ACTIVE, reads the table again: every value sent must read as
+ * set (a raise: at least `to`; a restore: exactly `from`). ACTIVE alone does not prove it: an
+ * UpdateTable retried after a reset that the service applied twice ends twice, and the later end
+ * (at the values of the earlier call) can come after this update started, so the table is ACTIVE
+ * at the raised values while dynx's restore is in flight or lost. Throws CapacityNotSetError,
+ * which the caller's keepTrying retries: the next try reads the values and sends what is missing.
+ */
+async function checkSet(conn: Connection, table: string, changes: ThroughputChange[], direction: 'raise' | 'restore'): Promise<void> {
+  const d = await describeTableRaw(conn, table)
+  const wrong: string[] = []
+  for (const c of changes) {
+    const unit = unitOf(d, c.index)
+    if (!unit) continue // the index was deleted meanwhile
+    const current =
+      c.mechanism === 'on-demand'
+        ? ((c.dimension === 'read' ? unit.OnDemandThroughput?.MaxReadRequestUnits : unit.OnDemandThroughput?.MaxWriteRequestUnits) ?? -1)
+        : ((c.dimension === 'read' ? unit.ProvisionedThroughput?.ReadCapacityUnits : unit.ProvisionedThroughput?.WriteCapacityUnits) ?? 0)
+    const ok = direction === 'raise' ? current >= c.to : current === c.from
+    if (!ok) wrong.push(`${c.dimension} of ${unitLabel(table, c.index)} reads ${current}, not ${direction === 'raise' ? c.to : c.from}`)
+  }
+  if (wrong.length) {
+    throw new CapacityNotSetError(`The update of ${table} finished, but ${wrong.join('; ')} (a later-ending update set other values); trying again.`)
+  }
 }
 
 async function registerScalableTarget(conn: Connection, table: string, c: ThroughputChange, min: number, max: number | undefined): Promise<void> {

@@ -107,9 +107,9 @@ export async function listenOnLoopback(server: Server, what: string): Promise<nu
   return address.port
 }
 
-export async function startDynalite(): Promise<Engine> {
+export async function startDynalite(options: { updateTableMs?: number } = {}): Promise<Engine> {
   // No path: dynalite keeps its LevelDB store in memory.
-  const server = dynalite({ createTableMs: 200, deleteTableMs: 200, updateTableMs: 200 })
+  const server = dynalite({ createTableMs: 200, deleteTableMs: 200, updateTableMs: options.updateTableMs ?? 200 })
   const port = await listenOnLoopback(server, 'dynalite')
   let stopped: Promise<void> | undefined
   return {

@@ -623,6 +623,38 @@ describe("a restore keeps trying until capacity is back (stands for the real ser
     expect(t.unit.decreasesToday).toBe(1)
   })
 
+  it('restore: the table is ACTIVE again but reads the raised values (a late second end of the raise): the restore sends again, never reports it restored', async () => {
+    // Stands for an engine that applied the raise twice (its SDK retry after a reset landed while
+    // UPDATING, as dynalite accepts) and whose second end comes after the restore's update: the
+    // first DescribeTable after the restore's UpdateTable reads ACTIVE at the raised values.
+    const { conn, fake, ddbMock, now } = aws()
+    const t = fake.add('orders', { unit: { read: 5, write: 4 }, indexes: { byEmail: { read: 3, write: 2 } } })
+    const ledger = join(tempDir(), 'l.json')
+    await bumpThroughput(conn, [{ table: 'orders', capacity: { read: 50, write: 50 }, allIndexes: { read: 20, write: 20 } }], { now, ledger })
+    const restoreCall = t.calls + 1
+    let lateEnd = false
+    t.fault = (n) => {
+      if (n === restoreCall) lateEnd = true
+      return undefined
+    }
+    ddbMock.on(DescribeTableCommand).callsFake((input: DescribeTableCommandInput) => {
+      if (lateEnd) {
+        lateEnd = false
+        Object.assign(t.unit, { read: 50, write: 50 })
+        Object.assign(t.indexes.byEmail, { read: 20, write: 20 })
+      }
+      return { Table: fake.describe(input.TableName!) }
+    })
+    const events: ThroughputProgress[] = []
+    const result = await restoreThroughput(conn, ledger, { now, backoff: fast, onProgress: (p) => events.push(p) })
+    expect(t.unit).toMatchObject({ read: 5, write: 4 })
+    expect(t.indexes.byEmail).toMatchObject({ read: 3, write: 2 })
+    expect(t.calls).toBe(restoreCall + 1)
+    expect(result.restored).toHaveLength(4)
+    expect(events.filter((e) => e.stage === 'retrying').map((e) => [e.retry?.during, e.retry?.error])).toEqual([['restoring', 'CapacityNotSetError']])
+    expect(onDisk(ledger).status).toBe('restored')
+  })
+
   it('raise: an update applied whose retry met ResourceInUseException (the table UPDATING from it) goes on instead of rolling back', async () => {
     const { conn, fake, now } = aws()
     const t = fake.add('orders', { unit: { read: 10, write: 10 } })
