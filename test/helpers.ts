@@ -4,7 +4,10 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
+import type { TableDescription } from '@aws-sdk/client-dynamodb'
+
 import { createConnection, type Connection } from '../src/connection/clients.js'
+import { createTable } from '../src/tables/create.js'
 
 export const REPO = resolve(import.meta.dirname, '..')
 export const BIN = join(REPO, 'bin', 'run.js')
@@ -46,4 +49,28 @@ export function runCli(args: string[], options: { env?: Record<string, string | 
       },
     )
   })
+}
+
+/** Provisioned read/write capacity of a table and each of its GSIs: `{ table: [r, w], index: [r, w] }`. */
+export function capacityOf(d: TableDescription): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = { table: [d.ProvisionedThroughput!.ReadCapacityUnits!, d.ProvisionedThroughput!.WriteCapacityUnits!] }
+  for (const g of d.GlobalSecondaryIndexes ?? []) out[g.IndexName!] = [g.ProvisionedThroughput!.ReadCapacityUnits!, g.ProvisionedThroughput!.WriteCapacityUnits!]
+  return out
+}
+
+/** A provisioned table at 5/4 with a GSI byEmail at 3/2, ACTIVE: what the capacity bump tests raise and restore. */
+export async function createBumpTable(conn: Connection, name: string): Promise<string> {
+  await createTable(
+    conn,
+    {
+      name,
+      hashKey: { name: 'pk', type: 'S' },
+      billing: 'PROVISIONED',
+      read: 5,
+      write: 4,
+      indexes: [{ name: 'byEmail', hashKey: { name: 'email', type: 'S' }, projection: 'ALL', read: 3, write: 2 }],
+    },
+    { wait: true },
+  )
+  return name
 }

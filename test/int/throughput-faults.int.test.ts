@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
-import { createTable } from '../../src/tables/create.js'
 import { withThroughput, type ThroughputProgress } from '../../src/throughput/index.js'
-import { connect, tempDir, uniqueName } from '../helpers.js'
+import { capacityOf, connect, createBumpTable, tempDir, uniqueName } from '../helpers.js'
 import { startFaultProxy, type FaultProxy } from '../setup/fault-proxy.js'
 
 type Conn = ReturnType<typeof connect>
@@ -14,12 +13,6 @@ type Conn = ReturnType<typeof connect>
 // fault depends on the calls dynx makes; 18 gives about 12 500s and 4 resets after applying.
 const SEED = 18
 const fast = { baseMs: 20, capMs: 200 }
-
-function capacityOf(d: TableDescription): Record<string, [number, number]> {
-  const out: Record<string, [number, number]> = { table: [d.ProvisionedThroughput!.ReadCapacityUnits!, d.ProvisionedThroughput!.WriteCapacityUnits!] }
-  for (const g of d.GlobalSecondaryIndexes ?? []) out[g.IndexName!] = [g.ProvisionedThroughput!.ReadCapacityUnits!, g.ProvisionedThroughput!.WriteCapacityUnits!]
-  return out
-}
 
 beforeAll(() => {
   process.env.DYNX_HOME = tempDir('dynx-tp-faults-')
@@ -45,24 +38,7 @@ describe(`bump and restore through a faulty endpoint (dynalite behind the fault 
 
   it('ten bumps in a row with 30% of UpdateTable answered 500 and some reset after being applied: each restores to the original', async () => {
     // dynalite keeps DynamoDB's decrease quota (4 a day per table), so the runs take turns on five tables.
-    const tables = await Promise.all(
-      [1, 2, 3, 4, 5].map(async () => {
-        const name = uniqueName('tpfault')
-        await createTable(
-          direct,
-          {
-            name,
-            hashKey: { name: 'pk', type: 'S' },
-            billing: 'PROVISIONED',
-            read: 5,
-            write: 4,
-            indexes: [{ name: 'byEmail', hashKey: { name: 'email', type: 'S' }, projection: 'ALL', read: 3, write: 2 }],
-          },
-          { wait: true },
-        )
-        return name
-      }),
-    )
+    const tables = await Promise.all([1, 2, 3, 4, 5].map(() => createBumpTable(direct, uniqueName('tpfault'))))
     const original = { table: [5, 4], byEmail: [3, 2] }
     proxy.set({ operations: ['UpdateTable'], serverError: 0.3, resetAfter: 0.1 })
     const dir = tempDir('dynx-tp-faults-ledgers-')

@@ -4,18 +4,11 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { createTable } from '../../src/tables/create.js'
 import { withThroughput, type ThroughputProgress } from '../../src/throughput/index.js'
-import { connect, tempDir, uniqueName } from '../helpers.js'
+import { capacityOf, connect, createBumpTable, tempDir, uniqueName } from '../helpers.js'
 import { startDynalite, type Engine } from '../setup/engines.js'
 
 type Conn = ReturnType<typeof connect>
-
-function capacityOf(d: TableDescription): Record<string, [number, number]> {
-  const out: Record<string, [number, number]> = { table: [d.ProvisionedThroughput!.ReadCapacityUnits!, d.ProvisionedThroughput!.WriteCapacityUnits!] }
-  for (const g of d.GlobalSecondaryIndexes ?? []) out[g.IndexName!] = [g.ProvisionedThroughput!.ReadCapacityUnits!, g.ProvisionedThroughput!.WriteCapacityUnits!]
-  return out
-}
 
 // Issue 15, seen in throughput-faults.int.test.ts under load: the raise's UpdateTable was applied,
 // its answer lost to a reset, and the SDK's retry landed while the table was still UPDATING, so
@@ -38,19 +31,7 @@ describe('a late retry of the raise ends after the restore started (dynalite, up
   })
 
   it('the restore does not report success while the table is back at the raised values: it puts them back again', async () => {
-    const table = uniqueName('tplate')
-    await createTable(
-      direct,
-      {
-        name: table,
-        hashKey: { name: 'pk', type: 'S' },
-        billing: 'PROVISIONED',
-        read: 5,
-        write: 4,
-        indexes: [{ name: 'byEmail', hashKey: { name: 'email', type: 'S' }, projection: 'ALL', read: 3, write: 2 }],
-      },
-      { wait: true },
-    )
+    const table = await createBumpTable(direct, uniqueName('tplate'))
     const conn = connect(engine.endpoint)
     // The SDK's retry of the raise (its first answer lost after dynalite applied it), sent again 300 ms later.
     let lateRetry: Promise<unknown> | undefined

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { TableNotFoundError } from '../../src/errors.js'
 import { createTable } from '../../src/tables/create.js'
 import { bumpThroughput, ledgerDir, readLedger, restoreThroughput, throughputStatus, withThroughput, type ThroughputProgress } from '../../src/throughput/index.js'
-import { connect, tempDir, uniqueName } from '../helpers.js'
+import { capacityOf, connect, tempDir, uniqueName } from '../helpers.js'
 
 type Conn = ReturnType<typeof connect>
 
@@ -16,13 +16,6 @@ const statusOnDisk = (path: string) => (JSON.parse(readFileSync(path, 'utf8')) a
 
 async function describeRaw(conn: Conn, table: string): Promise<TableDescription> {
   return (await conn.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table!
-}
-
-/** Table and GSI capacity as `{ table: [r, w], INDEX: [r, w] }`, straight from DescribeTable. */
-function capacityOf(d: TableDescription): Record<string, [number, number]> {
-  const out: Record<string, [number, number]> = { table: [d.ProvisionedThroughput!.ReadCapacityUnits!, d.ProvisionedThroughput!.WriteCapacityUnits!] }
-  for (const g of d.GlobalSecondaryIndexes ?? []) out[g.IndexName!] = [g.ProvisionedThroughput!.ReadCapacityUnits!, g.ProvisionedThroughput!.WriteCapacityUnits!]
-  return out
 }
 
 /** A provisioned table (read 5, write 4) with two provisioned GSIs: byEmail (3, 2) and byStatus (2, 1). */
