@@ -38,6 +38,7 @@ import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, 
 import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
+import { THROTTLED_OPERATIONS } from '../../src/metrics/reports.js'
 import { listenOnLoopback } from './engines.js'
 
 export const FAULT_KINDS = ['resetBefore', 'throttle', 'serverError', 'unavailable', 'latency', 'partialBatch', 'resetAfter'] as const
@@ -125,21 +126,7 @@ function serviceOf(headers: IncomingHttpHeaders): 'dynamodb' | 'cloudwatch' | 'o
 
 // DynamoDB's data plane throttles with ProvisionedThroughputExceededException; its control plane
 // (UpdateTable, CreateBackup, ...) and other services with ThrottlingException.
-const DATA_PLANE = new Set([
-  'GetItem',
-  'PutItem',
-  'UpdateItem',
-  'DeleteItem',
-  'Query',
-  'Scan',
-  'BatchGetItem',
-  'BatchWriteItem',
-  'TransactGetItems',
-  'TransactWriteItems',
-  'ExecuteStatement',
-  'BatchExecuteStatement',
-  'ExecuteTransaction',
-])
+const DATA_PLANE = new Set<string>(THROTTLED_OPERATIONS)
 
 interface ErrorAnswer {
   status: number
