@@ -138,7 +138,7 @@ export function renderApplyResult(r: ApplyResult): string {
   return lines.join('\n')
 }
 
-const clock = (s: number) =>
+export const clock = (s: number) =>
   s >= 3600
     ? `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}`
     : `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`

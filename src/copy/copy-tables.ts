@@ -77,18 +77,27 @@ export interface CopyTablesResult {
 
 /** Each table's write budget: --max-wcu as given, or --wcu-percent of its provisioned capacity. */
 export function writeBudgets(plan: CopyPlan, options: Pick<CopyTablesOptions, 'maxWcu' | 'wcuPercent'>): Map<CopyPlanEntry, number | undefined> {
+  const budgets = writeBudgetsOf(
+    plan.entries.map((e) => ({ table: e.target, writeCapacity: e.writeCapacity })),
+    options,
+  )
+  return new Map(plan.entries.map((e, i) => [e, budgets[i]]))
+}
+
+/** --max-wcu, or --wcu-percent of each target's provisioned write capacity (bad input for on-demand targets). */
+export function writeBudgetsOf(targets: { table: string; writeCapacity?: number }[], options: { maxWcu?: number; wcuPercent?: number }): Array<number | undefined> {
   const pct = options.wcuPercent
   if (pct !== undefined && options.maxWcu !== undefined) throw new UserInputError('Give --max-wcu or --wcu-percent, not both.', 'Keep the one that states the budget you mean.')
   if (pct !== undefined && !(pct > 0 && pct <= 100))
     throw new UserInputError(`--wcu-percent must be above 0 and at most 100, got ${pct}.`, 'For example --wcu-percent 50 writes at half the provisioned write capacity.')
-  const onDemand = pct === undefined ? [] : plan.entries.filter((e) => !e.writeCapacity)
+  const onDemand = pct === undefined ? [] : targets.filter((e) => !e.writeCapacity)
   if (onDemand.length) {
     throw new UserInputError(
-      `${onDemand.map((e) => e.target).join(', ')} ${onDemand.length > 1 ? 'are' : 'is'} on-demand, so there is no provisioned write capacity to take a percent of.`,
+      `${onDemand.map((e) => e.table).join(', ')} ${onDemand.length > 1 ? 'are' : 'is'} on-demand, so there is no provisioned write capacity to take a percent of.`,
       'Give an absolute budget instead, e.g. --max-wcu 500.',
     )
   }
-  return new Map(plan.entries.map((e) => [e, pct === undefined ? options.maxWcu : Math.max(1, ((e.writeCapacity ?? 0) * pct) / 100)]))
+  return targets.map((e) => (pct === undefined ? options.maxWcu : Math.max(1, ((e.writeCapacity ?? 0) * pct) / 100)))
 }
 
 /**

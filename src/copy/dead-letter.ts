@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 import type { WireItem } from '../data/values.js'
@@ -6,11 +6,15 @@ import type { WireItem } from '../data/values.js'
 export interface DeadLetter {
   /** The table the item was meant for. */
   table: string
-  /** The source table it was read from. */
+  /** The source it was read from: a table, or a file (then with the line). */
   source: string
+  /** The line of the source file where the record starts. */
+  line?: number
   reason: string
   /** The item as DynamoDB JSON (binary as base64), ready to be written again. */
-  item: WireItem
+  item?: WireItem
+  /** A record that is not an item: its text as read. */
+  text?: string
 }
 
 /**
@@ -23,6 +27,11 @@ export class DeadLetterFile {
   private created = false
 
   constructor(readonly path: string) {}
+
+  /** The file's length now (0 before the first record). */
+  size(): number {
+    return existsSync(this.path) ? statSync(this.path).size : 0
+  }
 
   add(records: DeadLetter[]): void {
     if (!records.length) return

@@ -71,7 +71,7 @@ const keyText = (d: TableDescription): string => {
 
 const indexNames = (list?: { IndexName?: string }[]) => (list ?? []).map((i) => i.IndexName ?? '').sort()
 const billing = (d: TableDescription) => (d.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'on-demand' : 'provisioned')
-const provisionedWrite = (d: TableDescription) => (billing(d) === 'provisioned' ? d.ProvisionedThroughput?.WriteCapacityUnits || undefined : undefined)
+export const provisionedWrite = (d: TableDescription) => (billing(d) === 'provisioned' ? d.ProvisionedThroughput?.WriteCapacityUnits || undefined : undefined)
 
 /** What a copy between two existing tables would not carry over (nothing here stops it). */
 function schemaDifferences(source: TableDescription, target: TableDescription): string[] {

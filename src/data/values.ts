@@ -171,19 +171,30 @@ export function parseRawItem(text: string): Item {
   return reviveItem(JSON.parse(text), '')
 }
 
-/** Plain JSON value -> AttributeValue, numbers from their source text. */
-function marshallExact(v: unknown): AttributeValue {
+/** Plain JSON value (from parsePlainJson) -> AttributeValue, numbers from their source text. */
+export function marshallExact(v: unknown): AttributeValue {
   if (v === null) return { NULL: true }
   if (typeof v === 'string') return { S: v }
   if (typeof v === 'boolean') return { BOOL: v }
   if (v instanceof ExactNumber) return { N: v.digits }
   if (Array.isArray(v)) return { L: v.map(marshallExact) }
-  const m: Item = {}
-  for (const [k, x] of Object.entries(v as object)) m[k] = marshallExact(x)
-  return { M: m }
+  if (typeof v !== 'object') throw new Error(`cannot store a ${typeof v}`)
+  return { M: marshallExactObject(v as Record<string, unknown>) }
 }
 
-class ExactNumber {
+/** A plain JSON object (from parsePlainJson) -> an item, numbers exact. */
+export function marshallExactObject(o: Record<string, unknown>): Item {
+  const m: Item = {}
+  for (const [k, x] of Object.entries(o)) {
+    // An attribute may be called __proto__; a plain assignment would set the prototype instead.
+    if (k === '__proto__') Object.defineProperty(m, k, { value: marshallExact(x), enumerable: true, writable: true, configurable: true })
+    else m[k] = marshallExact(x)
+  }
+  return m
+}
+
+/** A number read by parsePlainJson: its digits as written. */
+export class ExactNumber {
   constructor(readonly digits: string) {}
 }
 
