@@ -75,7 +75,6 @@ Exit codes: 0 loaded, 1 failed or records dead-lettered, 2 bad input (nothing wr
       onCreate: (message) => this.progress.stage('create', `${table}: ${message}`),
     })
     this.progress.stop()
-    if (target.hasItems && !f['dry-run']) await this.confirm(`${table} already holds items; items with the same keys will be overwritten.`, table)
     const progress = this.progress
     const result = await loadTable(conn, table, sources, {
       format: f.format,
@@ -93,6 +92,10 @@ Exit codes: 0 loaded, 1 failed or records dead-lettered, 2 bad input (nothing wr
       dryRun: f['dry-run'],
       table: target.description,
       signal: this.interruptSignal(),
+      // A load that continues its checkpoint was agreed to when it started.
+      beforeWrite: async (s) => {
+        if (target.hasItems && !s.resumed && !f['dry-run']) await this.confirm(`${table} already holds items; items with the same keys will be overwritten.`, table)
+      },
       onStart: (s) => {
         progress.stage('load', table)
         if (s.checkpoint && s.resumed) progress.info(`${table}: resuming from ${s.checkpoint}`)

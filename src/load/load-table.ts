@@ -57,6 +57,8 @@ export interface LoadTableOptions {
   table?: Pick<TableDescription, 'KeySchema' | 'AttributeDefinitions' | 'BillingModeSummary' | 'ProvisionedThroughput'>
   signal?: AbortSignal
   onStart?: (s: LoadStart) => void
+  /** Called once the checkpoint is open, before anything is written (a resumed load was agreed to before: ask only when not resumed). */
+  beforeWrite?: (s: LoadStart) => Promise<void>
   onProgress?: (p: LoadProgress) => void
 }
 
@@ -174,7 +176,6 @@ export async function inspectSource(source: LoadSource, keys: KeyTypes, o: Pick<
     if (first) encoding = detectEncoding(first)
   }
   const decoder = new ItemDecoder(encoding, o.types ?? {}, keys)
-  if (source.path === '-') return { format, encoding, decoder }
   const sample = await sampleRecords(head, format, (t) => decoder.fromJson(t), decoder)
   if (format === 'csv') {
     const header = sample.find((r) => r.header)?.header ?? []
@@ -314,14 +315,16 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
       return ranges.map((r) => ({ source: i, ...r, offset: r.start, line: r.startLine, loaded: 0, deadLettered: 0, dropped: 0, done: false }))
     })
   if (options.restart && checkpointFile) rmSync(checkpointFile, { force: true })
-  const checkpoint = LoadCheckpoint.open(checkpointFile, fingerprint, options.deadLetter ?? defaultLoadDeadLetterPath(table), initialParts)
+  const checkpoint = LoadCheckpoint.open(checkpointFile, fingerprint, resolve(options.deadLetter ?? defaultLoadDeadLetterPath(table)), initialParts)
   const parts = checkpoint.parts
   const deadLetter = new DeadLetterFile(checkpoint.deadLetterFile)
   // Decompressed offsets are not comparable with a gzip file's size: no total (and no ETA) then.
   const bytesTotal = sources.some((s) => s.gzip || s.path === '-') ? 0 : sources.reduce((n, s) => n + s.size, 0)
   const bytesDone = () => parts.reduce((n, p) => n + p.offset - p.start, 0)
   const bytesBefore = bytesDone()
-  options.onStart?.({ checkpoint: checkpointFile, resumed: checkpoint.resumed, deadLetterFile: deadLetter.path, bytesTotal })
+  const start: LoadStart = { checkpoint: checkpointFile, resumed: checkpoint.resumed, deadLetterFile: deadLetter.path, bytesTotal }
+  await options.beforeWrite?.(start)
+  options.onStart?.(start)
 
   const abort = new AbortController()
   const onOuterAbort = () => abort.abort()

@@ -42,9 +42,36 @@ const CHUNK = 1 << 20
 /** Records handed on at once (one await per batch rather than per line). */
 const BATCH = 256
 
+/**
+ * stdin, read once: the first chunks a format check looked at (peekStdin) are kept and handed on
+ * first when the load reads it, then the rest from the same iterator.
+ */
+const stdin: { iterator?: AsyncIterator<Buffer>; head: Buffer[] } = { head: [] }
+const stdinIterator = () => (stdin.iterator ??= (process.stdin as AsyncIterable<Buffer>)[Symbol.asyncIterator]())
+
+/** The first `bytes` of stdin (or all of it, if shorter), kept for the load that reads it next. */
+export async function peekStdin(bytes: number): Promise<Buffer> {
+  let have = stdin.head.reduce((n, b) => n + b.length, 0)
+  while (have < bytes) {
+    const next = await stdinIterator().next()
+    if (next.done) break
+    stdin.head.push(next.value)
+    have += next.value.length
+  }
+  return Buffer.concat(stdin.head).subarray(0, bytes)
+}
+
+async function* readStdin(): AsyncGenerator<Buffer> {
+  while (stdin.head.length) yield stdin.head.shift()!
+  for (let next = await stdinIterator().next(); !next.done; next = await stdinIterator().next()) yield next.value
+}
+
 /** The decompressed bytes of a source from `start` (exclusive `end`, uncompressed files only). */
 export async function* readBytes(source: ByteSource, start = 0, end?: number): AsyncGenerator<Buffer> {
-  if (source.path === '-' && start > 0) throw new Error('stdin cannot be read from an offset')
+  if (source.path === '-') {
+    if (start > 0) throw new Error('stdin cannot be read from an offset')
+    return yield* readStdin()
+  }
   const plainEnd = !source.gzip && end !== undefined ? end - 1 : undefined
   if (plainEnd !== undefined && plainEnd < start) return
   const raw: Readable =
@@ -65,7 +92,7 @@ export async function* readBytes(source: ByteSource, start = 0, end?: number): A
       skip = 0
     }
   } finally {
-    if (source.path !== '-') stream.destroy()
+    stream.destroy()
   }
 }
 

@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib'
 
 import { UserInputError } from '../errors.js'
 import { LOAD_FORMATS, type LoadFormat } from './formats.js'
+import { peekStdin } from './read.js'
 
 /** One file (or stdin) to load. */
 export interface LoadSource {
@@ -138,7 +139,7 @@ export async function resolveSources(args: string[], forced?: LoadFormat): Promi
 
 /** The first bytes of a source, decompressed: enough to tell the format and check the first items. */
 export async function peek(source: LoadSource, bytes = 256 * 1024): Promise<Buffer> {
-  if (source.path === '-') return Buffer.alloc(0)
+  if (source.path === '-') return peekStdin(bytes)
   const fh = await open(source.path, 'r')
   try {
     const buf = Buffer.alloc(source.gzip ? Math.min(source.size, 4 * bytes) : Math.min(source.size, bytes))
