@@ -408,7 +408,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
     const failures = await writer.write(flat.map((b) => b.item))
     if (failures.length) {
       const lineOf = new Map(flat.map((b) => [b.item, b.record]))
-      for (const f of failures) bad(lineOf.get(f.item) ?? { line: 0, end: 0 }, f.reason, f.item)
+      for (const f of failures) bad(lineOf.get(f.item) ?? { line: 0, end: 0, endLine: 0 }, f.reason, f.item)
     }
     return { loaded: flat.length - failures.length, dropped, deadLetters }
   }
@@ -481,8 +481,8 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
         if (r.header) part.header = r.header
         else counts.read++
         records.push(r)
-        last = { end: r.end, line: r.line }
-        if (records.length >= PAGE) send(r.end, r.line)
+        last = { end: r.end, line: r.endLine }
+        if (records.length >= PAGE) send(r.end, r.endLine)
       }
       options.onProgress?.(progress())
       while (inFlightItems >= maxInFlight && inFlight.size && !abort.signal.aborted) await Promise.race(inFlight)

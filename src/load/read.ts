@@ -18,6 +18,8 @@ export interface LoadRecord {
   line: number
   /** Decompressed byte offset just past the record. */
   end: number
+  /** Line breaks before `end`: with it, the position to resume after this record. */
+  endLine: number
   item?: Item
   error?: string
   /** The record's text, kept only when it is bad (for the dead-letter file). */
@@ -98,11 +100,11 @@ export async function* readBytes(source: ByteSource, start = 0, end?: number): A
 
 type Decode = (text: string) => Item
 
-function record(line: number, end: number, text: string, decode: Decode): LoadRecord {
+function record(line: number, end: number, endLine: number, text: string, decode: Decode): LoadRecord {
   try {
-    return { line, end, item: decode(text) }
+    return { line, end, endLine, item: decode(text) }
   } catch (err) {
-    return { line, end, error: `not an item: ${(err as Error).message}`, text }
+    return { line, end, endLine, error: `not an item: ${(err as Error).message}`, text }
   }
 }
 
@@ -117,7 +119,7 @@ export async function* readLines(bytes: AsyncIterable<Buffer>, from: ReadPositio
     let text = buf.toString('utf8')
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
     if (text.endsWith('\r')) text = text.slice(0, -1)
-    if (!isBlank(text)) out.push(record(line, end, text, decode))
+    if (!isBlank(text)) out.push(record(line, end, line, text, decode))
   }
   for await (const chunk of bytes) {
     let i = 0
@@ -160,7 +162,7 @@ export async function* readJsonArray(bytes: AsyncIterable<Buffer>, from: ReadPos
   let start = 0
   let parts: Buffer[] = []
   let out: LoadRecord[] = []
-  const bad = (error: string, text?: string) => out.push({ line, end: offset, error, ...(text ? { text } : {}) })
+  const bad = (error: string, text?: string) => out.push({ line, end: offset, endLine: line - 1, error, ...(text ? { text } : {}) })
   for await (const chunk of bytes) {
     start = 0
     for (let i = 0; i < chunk.length; i++) {
@@ -181,8 +183,8 @@ export async function* readJsonArray(bytes: AsyncIterable<Buffer>, from: ReadPos
           parts = []
           out.push(
             nested && text.startsWith('{')
-              ? record(startLine, offset + to, text, decode)
-              : { line: startLine, end: offset + to, error: 'not an item: an array element that is not a JSON object', text },
+              ? record(startLine, offset + to, line - 1, text, decode)
+              : { line: startLine, end: offset + to, endLine: line - 1, error: 'not an item: an array element that is not a JSON object', text },
           )
           state = !nested && b === 0x5d ? 'after' : 'between'
         } else if (nested && isOpen(b)) depth++
@@ -235,7 +237,7 @@ export async function* readCsv(
   const parser = Readable.from(bytes).pipe(parseCsv({ bom: from.offset === 0, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true }))
   const skipped: LoadRecord[] = []
   parser.on('skip', (err: Error & { lines?: number }) => {
-    skipped.push({ line: from.line + (err.lines ?? 0), end: from.offset, error: `not a CSV row: ${err.message}` })
+    skipped.push({ line: from.line + (err.lines ?? 0), end: from.offset, endLine: from.line, error: `not a CSV row: ${err.message}` })
   })
   let columns = header
   let out: LoadRecord[] = []
@@ -243,24 +245,25 @@ export async function* readCsv(
   let linesBefore = 0
   for await (const { record: cells, info } of parser as AsyncIterable<{ record: string[]; info: { bytes: number; lines: number } }>) {
     const end = from.offset + info.bytes
+    const endLine = from.line + info.lines
     const line = from.line + linesBefore + 1
     linesBefore = info.lines
-    if (skipped.length) out.push(...skipped.splice(0).map((r) => ({ ...r, end })))
+    if (skipped.length) out.push(...skipped.splice(0).map((r) => ({ ...r, end, endLine })))
     if (!columns) {
       columns = cells.map((c) => c.trim())
-      out.push({ line, end, header: columns })
+      out.push({ line, end, endLine, header: columns })
       continue
     }
     if (cells.length > columns.length) {
-      out.push({ line, end, error: `not an item: ${cells.length} cells, but the header names ${columns.length} columns`, text: cells.join(',') })
+      out.push({ line, end, endLine, error: `not an item: ${cells.length} cells, but the header names ${columns.length} columns`, text: cells.join(',') })
       continue
     }
     const row: Record<string, string> = {}
     for (let i = 0; i < cells.length; i++) row[columns[i]] = cells[i]
     try {
-      out.push({ line, end, item: decode(row) })
+      out.push({ line, end, endLine, item: decode(row) })
     } catch (err) {
-      out.push({ line, end, error: `not an item: ${(err as Error).message}`, text: cells.join(',') })
+      out.push({ line, end, endLine, error: `not an item: ${(err as Error).message}`, text: cells.join(',') })
     }
     if (out.length >= BATCH) {
       yield out
