@@ -119,6 +119,33 @@ describe('Ctrl-C typed on a terminal (CLI on a pty, dynalite)', () => {
     }
   })
 
+  it('load: stops, saves the checkpoint, exits 130; the re-run loads every line exactly once', async () => {
+    const dir = tempDir('dynx-load-ctrlc-')
+    const file = join(dir, 'items.jsonl')
+    const scanned = await runCli(['scan', source, '--raw', '--output', file, '--endpoint', endpoint])
+    expect(scanned.code).toBe(0)
+    const target = uniqueName('ctrlc_load')
+    await createTable(conn, { name: target, hashKey: { name: 'pk', type: 'S' } }, { wait: true })
+    const env = { DYNX_HOME: tempDir('dynx-home-') }
+    // A write budget keeps the load going for tens of seconds, so Ctrl-C lands in the middle.
+    const args = ['load', target, file, '--endpoint', endpoint, '--max-wcu', '300']
+    const r = await runInPty(args, { env, steps: [{ waitFor: 'items · ' }, { sleepMs: 1000 }, { write: CTRL_C }] })
+    expect(r.failedStep).toBeNull()
+    expect(r.exitCode).toBe(130)
+    const after = afterTyping(r)
+    expect(after.match(/Interrupted; finishing the page in hand/g)).toHaveLength(1)
+    expect(after).toMatch(/Progress saved in .*load-.*\.json: run the same command again to continue/)
+    const loaded = (await allItems(conn, target)).length
+    expect(loaded).toBeGreaterThan(0)
+    expect(loaded).toBeLessThan(total)
+
+    const again = await runCli([...args, '--json'], { env })
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({ loaded: total, resumed: true })
+    const [a, b] = [await allItems(conn, source), await allItems(conn, target)]
+    expect(b.sort(byPk).map((i) => canonical(i))).toEqual(a.sort(byPk).map((i) => canonical(i)))
+  })
+
   it('verify: stops and exits 130 before the comparison is done', async () => {
     const copy = uniqueName('ctrlc_same')
     await seedScanTable(conn, copy, BULK)

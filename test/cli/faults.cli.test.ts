@@ -325,6 +325,35 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
       expect(again.stderr).toContain('resuming')
       await expectSameItems(source, interrupted, proxy)
     })
+    it('f) load of a scan --raw file: three kill -9 at seeded random moments, then a run to the end: the table equals the source, counts exact', { timeout: LONG }, async () => {
+      const file = join(home, 'load-source.jsonl')
+      // The file is written straight from the engine; only the load goes through the faults.
+      const scanned = await runCli(['scan', source, '--raw', '--output', file, '--endpoint', engines.dynalite], { env: { DYNX_HOME: home }, timeoutMs: LONG })
+      expect(scanned.code, scanned.stderr).toBe(0)
+      const loaded = uniqueName('faults_load')
+      await seedTable(loaded, 0, 0)
+      proxy.resetCounts()
+      const checkpoint = join(home, `${loaded}.checkpoint.json`)
+      const args = ['load', loaded, file, '--endpoint', proxy.url, '--checkpoint', checkpoint, '--dead-letter', join(home, `${loaded}.dead.jsonl`), '--json']
+      const random = seededRandom(SEED + 2000)
+      const kills: string[] = []
+      for (let k = 0; k < 3; k++) {
+        const run = startCli(args, home)
+        await progressSaved(checkpoint, run)
+        await sleep(Math.floor(random() * 1500))
+        if (run.running()) {
+          run.kill('SIGKILL')
+          kills.push('killed')
+        } else kills.push(`ended on its own (${JSON.stringify(await run.exited)}): ${run.stderr().slice(-500)}`)
+        await run.exited
+      }
+      const last = await runCli(args, { env: { DYNX_HOME: home }, timeoutMs: LONG })
+      expect(last.code, explain(last, proxy)).toBe(0)
+      expect(kills.filter((k) => k === 'killed').length, kills.join('\n')).toBeGreaterThanOrEqual(2)
+      expect(JSON.parse(last.stdout)).toMatchObject({ loaded: ITEMS, deadLettered: 0, resumed: true, outcome: 'ok' })
+      await expectSameItems(source, loaded, proxy)
+      for (const kind of ['throttle', 'partialBatch', 'resetAfter'] as const) expect(proxy.injected(kind, 'BatchWriteItem'), proxy.summary()).toBeGreaterThan(0)
+    })
   })
 
   it(`95% throttling on Scan and BatchWriteItem for 20 s, then none: copy (${STORM_ITEMS} items) exits 0 and nothing is dead-lettered`, { timeout: LONG }, async () => {
