@@ -41,6 +41,8 @@ export interface LoadTableOptions {
   writeConcurrency?: number
   /** Sources (or byte ranges of a big JSON lines file) read at once (default 4). */
   parallel?: number
+  /** An uncompressed JSON lines file this large or larger is read as `parallel` byte ranges (default 64 MB). */
+  rangeBytes?: number
   maxWcu?: number
   /** Write at most this percent of the table's provisioned write capacity (not with maxWcu). */
   wcuPercent?: number
@@ -309,7 +311,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
   const initialParts = (): PartState[] =>
     sources.flatMap((s, i) => {
       const ranges =
-        !s.gzip && s.path !== '-' && inspected[i].format === 'jsonl' && parallel > 1 && s.size >= SPLIT_BYTES
+        !s.gzip && s.path !== '-' && inspected[i].format === 'jsonl' && parallel > 1 && s.size >= (options.rangeBytes ?? SPLIT_BYTES)
           ? splitAtLines(s.path, s.size, parallel)
           : [{ start: 0, startLine: 0 }]
       return ranges.map((r) => ({ source: i, ...r, offset: r.start, line: r.startLine, loaded: 0, deadLettered: 0, dropped: 0, done: false }))
@@ -440,6 +442,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
     }
     nextSeq.set(page.part, seq)
     if (!options.dryRun) save()
+    options.onProgress?.(progress())
   }
 
   // Items handed to the writer and not yet acknowledged, across all parts: enough to keep every writer busy twice over.
