@@ -4,10 +4,11 @@ import * as Flags from '@oclif/core/flags'
 import { DynxCommand, sourceConnectionFlags } from '../src/cli/base.js'
 import { loadProgressText, renderLoadResult } from '../src/cli/load-render.js'
 import { progressFlag } from '../src/cli/progress.js'
+import { renderVerifyFileNotes, renderVerifyResult, verifyProgressText, verifyResultJson } from '../src/cli/verify-render.js'
 import { loadTransform } from '../src/copy/transform.js'
 import { parseColumnTypes, LOAD_FORMATS } from '../src/load/formats.js'
 import { prepareLoadTarget } from '../src/load/target.js'
-import { loadTable, type LoadResult } from '../src/load/load-table.js'
+import { checkLoadVerify, loadTable, type LoadResult } from '../src/load/load-table.js'
 import { resolveSources } from '../src/load/sources.js'
 
 const SPEED = 'SPEED'
@@ -47,6 +48,7 @@ Exit codes: 0 loaded, 1 failed or records dead-lettered, 2 bad input (nothing wr
     spec: Flags.string({ summary: 'Create a missing TABLE from this spec file first.', exclusive: ['like'] }),
     like: Flags.string({ summary: "Create a missing TABLE as a clone of this table's definition first.", exclusive: ['spec'] }),
     transform: Flags.string({ summary: 'ES module whose default export maps an item to an item, an array of items, or null (drop).' }),
+    verify: Flags.boolean({ summary: 'After the load, compare the sources with the table (as `dynx verify FILES TABLE`); exit 3 if they differ. The table must be empty or new.' }),
     'dry-run': Flags.boolean({ summary: 'Read and check every record; print counts and problems per source; write nothing.' }),
     writers: Flags.integer({ summary: 'BatchWriteItem calls in flight (default 16; halved while throttled).', helpGroup: SPEED }),
     parallel: Flags.integer({ summary: 'Files (or byte ranges of a big JSON lines file) read at once (default 4).', helpGroup: SPEED }),
@@ -66,6 +68,7 @@ Exit codes: 0 loaded, 1 failed or records dead-lettered, 2 bad input (nothing wr
     const sources = await resolveSources(this.positionals.slice(1), f.format)
     const conn = await this.connect()
     const transform = f.transform ? await loadTransform(f.transform) : undefined
+    if (f.verify) checkLoadVerify(table, { transform: Boolean(transform), dryRun: f['dry-run'], sources })
     this.progress.stage('plan', table)
     const target = await prepareLoadTarget(conn, table, {
       spec: f.spec ? { file: f.spec, name: this.args.table } : undefined,
@@ -75,7 +78,9 @@ Exit codes: 0 loaded, 1 failed or records dead-lettered, 2 bad input (nothing wr
       onCreate: (message) => this.progress.stage('create', `${table}: ${message}`),
     })
     this.progress.stop()
+    if (f.verify) checkLoadVerify(table, { hasItems: target.hasItems })
     const progress = this.progress
+    let verifyStarted = 0
     const result = await loadTable(conn, table, sources, {
       format: f.format,
       encoding: f.raw ? 'raw' : f.plain ? 'plain' : undefined,
@@ -90,6 +95,7 @@ Exit codes: 0 loaded, 1 failed or records dead-lettered, 2 bad input (nothing wr
       restart: f.restart,
       deadLetter: f['dead-letter'],
       dryRun: f['dry-run'],
+      verify: f.verify,
       table: target.description,
       signal: this.interruptSignal(),
       // A load that continues its checkpoint was agreed to when it started.
@@ -101,9 +107,12 @@ Exit codes: 0 loaded, 1 failed or records dead-lettered, 2 bad input (nothing wr
         if (s.checkpoint && s.resumed) progress.info(`${table}: resuming from ${s.checkpoint}`)
       },
       onProgress: (p) => progress.update(loadProgressText(p)),
+      onVerify: (p) => progress.stage(p.phase === 'checksum' ? 'verify' : 'diff', verifyProgressText(p, (performance.now() - (verifyStarted ||= performance.now())) / 1000)),
     })
     progress.stop()
     if (!this.jsonEnabled()) this.log(renderLoadResult(result))
-    return result
+    if (!result.verify) return result
+    if (!this.jsonEnabled()) this.log([`verify: ${renderVerifyResult(result.verify)}`, ...renderVerifyFileNotes(result.verify.files)].join('\n'))
+    return { ...result, verify: verifyResultJson(result.verify) }
   }
 }

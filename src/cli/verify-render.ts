@@ -1,4 +1,5 @@
-import { plainItemJson } from '../data/values.js'
+import { plainItemJson, rawItemJson } from '../data/values.js'
+import type { VerifyFileInfo } from '../verify/files.js'
 import type { VerifyProgress, VerifyResult } from '../verify/verify.js'
 
 const count = (n: number) => n.toLocaleString('en-US')
@@ -32,7 +33,7 @@ export function renderVerifyResult(r: VerifyResult): string {
     `${count(d.missing)} missing from the target, ${count(d.extra)} extra in the target, ${count(d.changed)} changed`,
   ]
   const width = Math.max(0, ...r.diffs.map((x) => x.kind.length))
-  for (const x of r.diffs) lines.push(`${x.kind.padEnd(width)}  ${plainItemJson(x.key)}`)
+  for (const x of r.diffs) lines.push(`${x.kind.padEnd(width)}  ${plainItemJson(x.key)}${x.at ? `  (${x.at.source} line ${x.at.line})` : ''}`)
   if (r.truncated) lines.push(`… and ${count(total - r.diffs.length)} more (show more with --max-diffs N)`)
   return lines.join('\n')
 }
@@ -43,4 +44,24 @@ export function renderVerifyStopped(p: Record<string, unknown>): string {
   const [a, b] = [side(p.source), side(p.target)]
   const retries = (a?.retries ?? 0) + (b?.retries ?? 0)
   return `Stopped while ${p.phase === 'diff' ? 'finding differing keys' : 'checksumming'}: ${a?.table} ${count(a?.items ?? 0)} items read, ${b?.table} ${count(b?.items ?? 0)}${retries ? ` (${count(retries)} retries)` : ''}.`
+}
+
+/** What a file side held besides the items compared: records that are not items, repeated keys, records left out. */
+export function renderVerifyFileNotes(f: VerifyFileInfo): string[] {
+  const records = (n: number) => `${count(n)} record${n === 1 ? '' : 's'}`
+  const lines: string[] = []
+  if (f.notItems) {
+    const p = f.problems[0]
+    lines.push(
+      `${records(f.notItems)} of the files ${f.notItems === 1 ? 'is' : 'are'} not an item of the table and could not be compared${p ? ` (first: ${p.source} line ${p.line}: ${p.reason})` : ''}.`,
+    )
+  }
+  if (f.duplicates) lines.push(`${records(f.duplicates)} repeat${f.duplicates === 1 ? 's' : ''} a key that a later record holds: only the last record of each key was compared.`)
+  if (f.skipped) lines.push(`${records(f.skipped)} that the load dead-lettered ${f.skipped === 1 ? 'was' : 'were'} left out.`)
+  return lines
+}
+
+/** A verify result for --json: keys as DynamoDB JSON (binary as base64), like `scan --raw`. */
+export function verifyResultJson<R extends VerifyResult>(r: R): R {
+  return { ...r, diffs: r.diffs.map((d) => ({ ...d, key: JSON.parse(rawItemJson(d.key)) })) }
 }

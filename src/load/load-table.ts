@@ -1,20 +1,22 @@
 import { createHash } from 'node:crypto'
 import type { TableDescription } from '@aws-sdk/client-dynamodb'
-import { closeSync, openSync, readSync, rmSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import pLimit from 'p-limit'
 
 import { connectionIdentity, type Connection } from '../connection/clients.js'
 import { writeBudgetsOf } from '../copy/copy-tables.js'
 import { DeadLetterFile, type DeadLetter } from '../copy/dead-letter.js'
-import { provisionedWrite } from '../copy/plan.js'
+import { provisionedWrite, tableHasItems } from '../copy/plan.js'
 import type { TransformOutcome } from '../copy/transform.js'
 import { BATCH_SIZE, BatchWriter } from '../copy/writer.js'
 import { toWireItem, type Item, type WireItem } from '../data/values.js'
 import { UserInputError } from '../errors.js'
 import { dynxHome } from '../home.js'
-import type { Outcome } from '../outcome.js'
+import { worstOutcome, type Outcome } from '../outcome.js'
 import { describeTableRaw } from '../tables/describe.js'
+import type { VerifyFileResult } from '../verify/files.js'
+import type { VerifyProgress } from '../verify/verify.js'
 import { itemBytes, keyDescription, keyProblem, keyText, MAX_ITEM_BYTES } from './check.js'
 import { LoadCheckpoint, type PartState } from './checkpoint.js'
 import { detectEncoding, ItemDecoder, keyTypesOf, type ColumnTypes, type KeyTypes, type LoadEncoding, type LoadFormat } from './formats.js'
@@ -57,11 +59,19 @@ export interface LoadTableOptions {
   dryRun?: boolean
   /** The table as it will be (a dry run of a load into a table not created yet): its keys and capacity. */
   table?: Pick<TableDescription, 'KeySchema' | 'AttributeDefinitions' | 'BillingModeSummary' | 'ProvisionedThroughput'>
+  /**
+   * After a complete load, compare the sources with the table (verifyFileAgainstTable): the table
+   * must have held no items before (checkLoadVerify). Records the load dead-lettered (listed in its
+   * dead-letter file) are left out of the comparison.
+   */
+  verify?: boolean
   signal?: AbortSignal
   onStart?: (s: LoadStart) => void
   /** Called once the checkpoint is open, before anything is written (a resumed load was agreed to before: ask only when not resumed). */
   beforeWrite?: (s: LoadStart) => Promise<void>
   onProgress?: (p: LoadProgress) => void
+  /** The verify's progress (with `verify`). */
+  onVerify?: (p: VerifyProgress) => void
 }
 
 export interface LoadStart {
@@ -118,6 +128,9 @@ export interface LoadResult extends LoadCounts {
   consumedWrite: number
   checkpoint?: string
   deadLetterFile?: string
+  /** With `verify` and a complete load: the sources compared with the table. */
+  verify?: VerifyFileResult
+  /** The load's, or the verify's when worse (drift: the table differs from the sources). */
   outcome: Outcome
 }
 
@@ -134,6 +147,47 @@ export function validateLoadOptions(o: Pick<LoadTableOptions, 'writeConcurrency'
       throw new UserInputError(`${flag} must be a whole number of at least 1, got ${v}.`, `Leave ${flag} out for its default.`)
   if (o.maxWcu !== undefined && !(o.maxWcu > 0))
     throw new UserInputError(`--max-wcu must be above 0, got ${o.maxWcu}.`, 'Give write capacity units per second, e.g. --max-wcu 200.')
+}
+
+/**
+ * Why a load cannot be verified, found before anything is written; each field given is checked.
+ * `hasItems`: the table held items before the load, which the verify would report as extra.
+ */
+export function checkLoadVerify(table: string, o: { transform?: boolean; dryRun?: boolean; sources?: LoadSource[]; hasItems?: boolean }): void {
+  if (o.transform)
+    throw new UserInputError(
+      '--verify compares the sources with the table, but --transform changes the items on purpose.',
+      'Drop --verify, or check the transformed table another way.',
+    )
+  if (o.dryRun)
+    throw new UserInputError('--verify compares the table after a load, and --dry-run writes nothing.', 'Drop one of them; `dynx verify FILES TABLE` compares at any time.')
+  if (o.sources?.some((s) => s.path === '-'))
+    throw new UserInputError('--verify reads the sources again after the load, and stdin (-) can be read only once.', 'Save the input to a file and load that file with --verify.')
+  if (o.hasItems)
+    throw new UserInputError(
+      `${table} held items before this load: --verify would report every one the sources lack as extra.`,
+      'Load into an empty or new table (--spec/--like create it) to verify, or load without --verify (also to finish a load resumed from its checkpoint) and then compare with `dynx verify FILES TABLE` if the table holds only what the files do.',
+    )
+}
+
+/** The lines of each source the load dead-lettered, from its dead-letter file (entries of `table` only). */
+function deadLetteredLines(path: string, table: string): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>()
+  if (!existsSync(path)) return out
+  for (const text of readFileSync(path, 'utf8').split('\n')) {
+    if (!text.trim()) continue
+    let d: DeadLetter
+    try {
+      d = JSON.parse(text) as DeadLetter
+    } catch {
+      continue
+    }
+    if (d.table !== table || !d.line) continue
+    let lines = out.get(d.source)
+    if (!lines) out.set(d.source, (lines = new Set()))
+    lines.add(d.line)
+  }
+  return out
 }
 
 /** How a source is read: what inspectSource found. */
@@ -286,8 +340,10 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
   const description = options.table ?? (await describeTableRaw(conn, table))
   const keys = keyTypesOf(description.KeySchema, description.AttributeDefinitions)
   const [maxWcu] = writeBudgetsOf([{ table, writeCapacity: provisionedWrite(description) }], options)
+  if (options.verify) checkLoadVerify(table, { transform: Boolean(options.transform), dryRun: options.dryRun, sources })
   const inspected: Inspected[] = []
   for (const s of sources) inspected.push(await inspectSource(s, keys, options))
+  if (options.verify) checkLoadVerify(table, { hasItems: await tableHasItems(conn, table) })
   const parallel = options.parallel ?? DEFAULT_LOAD_PARALLEL
   const writeConcurrency = options.writeConcurrency ?? DEFAULT_LOAD_WRITERS
 
@@ -518,6 +574,19 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
     options.onProgress?.(progress())
   }
   const final = tally()
+  let verify: VerifyFileResult | undefined
+  if (options.verify && complete) {
+    const { verifyFileAgainstTable } = await import('../verify/files.js')
+    const skipped = final.deadLettered ? deadLetteredLines(deadLetter.path, table) : undefined
+    verify = await verifyFileAgainstTable(conn, table, sources, {
+      format: options.format,
+      encoding: options.encoding,
+      types: options.types,
+      ...(skipped ? { skip: (source: string, line: number) => skipped.get(source)?.has(line) ?? false } : {}),
+      signal: options.signal,
+      onProgress: options.onVerify,
+    })
+  }
   const results: LoadSourceResult[] = sources.map((s, i) => {
     const mine = parts.filter((p) => p.source === i)
     return {
@@ -542,6 +611,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
     consumedWrite: writer.stats.consumedCapacity,
     ...(complete ? {} : checkpointFile ? { checkpoint: checkpointFile } : {}),
     ...(final.deadLettered && !options.dryRun ? { deadLetterFile: deadLetter.path } : {}),
-    outcome: !complete ? 'interrupted' : final.deadLettered ? 'partial' : 'ok',
+    ...(verify ? { verify } : {}),
+    outcome: worstOutcome(!complete ? 'interrupted' : final.deadLettered ? 'partial' : 'ok', verify?.outcome),
   }
 }

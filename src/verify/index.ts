@@ -1,2 +1,3 @@
 export * from './canonical.js'
 export * from './verify.js'
+export * from './files.js'

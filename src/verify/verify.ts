@@ -1,13 +1,11 @@
-import type { TableDescription } from '@aws-sdk/client-dynamodb'
-import { hash } from 'node:crypto'
-
 import { isSameTable, type Connection } from '../connection/clients.js'
-import { binaryFromBase64, type Item } from '../data/values.js'
+import type { Item } from '../data/values.js'
 import { SchemaMismatchError, UserInputError, attachPartialResult } from '../errors.js'
 import type { Outcome } from '../outcome.js'
-import { defaultSegmentCount, parallelScan, validateScanOptions, type ScanProgress } from '../scan/parallel-scan.js'
+import { parallelScan, validateScanOptions, type ScanProgress } from '../scan/parallel-scan.js'
 import { describeTableRaw } from '../tables/describe.js'
-import { canonicalItemText, canonicalKeyText, compareNumbers } from './canonical.js'
+import { Buckets, BUCKETS, compareKeys, defaultVerifySegments, digestOf, keySchemaOf, lane, reviveKeyBinary, schemaText } from './buckets.js'
+import { canonicalKeyText } from './canonical.js'
 
 export interface VerifyOptions {
   /** Scan segments per table; default the larger table's defaultSegmentCount, at least 4. */
@@ -55,6 +53,8 @@ export interface VerifyDiff {
   kind: DiffKind
   /** The item's key attributes. */
   key: Item
+  /** A file side's record (verifyFileAgainstTable): the file and line of the one compared (the last with that key). */
+  at?: { source: string; line: number }
 }
 
 export interface VerifyResult {
@@ -79,91 +79,6 @@ export interface VerifyResult {
   /** ok (equal), drift (different) or interrupted. */
   outcome: Outcome
 }
-
-/**
- * 2^16 buckets. A difference makes (at most) two buckets differ, and the second pass keeps only the
- * keys of items in differing buckets: with few differences that is about 2 × diffs × items/65536
- * keys (1M items, 20 diffs: ~600 keys), while the buckets themselves take 1.25 MB per table.
- */
-const BUCKET_BITS = 16
-const BUCKETS = 1 << BUCKET_BITS
-const LANES = 4
-const MIN_DEFAULT_SEGMENTS = 4
-
-/**
- * Per-bucket item count and checksum of one table. The checksum adds each item's 128-bit digest
- * as four 32-bit lanes, each mod 2^32 (a Uint32Array wraps on store): as cheap as XOR, and
- * unlike XOR a duplicated item does not cancel itself out. Together with the count, two buckets
- * with the same items (in any order) are equal, and different ones differ unless 128-bit digests
- * collide.
- */
-class Buckets {
-  readonly counts = new Uint32Array(BUCKETS)
-  readonly lanes = new Uint32Array(BUCKETS * LANES)
-  items = 0
-
-  add(digest: string): void {
-    const lanes = this.lanes
-    const l0 = lane(digest, 0)
-    const b = l0 & (BUCKETS - 1)
-    const at = b * LANES
-    this.counts[b]++
-    lanes[at] += l0
-    lanes[at + 1] += lane(digest, 4)
-    lanes[at + 2] += lane(digest, 8)
-    lanes[at + 3] += lane(digest, 12)
-    this.items++
-  }
-
-  checksum(): string {
-    const sum = new Uint32Array(LANES)
-    for (let i = 0; i < this.lanes.length; i += LANES) for (let k = 0; k < LANES; k++) sum[k] += this.lanes[i + k]
-    return [...sum].map((x) => x.toString(16).padStart(8, '0')).join('')
-  }
-
-  /** 1 for each bucket whose count or checksum differs from `other`'s. */
-  differing(other: Buckets): { flags: Uint8Array; count: number } {
-    const flags = new Uint8Array(BUCKETS)
-    let count = 0
-    for (let b = 0; b < BUCKETS; b++) {
-      const at = b * LANES
-      if (
-        this.counts[b] !== other.counts[b] ||
-        this.lanes[at] !== other.lanes[at] ||
-        this.lanes[at + 1] !== other.lanes[at + 1] ||
-        this.lanes[at + 2] !== other.lanes[at + 2] ||
-        this.lanes[at + 3] !== other.lanes[at + 3]
-      ) {
-        flags[b] = 1
-        count++
-      }
-    }
-    return { flags, count }
-  }
-}
-
-/**
- * SHA-1 of the canonical text, as 20 latin1 characters (Node's 'binary': one per byte). Measured on Node 24 with
- * one-shot crypto.hash: SHA-1 ~0.6 µs for a 120-byte item and ~1.1 µs for 1 KB, MD5 0.8/2.0 µs
- * (SHA-1 has CPU instructions, MD5 none); latin1 output skips a Buffer per item. Not a security
- * use: only accidental collisions matter, and 128 of the 160 bits are used.
- */
-const digestOf = (item: Item): string => hash('sha1', canonicalItemText(item), 'binary')
-
-const lane = (d: string, i: number): number => (d.charCodeAt(i) | (d.charCodeAt(i + 1) << 8) | (d.charCodeAt(i + 2) << 16) | (d.charCodeAt(i + 3) << 24)) >>> 0
-
-interface KeySchemaPart {
-  name: string
-  type: string
-}
-
-function keySchemaOf(d: TableDescription): KeySchemaPart[] {
-  const types = new Map((d.AttributeDefinitions ?? []).map((a) => [a.AttributeName!, a.AttributeType ?? '?']))
-  const order = (t?: string) => (t === 'HASH' ? 0 : 1)
-  return [...(d.KeySchema ?? [])].sort((a, b) => order(a.KeyType) - order(b.KeyType)).map((k) => ({ name: k.AttributeName!, type: types.get(k.AttributeName!) ?? '?' }))
-}
-
-const schemaText = (s: KeySchemaPart[]) => s.map((k, i) => `${k.name} (${k.type}, ${i === 0 ? 'partition' : 'sort'} key)`).join(', ')
 
 /**
  * Compares two tables item by item, in two passes at most. Pass 1 scans both at once and keeps
@@ -202,7 +117,7 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
     )
   }
   const keyNames = sourceKeys.map((k) => k.name)
-  const segments = options.segments ?? Math.max(MIN_DEFAULT_SEGMENTS, defaultSegmentCount(Math.max(sd.TableSizeBytes ?? 0, td.TableSizeBytes ?? 0)))
+  const segments = options.segments ?? defaultVerifySegments(Math.max(sd.TableSizeBytes ?? 0, td.TableSizeBytes ?? 0))
 
   // One signal for both scans: a failure on one side stops the other.
   const abort = new AbortController()
@@ -336,30 +251,4 @@ export async function verifyTables(source: Connection, sourceTable: string, targ
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort)
   }
-}
-
-type WireValue = { S?: string; N?: string; B?: Uint8Array | string }
-
-/** Key order: strings by code unit, numbers by value, binary by bytes; attribute by attribute. */
-function compareKeys(keyNames: string[]): (a: Item, b: Item) => number {
-  const bytes = (b: Uint8Array | string) => (typeof b === 'string' ? Buffer.from(b, 'base64') : Buffer.from(b))
-  return (a, b) => {
-    for (const name of keyNames) {
-      const x = a[name] as WireValue
-      const y = b[name] as WireValue
-      let c = 0
-      if (x.S !== undefined && y.S !== undefined) c = x.S < y.S ? -1 : x.S > y.S ? 1 : 0
-      else if (x.N !== undefined && y.N !== undefined) c = compareNumbers(x.N, y.N)
-      else if (x.B !== undefined && y.B !== undefined) c = Buffer.compare(bytes(x.B), bytes(y.B))
-      if (c) return c
-    }
-    return 0
-  }
-}
-
-/** Keys were read as wire JSON; a returned Item holds binary as Uint8Array like every other. */
-function reviveKeyBinary(key: Item): Item {
-  const out: Item = {}
-  for (const [name, v] of Object.entries(key)) out[name] = typeof (v as WireValue).B === 'string' ? { B: binaryFromBase64((v as WireValue).B as string) } : v
-  return out
 }

@@ -51,6 +51,7 @@ describe('static declarations of every command', () => {
       'commands/backup/delete.ts': 'dry-run',
       'commands/backup/prune.ts': 'dry-run',
       'commands/copy.ts': 'dry-run',
+      'commands/load.ts': 'dry-run',
       'commands/pitr/disable.ts': 'dry-run',
       'commands/throughput/bump.ts': 'dry-run',
     })

@@ -6,6 +6,7 @@ import { renderVerifyResult } from '../../src/cli/verify-render.js'
 import { createConnection } from '../../src/connection/clients.js'
 import type { Item } from '../../src/data/values.js'
 import { canonicalItemText, canonicalKeyText, canonicalNumber, compareNumbers } from '../../src/verify/canonical.js'
+import { fileSideOf } from '../../src/verify/files.js'
 import { verifyTables } from '../../src/verify/verify.js'
 import { DIGITS_38, specialItems } from '../scan-fixtures.js'
 
@@ -154,5 +155,23 @@ describe('verifyTables on live tables (faked Scan: stands for a write landing be
       mock.restore()
       conn.destroy()
     }
+  })
+})
+
+describe('fileSideOf (which verify argument names files)', () => {
+  it('takes -, paths, globs and existing data files as files, and bare names as tables even where a folder has that name', () => {
+    // The tests run in the repository: src/ is a folder, README.md a file, package.json an existing .json file.
+    expect(fileSideOf('package.json', 'users')).toBe('source')
+    expect(fileSideOf('users', './dumps')).toBe('target')
+    expect(fileSideOf('parts*.csv', 'users')).toBe('source')
+    expect(fileSideOf('-', 'users')).toBe('source')
+    expect(fileSideOf('src', 'users')).toBeUndefined()
+    expect(fileSideOf('users.jsonl', 'users')).toBeUndefined() // no such file: a table name may hold a dot
+    expect(fileSideOf('users', undefined)).toBeUndefined()
+  })
+
+  it('refuses two file sides, and file flags without one (exit 2)', () => {
+    expect(() => fileSideOf('./a.jsonl', './b.jsonl')).toThrow(/Both .* name files/)
+    expect(() => fileSideOf('users', 'users_copy', ['--types'])).toThrow(/--types says how to read files, but neither SOURCE nor TARGET is one/)
   })
 })
