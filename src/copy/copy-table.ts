@@ -68,6 +68,15 @@ export interface CopyTableOptions {
   onProgress?: (p: CopyProgress) => void
   /** Called once the checkpoint is opened, before the first read. */
   onStart?: (s: CopyStart) => void
+  /** Read only these items or attributes of the source (a filter, a projection): what `dynx delete` reads. */
+  select?: { filter?: string; names?: Record<string, string>; values?: WireItem; projection?: string }
+  /**
+   * Delete from the target (the source table itself is allowed) the keys read, instead of writing
+   * items: `dynx delete` is this copy of a keys-only scan into BatchWriteItem DeleteRequests.
+   */
+  deletes?: boolean
+  /** What the checkpoint is of (default 'copy'); a checkpoint of another kind is refused. */
+  kind?: string
 }
 
 export interface CopyStart {
@@ -136,16 +145,23 @@ export function validateCopyOptions(o: Pick<CopyTableOptions, 'segments' | 'scan
 export async function copyTable(source: Connection, sourceTable: string, target: Connection, targetTable: string, options: CopyTableOptions = {}): Promise<CopyTableResult> {
   const started = performance.now()
   const [sourceId, targetId] = await Promise.all([connectionIdentity(source), connectionIdentity(target)])
-  if (sourceId === targetId && sourceTable === targetTable)
+  if (sourceId === targetId && sourceTable === targetTable && !options.deletes)
     throw new UserInputError(`Source and target are the same table "${sourceTable}".`, 'Give a different target name, or a different --target-endpoint/--target-region.')
   const checkpointFile = options.checkpoint === false ? undefined : (options.checkpoint ?? defaultCheckpointPath(sourceId, sourceTable, targetId, targetTable))
   const segments = options.segments ?? (checkpointFile ? ScanCheckpoint.savedSegments(checkpointFile) : undefined) ?? DEFAULT_COPY_SEGMENTS
   validateCopyOptions({ ...options, segments })
   const writeConcurrency = options.writeConcurrency ?? DEFAULT_WRITERS
 
-  const fingerprint = { source: sourceTable, target: targetTable, from: sourceId, to: targetId, transform: options.transformId ?? null }
+  const fingerprint = {
+    source: sourceTable,
+    target: targetTable,
+    from: sourceId,
+    to: targetId,
+    transform: options.transformId ?? null,
+    ...(options.select ? { select: options.select } : {}),
+  }
   const checkpoint = checkpointFile
-    ? ScanCheckpoint.open<CopyState>(checkpointFile, 'copy', segments, fingerprint, {
+    ? ScanCheckpoint.open<CopyState>(checkpointFile, options.kind ?? 'copy', segments, fingerprint, {
         deadLetterFile: options.deadLetter ?? defaultDeadLetterPath(sourceTable, targetTable),
         deadLettered: 0,
       })
@@ -170,6 +186,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     maxWcu: options.maxWcu,
     signal: abort.signal,
     onRetry: () => options.onProgress?.(progress()),
+    deletes: options.deletes,
   })
   const deadLetter = new DeadLetterFile(deadLetterFile)
   const tally = (): CopyCounts => ({
@@ -237,6 +254,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
       maxRcu: options.maxRcu,
       resumeFrom: position,
       wireItems: true,
+      ...options.select,
       signal: abort.signal,
       onProgress: (p) => {
         const retried = p.retries !== counts.readRetries

@@ -45,6 +45,8 @@ export interface BatchWriterOptions extends BackoffOptions {
   signal?: AbortSignal
   /** Told after each retry (the stats already count it), e.g. to show the waiting. */
   onRetry?: (event: RetryEvent) => void
+  /** The items given are keys to delete (DeleteRequest) rather than items to put. */
+  deletes?: boolean
 }
 
 /**
@@ -138,7 +140,7 @@ export class BatchWriter {
       try {
         const batch = pending
         out = await withRetryListener(this.heardRetry, () =>
-          call(this.conn, 'BatchWriteItem', () => this.conn.dynamodb.send(rawBatchWrite(this.table, batch), { abortSignal: this.signal }), this.table),
+          call(this.conn, 'BatchWriteItem', () => this.conn.dynamodb.send(rawBatchWrite(this.table, batch, this.options.deletes), { abortSignal: this.signal }), this.table),
         )
       } catch (err) {
         this.bucket?.charge(-estimate)
@@ -150,7 +152,7 @@ export class BatchWriter {
         throw err
       }
       const consumed = (out.ConsumedCapacity ?? []).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0)
-      const left = (out.UnprocessedItems?.[this.table] ?? []).map((r) => toWireItem(r.PutRequest?.Item ?? {}))
+      const left = (out.UnprocessedItems?.[this.table] ?? []).map((r) => toWireItem(r.PutRequest?.Item ?? r.DeleteRequest?.Key ?? {}))
       const done = pending.length - left.length
       this.stats.written += done
       this.stats.consumedCapacity += consumed
@@ -214,8 +216,9 @@ export class BatchWriter {
  * input (for anything that inspects it, such as aws-sdk-client-mock), but the SDK's serializer is
  * handed an empty one, and the body is set just before the SDK computes the length and signs.
  */
-export function rawBatchWrite(table: string, items: WireItem[]): BatchWriteItemCommand {
-  const input = { RequestItems: { [table]: items.map((Item) => ({ PutRequest: { Item } })) }, ReturnConsumedCapacity: 'TOTAL' } satisfies BatchWriteItemCommandInput
+export function rawBatchWrite(table: string, items: WireItem[], deletes = false): BatchWriteItemCommand {
+  const requests = deletes ? items.map((Key) => ({ DeleteRequest: { Key } })) : items.map((Item) => ({ PutRequest: { Item } }))
+  const input = { RequestItems: { [table]: requests }, ReturnConsumedCapacity: 'TOTAL' } satisfies BatchWriteItemCommandInput
   const command = new BatchWriteItemCommand(input)
   const empty: BatchWriteItemCommandInput = { RequestItems: { [table]: [] }, ReturnConsumedCapacity: 'TOTAL' }
   command.middlewareStack.add((next: InitializeHandler<BatchWriteItemCommandInput, BatchWriteItemCommandOutput>) => (args) => next({ ...args, input: empty }), {

@@ -55,6 +55,8 @@ export interface LoadTableOptions {
   deadLetter?: string
   /** Start from the beginning: an existing checkpoint is deleted first. */
   restart?: boolean
+  /** Delete the keys of the records instead of putting items (`dynx delete --keys FILE`). */
+  deletes?: boolean
   /** Read and check every record, write nothing. */
   dryRun?: boolean
   /** The table as it will be (a dry run of a load into a table not created yet): its keys and capacity. */
@@ -299,12 +301,12 @@ function splitAtLines(path: string, size: number, ranges: number): { start: numb
 }
 
 /** ~/.dynx/checkpoints/load-TABLE-HASH.json; the hash covers the connection, the table and the sources. */
-export function defaultLoadCheckpointPath(connectionId: string, table: string, sources: LoadSource[]): string {
+export function defaultLoadCheckpointPath(connectionId: string, table: string, sources: LoadSource[], kind: 'load' | 'delete-keys' = 'load'): string {
   const h = createHash('sha256')
     .update(`${connectionId}\n${table}\n${sources.map((s) => s.path).join('\n')}`)
     .digest('hex')
     .slice(0, 8)
-  return join(dynxHome(), 'checkpoints', `load-${fileSafe(table)}-${h}.json`)
+  return join(dynxHome(), 'checkpoints', `${kind}-${fileSafe(table)}-${h}.json`)
 }
 
 export const defaultLoadDeadLetterPath = (table: string) => join(dynxHome(), 'dead-letter', `load-${fileSafe(table)}-${stamp()}.jsonl`)
@@ -352,7 +354,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
   const checkpointFile = useCheckpoint
     ? typeof options.checkpoint === 'string'
       ? resolve(options.checkpoint)
-      : defaultLoadCheckpointPath(connectionId, table, sources)
+      : defaultLoadCheckpointPath(connectionId, table, sources, options.deletes ? 'delete-keys' : 'load')
     : undefined
   const fingerprint = {
     table,
@@ -363,6 +365,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
     encoding: options.encoding ?? null,
     transform: options.transformId ?? null,
     parallel,
+    deletes: Boolean(options.deletes),
   }
   const initialParts = (): PartState[] =>
     sources.flatMap((s, i) => {
@@ -388,7 +391,13 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
   const onOuterAbort = () => abort.abort()
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   if (options.signal?.aborted) abort.abort()
-  const writer = new BatchWriter(conn, table, { concurrency: writeConcurrency, maxWcu, signal: abort.signal, onRetry: () => options.onProgress?.(progress()) })
+  const writer = new BatchWriter(conn, table, {
+    concurrency: writeConcurrency,
+    maxWcu,
+    deletes: options.deletes,
+    signal: abort.signal,
+    onRetry: () => options.onProgress?.(progress()),
+  })
   const counts = { read: 0 }
   const problems = new Map<number, { line: number; reason: string }[]>()
   const sum = (f: (p: PartState) => number) => parts.reduce((n, p) => n + f(p), 0)
@@ -430,9 +439,10 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
     const batches: { item: WireItem; record: LoadRecord }[][] = [[]]
     const batchKeys = [new Map<string, number>()]
     let dropped = 0
-    const add = (record: LoadRecord, item: WireItem) => {
-      const problem = keyProblem(item, keys)
-      if (problem) return bad(record, problem, item)
+    const add = (record: LoadRecord, whole: WireItem) => {
+      const problem = keyProblem(whole, keys)
+      if (problem) return bad(record, problem, whole)
+      const item = options.deletes ? Object.fromEntries(Object.keys(keys).map((k) => [k, whole[k]])) : whole
       const size = itemBytes(item)
       if (size > MAX_ITEM_BYTES) return bad(record, `the item is ${Math.ceil(size / 1024)} KB, over DynamoDB's 400 KB limit`, item)
       const k = keyText(item, keys)
