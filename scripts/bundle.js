@@ -59,6 +59,7 @@ const result = await build({
   // CommonJS modules in an ESM bundle call require() for Node's built-in modules.
   banner: { js: "import { createRequire as __dynxCreateRequire } from 'node:module'; const require = __dynxCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
+  sourcesContent: false,
   metafile: true,
   write: false,
   logLevel: 'warning',
