@@ -17,10 +17,10 @@ if (Number(found.split('.')[0]) < NODE_NEEDED) {
 const { enableCompileCache } = await import('node:module')
 enableCompileCache?.()
 
-const { moveLeadingGlobalFlags } = await import('../dist/src/cli/argv.js')
-const { keepHeapSmall } = await import('../dist/src/cli/heap.js')
+const { moveLeadingGlobalFlags } = await import('../dist/cli/argv.js')
+const { keepHeapSmall } = await import('../dist/cli/heap.js')
 
 keepHeapSmall()
 // oclif's execute, or a command run straight from the manifest without oclif's main.js (fast-run.ts).
-const { run } = await import('../dist/src/cli/fast-run.js')
+const { run } = await import('../dist/cli/fast-run.js')
 await run(moveLeadingGlobalFlags(process.argv.slice(2)), { dir: import.meta.url })

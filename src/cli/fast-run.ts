@@ -8,10 +8,11 @@
  * commands, `dynx` alone, DEBUG output) goes through `execute` unchanged.
  */
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Config } from '@oclif/core/config'
+
+import { commonJs } from '../commonjs.js'
 
 export interface RunOptions {
   /** `import.meta.url` of the bin script. */
@@ -58,27 +59,13 @@ function asksForHelpOrVersion(argv: string[], config: Config): boolean {
 }
 
 async function oclifExecute(args: string[], options: RunOptions, loaded?: Config): Promise<unknown> {
-  const { execute } = await import('@oclif/core/execute')
+  const { execute } = commonJs(await import('@oclif/core/execute'))
   return execute({ args, development: options.development, ...(loaded ? { loadOptions: loaded } : { dir: options.dir }) })
 }
 
 async function handle(error: Error): Promise<void> {
-  const { handle } = await import('@oclif/core/handle')
+  const { handle } = commonJs(await import('@oclif/core/handle'))
   return handle(error)
-}
-
-/**
- * Puts the config in oclif's global cache, as main.js does: its error handler finds it there to
- * print a command's usage after a parse error. The cache is not among the package's exports.
- */
-function cacheConfig(config: Config): void {
-  try {
-    const require = createRequire(import.meta.url)
-    const lib = dirname(require.resolve('@oclif/core'))
-    ;(require(join(lib, 'cache.js')) as { default: { getInstance(): Map<string, unknown> } }).default.getInstance().set('config', config)
-  } catch {
-    // Another layout of @oclif/core: a parse error is still reported, without the usage below it.
-  }
 }
 
 /**
@@ -109,12 +96,12 @@ export async function run(args: string[], options: RunOptions): Promise<unknown>
   if (options.development) {
     // What execute does for development before it loads the config.
     process.env.NODE_ENV = 'development'
-    const { settings } = await import('@oclif/core/settings')
+    const { settings } = commonJs(await import('@oclif/core/settings'))
     settings.debug = true
   }
   let config: Config
   try {
-    const { Config } = await import('@oclif/core/config')
+    const { Config } = commonJs(await import('@oclif/core/config'))
     config = await Config.load(fileURLToPath(options.dir))
   } catch (error) {
     return handle(error as Error)
@@ -126,11 +113,12 @@ export async function run(args: string[], options: RunOptions): Promise<unknown>
 
   const { id, argv } = found
   try {
-    cacheConfig(config)
     await config.runHook('init', { argv, id })
     let err: Error | undefined
     let result: unknown
     try {
+      // oclif's Command.run puts the config in oclif's cache before it parses, as main.js does:
+      // oclif's error handler finds it there to print the usage after a parse error.
       result = await config.runCommand(id, argv, cmd)
     } catch (error) {
       err = error as Error
@@ -138,7 +126,7 @@ export async function run(args: string[], options: RunOptions): Promise<unknown>
     } finally {
       await config.runHook('finally', { argv, Command: cmd, error: err, id })
     }
-    const { flush } = await import('@oclif/core/flush')
+    const { flush } = commonJs(await import('@oclif/core/flush'))
     // Not awaited, as in execute.
     void flush()
     return result

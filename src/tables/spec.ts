@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { z } from 'zod'
 
+import { commonJs } from '../commonjs.js'
 import { TABLE_NAME_PATTERN } from '../connection/names.js'
 import { SpecValidationError, UserInputError, type SpecIssue } from '../errors.js'
 
@@ -159,7 +160,7 @@ export async function readDataFile(file: string, what: string, invalid: (issue: 
   const ext = extname(file).toLowerCase()
   try {
     // yaml is loaded only for a YAML file.
-    return ext === '.json' ? JSON.parse(text) : (await import('yaml')).parse(text)
+    return ext === '.json' ? JSON.parse(text) : commonJs(await import('yaml')).parse(text)
   } catch (err) {
     throw invalid({ path: '', message: `not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}` })
   }

@@ -5,8 +5,21 @@ import { describe, expect, inject, it } from 'vitest'
 
 import { REPO, runCli, tempDir } from '../helpers.js'
 
-/** A preload that appends every module URL the process loads (ESM and CommonJS) to a file. */
-function moduleTrace(): { env: Record<string, string>; loaded: () => string[] } {
+/**
+ * The modules in the files a process loaded: a file of the bundle that `npm run build` writes
+ * (scripts/bundle.js) stands for the modules it holds, as dist/bundle.json lists them.
+ */
+function modulesIn(files: string[]): string[] {
+  const holds = JSON.parse(readFileSync(join(REPO, 'dist', 'bundle.json'), 'utf8')) as Record<string, string[]>
+  const base = `${pathToFileURL(REPO).href}/`
+  return files.flatMap((url) => {
+    const held = url.startsWith(base) ? holds[url.slice(base.length)] : undefined
+    return held ? held.map((path) => base + path) : [url]
+  })
+}
+
+/** A preload that appends every module URL the process loads (ESM and CommonJS) to a file; `files` as loaded, `loaded` with each bundle file's modules. */
+function moduleTrace(): { env: Record<string, string>; files: () => string[]; loaded: () => string[] } {
   const dir = tempDir('dynx-startup-')
   const out = join(dir, 'loaded.txt')
   const hook = join(dir, 'trace.mjs')
@@ -18,7 +31,8 @@ import { appendFileSync } from 'node:fs'
 registerHooks({ load(url, context, next) { appendFileSync(${JSON.stringify(out)}, url + '\\n'); return next(url, context) } })
 `,
   )
-  return { env: { NODE_OPTIONS: `--import ${pathToFileURL(hook).href}` }, loaded: () => readFileSync(out, 'utf8').split('\n').filter(Boolean) }
+  const files = () => readFileSync(out, 'utf8').split('\n').filter(Boolean)
+  return { env: { NODE_OPTIONS: `--import ${pathToFileURL(hook).href}` }, files, loaded: () => modulesIn(files()) }
 }
 
 const commandModules = (loaded: string[]) => loaded.filter((u) => u.includes('/dist/commands/')).map((u) => u.slice(u.indexOf('/dist/commands/') + '/dist/commands/'.length))
@@ -54,6 +68,10 @@ describe('start-up: a command loads only what it uses', () => {
     const r = await runCli(['tables', 'list', '--endpoint', inject('engines').dynalite], { env: trace.env })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
+    // The bundle is what runs: the command's file and a few shared chunks, not oclif's or the SDK's own files.
+    const files = trace.files()
+    expect(files.some((u) => u.includes('/dist/chunks/'))).toBe(true)
+    expect(files.filter((u) => u.includes('/node_modules/@oclif/') || u.includes('/node_modules/@aws-sdk/'))).toEqual([])
     const loaded = trace.loaded()
     expect(commandModules(loaded)).toEqual(['tables/list.js'])
     const packages = packagesLoaded(loaded)
