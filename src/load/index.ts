@@ -1,0 +1,8 @@
+export { DEFAULT_LOAD_PARALLEL, DEFAULT_LOAD_WRITERS, loadTable, validateLoadOptions } from './load-table.js'
+export type { LoadCounts, LoadProgress, LoadResult, LoadSourceResult, LoadStart, LoadTableOptions } from './load-table.js'
+export { resolveSources } from './sources.js'
+export type { LoadSource } from './sources.js'
+export { COLUMN_TYPES, LOAD_FORMATS, parseColumnTypes } from './formats.js'
+export type { ColumnType, ColumnTypes, LoadEncoding, LoadFormat } from './formats.js'
+export { prepareLoadTarget } from './target.js'
+export type { LoadTarget, LoadTargetOptions } from './target.js'
