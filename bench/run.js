@@ -368,10 +368,10 @@ async function runMeasured(label, args, env) {
   })
   const { code, signal } = await tracked.exited
   const seconds = (performance.now() - started) / 1000
-  const { peakKb, maxProcesses } = sampler.stop()
+  const { peakKb, maxProcesses, cpuSeconds } = sampler.stop()
   if (code !== 0) throw new Error(`${label} failed (${signal ?? `exit code ${code}`}):\n${tracked.tail()}`)
   if (!(peakKb > 0)) throw new Error(`${label}: no RSS sampled`)
-  return { stdout, seconds, maxRssKb: peakKb, processes: maxProcesses }
+  return { stdout, seconds, maxRssKb: peakKb, processes: maxProcesses, cpuSeconds }
 }
 
 const median = (xs) => {
@@ -577,7 +577,7 @@ async function benchLoad(key, engine, conn, tmp, file) {
   for (const kind of order) {
     const run = await loadRun(kind, engine, conn, env, tmp, file, n)
     runs[kind].push(run)
-    log(`${key}: ${kind} load: ${rate(run.itemsPerSecond)} items/s (${run.seconds.toFixed(1)} s, ${mb(run.maxRssKb).toFixed(1)} MB)`)
+    log(`${key}: ${kind} load: ${rate(run.itemsPerSecond)} items/s (${run.seconds.toFixed(1)} s, CPU ${run.cpuSeconds.toFixed(1)} s, ${mb(run.maxRssKb).toFixed(1)} MB)`)
   }
   const best = (rs) => Math.max(...rs.map((r) => r.itemsPerSecond))
   const row = { engine: key, items: n, runs }
@@ -630,9 +630,9 @@ function report(results) {
   if (results.load.length) {
     out()
     out(
-      `load of ${config.items} ${config.loadEncoding} JSON lines into a new table, whole processes timed spawn to exit, items/s (${config.loadRuns} runs each after a warm-up, interleaved; best, then min-max; table counted and dropped after each):`,
+      `load of ${config.items} ${config.loadEncoding} JSON lines into a new table, whole processes timed spawn to exit, items/s (${config.loadRuns} runs each after a warm-up, interleaved; best, then min-max; CPU time of the loader's process tree, median; table counted and dropped after each):`,
     )
-    const head = ['engine', 'raw SDK loader', '(min-max)', 'dynx load', '(min-max)', 'ratio', 'raw MB', 'dynx MB', 'dynx retries']
+    const head = ['engine', 'raw SDK loader', '(min-max)', 'dynx load', '(min-max)', 'ratio', 'raw CPU s', 'dynx CPU s', 'raw MB', 'dynx MB', 'dynx retries']
     const range = (rs) => `${rate(Math.min(...rs.map((r) => r.itemsPerSecond)))}-${rate(Math.max(...rs.map((r) => r.itemsPerSecond)))}`
     const best = (rs) => Math.max(...rs.map((r) => r.itemsPerSecond))
     const rows = results.load.map((r) => [
@@ -642,6 +642,8 @@ function report(results) {
       rate(best(r.runs.dynx)),
       range(r.runs.dynx),
       (best(r.runs.dynx) / best(r.runs.raw)).toFixed(2),
+      median(r.runs.raw.map((x) => x.cpuSeconds)).toFixed(1),
+      median(r.runs.dynx.map((x) => x.cpuSeconds)).toFixed(1),
       mb(median(r.runs.raw.map((x) => x.maxRssKb))).toFixed(1),
       mb(median(r.runs.dynx.map((x) => x.maxRssKb))).toFixed(1),
       r.runs.dynx.map((x) => x.retries).join('/'),
