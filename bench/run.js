@@ -19,22 +19,37 @@
 //     from /proc by tree-rss.js), dynalite on disk, each run its own process: a scan to a file and
 //     `dynx copy` (the real CLI), each next to its raw floor child, of BENCH_ITEMS items and of
 //     BENCH_BIG_ITEMS items. BENCH_SKIP_BIG skips everything of BENCH_BIG_ITEMS.
+//  5. load: a file of BENCH_ITEMS JSON lines (the bench items, about 1 KB each) written once, as
+//     plain JSON exactly as `dynx scan` writes it (numbers exact: some have more digits than a JS
+//     number keeps), or as DynamoDB JSON as `dynx scan --raw` writes it (BENCH_LOAD_ENCODING=raw).
+//     For each engine (as in 2.), each a whole process timed from spawn to exit, into a fresh empty
+//     table created before the run, counted (Select COUNT) and dropped after it: the raw floor
+//     child (bench/raw-load-child.js: reads lines, JSON.parse, util-dynamodb's marshall with exact
+//     numbers, plain BatchWriteItems of 25 with dynx load's default writers (16) in flight,
+//     unprocessed items sent again) vs `dynx load TABLE FILE --endpoint E --yes --json`; one
+//     warm-up of each, then BENCH_LOAD_RUNS of each, interleaved (raw dynx dynx raw ...), items/s
+//     best and range. Then the peak RSS of the whole process tree of both loading BENCH_ITEMS and
+//     BENCH_BIG_ITEMS lines into dynalite on disk (the big file is skipped with BENCH_SKIP_BIG).
 //
 // Results go to stdout, progress to stderr. Shrink it with the environment:
 //   BENCH_ITEMS=100000  BENCH_BIG_ITEMS=1000000  BENCH_SEGMENTS=1,4,16  BENCH_COPY_SEGMENTS=8
 //   BENCH_ENGINES=dynalite,dynamodb-local (or none)  BENCH_SKIP_BIG=1  BENCH_WRITE_ITEMS=4000
 //   BENCH_STARTUP_RUNS=7  BENCH_RSS_COPY=0 (no copy in the peak-RSS part)
+//   BENCH_LOAD_RUNS=2 (timed loads of each kind per engine)  BENCH_LOAD_ENCODING=plain (or raw)
+//   BENCH_ONLY=write,scan,disk,load (the parts to run, default all: write is 1., scan is 2., disk
+//     is 3. and 4., load is 5.; BENCH_ONLY=load runs the load part alone)
 // and BENCH_COPY_WRITERS=N to time copyTable with writeConcurrency N instead of its default.
 import { DeleteTableCommand, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
+import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, URL } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { copyTable, createConnection, createTable, scanToOutput } from '../dist/src/index.js'
+import { copyTable, createConnection, createTable, DEFAULT_LOAD_WRITERS, plainItemJson, scanToOutput } from '../dist/src/index.js'
 import { benchBatchWrite } from './batch-write.js'
 import { BENCH_CREDENTIALS } from './credentials.js'
 import { CLI, ENGINES, REPO, startDynalite, stopChild, track } from './engines.js'
@@ -46,10 +61,12 @@ import { sampleTree } from './tree-rss.js'
 const RAW_LIST_TABLES = fileURLToPath(new URL('./raw-list-tables.js', import.meta.url))
 const RAW_CHILD = fileURLToPath(new URL('./raw-scan-child.js', import.meta.url))
 const RAW_COPY_CHILD = fileURLToPath(new URL('./raw-copy-child.js', import.meta.url))
+const RAW_LOAD_CHILD = fileURLToPath(new URL('./raw-load-child.js', import.meta.url))
 const BIG_SEGMENTS = 16
 const TARGET_RATIO = 0.85
 const TARGET_RSS_MB = 250
 const TARGET_COPY_RATIO = 0.9
+const TARGET_LOAD_RATIO = 0.9
 /** Peak RSS of the big scan or copy at most this many times the BENCH_ITEMS one's. */
 const TARGET_RSS_GROWTH = 1.2
 /** `dynx --version` no slower than the raw script; `dynx tables list` at most this many times it. */
@@ -90,7 +107,12 @@ const config = {
   writeItems: positiveInt('BENCH_WRITE_ITEMS', 4000),
   startupRuns: Math.max(5, positiveInt('BENCH_STARTUP_RUNS', 7)),
   rssCopy: process.env.BENCH_RSS_COPY !== '0',
+  loadRuns: positiveInt('BENCH_LOAD_RUNS', 2),
+  loadEncoding: process.env.BENCH_LOAD_ENCODING || 'plain',
+  only: new Set(list('BENCH_ONLY', 'write,scan,disk,load')),
 }
+if (config.loadEncoding !== 'plain' && config.loadEncoding !== 'raw') throw new Error(`BENCH_LOAD_ENCODING must be plain or raw, got "${config.loadEncoding}"`)
+for (const part of config.only) if (!['write', 'scan', 'disk', 'load'].includes(part)) throw new Error(`BENCH_ONLY: unknown part "${part}" (known: write, scan, disk, load)`)
 for (const e of config.engines) if (!(e in ENGINES)) throw new Error(`BENCH_ENGINES: unknown engine "${e}" (known: ${Object.keys(ENGINES).join(', ')})`)
 
 // ------------------------------------------------------------------ helpers
@@ -202,11 +224,11 @@ async function countItems(conn, table, segments = 8) {
 }
 
 let targets = 0
-const targetName = () => `bench_copy_${++targets}`
+const targetName = (kind = 'copy') => `bench_${kind}_${++targets}`
 
 /** A new empty table with the bench tables' key (`id`, a string). */
-async function freshTarget(conn) {
-  const name = targetName()
+async function freshTarget(conn, kind) {
+  const name = targetName(kind)
   await createTable(conn, { name, hashKey: { name: 'id', type: 'S' } }, { wait: true })
   return name
 }
@@ -291,36 +313,41 @@ async function benchCopy(key, conn, source, tmp, results) {
   results.copy.push(row)
 }
 
-async function benchEngine(key, tmp, results) {
+async function benchEngine(key, tmp, results, loadFile) {
   const { label, start } = ENGINES[key]
   log(`${key}: starting ${label}`)
   await withEngine(start, async (engine, conn) => {
     log(`${key}: ready at ${engine.endpoint} (pid ${engine.pid})`)
-    const table = 'bench_scan'
-    results.seeding.push(await seed(conn, key, table, config.items))
-    const file = join(tmp, `${key}-scan.jsonl`)
-
-    // Warm-up: one scan of each kind (JIT, sockets, the engine's caches) before anything is timed.
-    const most = Math.max(...config.segments)
-    log(`${key}: warm-up scans (${most} segments)`)
-    await rawScan(conn, table, most, config.items)
-    await dynxScan(conn, table, most, config.items, file)
-
-    for (const segments of config.segments) {
-      // Each side runs twice, in the order raw, dynx, dynx, raw, and its best run counts: neither
-      // side always goes first (or last) after the other has warmed or loaded the engine.
-      log(`${key}: ${segments} segments: raw, dynx, dynx, raw`)
-      const raw = [await rawScan(conn, table, segments, config.items)]
-      const dynx = [await dynxScan(conn, table, segments, config.items, file)]
-      dynx.push(await dynxScan(conn, table, segments, config.items, file))
-      raw.push(await rawScan(conn, table, segments, config.items))
-      const row = { engine: key, segments, raw: Math.max(...raw), dynx: Math.max(...dynx) }
-      log(`${key}: ${segments} segments: raw ${rate(row.raw)} items/s, dynx ${rate(row.dynx)} items/s, ratio ${(row.dynx / row.raw).toFixed(2)}`)
-      results.scan.push(row)
-    }
-
-    await benchCopy(key, conn, table, tmp, results)
+    if (config.only.has('scan')) await benchScanAndCopy(key, conn, tmp, results)
+    if (config.only.has('load')) results.load.push(await benchLoad(key, engine, conn, tmp, loadFile))
   })
+}
+
+async function benchScanAndCopy(key, conn, tmp, results) {
+  const table = 'bench_scan'
+  results.seeding.push(await seed(conn, key, table, config.items))
+  const file = join(tmp, `${key}-scan.jsonl`)
+
+  // Warm-up: one scan of each kind (JIT, sockets, the engine's caches) before anything is timed.
+  const most = Math.max(...config.segments)
+  log(`${key}: warm-up scans (${most} segments)`)
+  await rawScan(conn, table, most, config.items)
+  await dynxScan(conn, table, most, config.items, file)
+
+  for (const segments of config.segments) {
+    // Each side runs twice, in the order raw, dynx, dynx, raw, and its best run counts: neither
+    // side always goes first (or last) after the other has warmed or loaded the engine.
+    log(`${key}: ${segments} segments: raw, dynx, dynx, raw`)
+    const raw = [await rawScan(conn, table, segments, config.items)]
+    const dynx = [await dynxScan(conn, table, segments, config.items, file)]
+    dynx.push(await dynxScan(conn, table, segments, config.items, file))
+    raw.push(await rawScan(conn, table, segments, config.items))
+    const row = { engine: key, segments, raw: Math.max(...raw), dynx: Math.max(...dynx) }
+    log(`${key}: ${segments} segments: raw ${rate(row.raw)} items/s, dynx ${rate(row.dynx)} items/s, ratio ${(row.dynx / row.raw).toFixed(2)}`)
+    results.scan.push(row)
+  }
+
+  await benchCopy(key, conn, table, tmp, results)
 }
 
 // ------------------------------------------------------------------ whole processes: start-up and peak RSS
@@ -341,10 +368,10 @@ async function runMeasured(label, args, env) {
   })
   const { code, signal } = await tracked.exited
   const seconds = (performance.now() - started) / 1000
-  const { peakKb, maxProcesses } = sampler.stop()
+  const { peakKb, maxProcesses, cpuSeconds } = sampler.stop()
   if (code !== 0) throw new Error(`${label} failed (${signal ?? `exit code ${code}`}):\n${tracked.tail()}`)
   if (!(peakKb > 0)) throw new Error(`${label}: no RSS sampled`)
-  return { stdout, seconds, maxRssKb: peakKb, processes: maxProcesses }
+  return { stdout, seconds, maxRssKb: peakKb, processes: maxProcesses, cpuSeconds }
 }
 
 const median = (xs) => {
@@ -418,33 +445,48 @@ async function benchCopyRss(engine, conn, env, tmp, source, n) {
   return { items: n, segments, raw, dynx }
 }
 
-/** Everything measured as separate processes against dynalite on disk: start-up, scan and copy RSS (BENCH_ITEMS, and BENCH_BIG_ITEMS). */
-async function benchDisk(tmp) {
+/**
+ * Everything measured as separate processes against dynalite on disk: start-up, scan and copy RSS
+ * (BENCH_ITEMS, and BENCH_BIG_ITEMS) for the disk part, load RSS (the same sizes) for the load part.
+ */
+async function benchDisk(tmp, loadFile) {
   const storePath = join(tmp, 'dynalite-store')
   log(`start-up and peak RSS: starting dynalite on disk (${storePath})`)
   return withEngine(
     () => startDynalite({ inMemory: false, storePath }),
     async (engine, conn) => {
-      // Only what a CLI user would have: dummy credentials for a local endpoint, nothing else of AWS.
-      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
-      Object.assign(env, { AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' })
-      const out = { seeding: [], scan: [], copy: [], startup: undefined }
+      const env = cliEnv()
+      const out = { seeding: [], scan: [], copy: [], load: [], startup: undefined }
+      const disk = config.only.has('disk')
+      const load = config.only.has('load')
 
-      // Start-up first, on a store holding one small table: right after seeding, LevelDB compacts
-      // and slows every request, which would hide what start-up costs.
-      await createTable(conn, { name: 'bench_startup', hashKey: { name: 'id', type: 'S' } }, { wait: true })
-      out.startup = await benchStartup(engine, env)
-      const small = 'bench_copy_source'
-      out.seeding.push(await seed(conn, 'dynalite (disk)', small, config.items))
-      out.scan.push(await benchScanRss(engine, env, tmp, small, config.items))
-      if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, small, config.items))
-      await dropTable(conn, small)
+      if (disk) {
+        // Start-up first, on a store holding one small table: right after seeding, LevelDB compacts
+        // and slows every request, which would hide what start-up costs.
+        await createTable(conn, { name: 'bench_startup', hashKey: { name: 'id', type: 'S' } }, { wait: true })
+        out.startup = await benchStartup(engine, env)
+        const small = 'bench_copy_source'
+        out.seeding.push(await seed(conn, 'dynalite (disk)', small, config.items))
+        out.scan.push(await benchScanRss(engine, env, tmp, small, config.items))
+        if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, small, config.items))
+        await dropTable(conn, small)
+      }
+      if (load) out.load.push(await benchLoadRss(engine, conn, env, tmp, loadFile, config.items))
       if (config.skipBig) return out
 
-      const table = 'bench_big'
-      out.seeding.push(await seed(conn, 'dynalite (disk)', table, config.bigItems))
-      out.scan.push(await benchScanRss(engine, env, tmp, table, config.bigItems))
-      if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, table, config.bigItems))
+      if (disk) {
+        const table = 'bench_big'
+        out.seeding.push(await seed(conn, 'dynalite (disk)', table, config.bigItems))
+        out.scan.push(await benchScanRss(engine, env, tmp, table, config.bigItems))
+        if (config.rssCopy) out.copy.push(await benchCopyRss(engine, conn, env, tmp, table, config.bigItems))
+        // Not under the big load's feet (a store holding another million items is slower).
+        if (load) await dropTable(conn, table)
+      }
+      if (load) {
+        const bigFile = await writeLoadFile(join(tmp, `load-${config.bigItems}.jsonl`), config.bigItems)
+        out.load.push(await benchLoadRss(engine, conn, env, tmp, bigFile, config.bigItems))
+        await rm(bigFile, { force: true })
+      }
       return out
     },
   )
@@ -473,6 +515,87 @@ async function benchScanRss(engine, env, tmp, table, n) {
   return { items: n, segments: BIG_SEGMENTS, raw, dynx }
 }
 
+// ------------------------------------------------------------------ load
+
+/** Only what a CLI user would have: dummy credentials for a local endpoint, nothing else of AWS. */
+function cliEnv() {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')))
+  return Object.assign(env, { AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' })
+}
+
+/** Writes items 0..n-1 as JSON lines: plain as `dynx scan` writes them, or DynamoDB JSON as `scan --raw` does. */
+async function writeLoadFile(file, n) {
+  const started = performance.now()
+  const stream = createWriteStream(file)
+  const line = config.loadEncoding === 'plain' ? (i) => plainItemJson(benchItem(i)) : (i) => JSON.stringify(benchItem(i))
+  for (let from = 0; from < n; from += 1000) {
+    let text = ''
+    for (let i = from; i < Math.min(n, from + 1000); i++) text += `${line(i)}\n`
+    if (!stream.write(text)) await new Promise((resolve) => stream.once('drain', resolve))
+  }
+  await new Promise((resolve, reject) => stream.end((err) => (err ? reject(err) : resolve())))
+  log(`load: wrote ${n} ${config.loadEncoding} JSON lines to ${file} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  return file
+}
+
+/**
+ * One load of `file` (n lines) into a fresh empty table, as its own process timed from spawn to
+ * exit: the raw floor child or `dynx load`. The table is counted and dropped after; returns the
+ * run (seconds, peak RSS of the tree) with its items/s and dynx's retries.
+ */
+async function loadRun(kind, engine, conn, env, tmp, file, n) {
+  const table = await freshTarget(conn, 'load')
+  let run
+  let retries = 0
+  if (kind === 'raw') {
+    run = await runMeasured('raw load child', [RAW_LOAD_CHILD, engine.endpoint, table, file, String(DEFAULT_LOAD_WRITERS), config.loadEncoding], env)
+    const items = JSON.parse(run.stdout.trim().split('\n').pop()).items
+    if (items !== n) throw new Error(`raw load child wrote ${items} of ${n} items`)
+  } else {
+    // Checkpoints and dead-letter files under the temporary directory, not the user's ~/.dynx.
+    const dynxEnv = { ...env, DYNX_HOME: join(tmp, 'dynx-home') }
+    run = await runMeasured('dynx load', [CLI, 'load', table, file, '--endpoint', engine.endpoint, '--timeout', '60', '--yes', '--json'], dynxEnv)
+    const result = JSON.parse(run.stdout)
+    if (!result.complete || result.loaded !== n || result.deadLettered)
+      throw new Error(`dynx load wrote ${result.loaded} of ${n} items (complete: ${result.complete}, dead-lettered: ${result.deadLettered})`)
+    retries = result.retries
+  }
+  await checkAndDrop(`${kind} load`, conn, table, n)
+  return { ...run, itemsPerSecond: n / run.seconds, retries }
+}
+
+/** Load items/s on one engine: a warm-up of each kind, then BENCH_LOAD_RUNS of each, interleaved. */
+async function benchLoad(key, engine, conn, tmp, file) {
+  const env = cliEnv()
+  const n = config.items
+  log(`${key}: load warm-up (raw child, then dynx load)`)
+  await loadRun('raw', engine, conn, env, tmp, file, n)
+  await loadRun('dynx', engine, conn, env, tmp, file, n)
+  const runs = { raw: [], dynx: [] }
+  const order = Array.from({ length: config.loadRuns }, (_, i) => (i % 2 ? ['dynx', 'raw'] : ['raw', 'dynx'])).flat()
+  log(`${key}: load of ${n} lines, whole processes: ${order.join(', ')}`)
+  for (const kind of order) {
+    const run = await loadRun(kind, engine, conn, env, tmp, file, n)
+    runs[kind].push(run)
+    log(`${key}: ${kind} load: ${rate(run.itemsPerSecond)} items/s (${run.seconds.toFixed(1)} s, CPU ${run.cpuSeconds.toFixed(1)} s, ${mb(run.maxRssKb).toFixed(1)} MB)`)
+  }
+  const best = (rs) => Math.max(...rs.map((r) => r.itemsPerSecond))
+  const row = { engine: key, items: n, runs }
+  log(`${key}: load: raw best ${rate(best(runs.raw))} items/s, dynx best ${rate(best(runs.dynx))} items/s, ratio ${(best(runs.dynx) / best(runs.raw)).toFixed(2)}`)
+  return row
+}
+
+/** Peak RSS of loading `file` (n lines): the raw floor child, then `dynx load` (the CLI). */
+async function benchLoadRss(engine, conn, env, tmp, file, n) {
+  log(`load RSS, ${n} lines: raw floor child, then dynx load (each its own process)`)
+  const raw = await loadRun('raw', engine, conn, env, tmp, file, n)
+  const dynx = await loadRun('dynx', engine, conn, env, tmp, file, n)
+  log(
+    `load RSS, ${n} lines: raw ${mb(raw.maxRssKb).toFixed(1)} MB in ${raw.seconds.toFixed(1)} s, dynx ${mb(dynx.maxRssKb).toFixed(1)} MB in ${dynx.seconds.toFixed(1)} s (${dynx.processes} process(es))`,
+  )
+  return { items: n, raw, dynx }
+}
+
 // ------------------------------------------------------------------ report
 
 function report(results) {
@@ -499,6 +622,32 @@ function report(results) {
     out(`copy of ${config.items} items to a new table, items/s (best of 2, order raw dynx dynx raw; target counted and dropped after each):`)
     const head = ['engine', 'segments', 'raw SDK floor', 'dynx copyTable', 'ratio', 'writers', 'retries']
     const rows = results.copy.map((r) => [r.engine, String(r.segments), rate(r.raw), rate(r.dynx), (r.dynx / r.raw).toFixed(2), String(r.writers), String(r.retries)])
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+    const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
+    out(line(head))
+    for (const r of rows) out(line(r))
+  }
+  if (results.load.length) {
+    out()
+    out(
+      `load of ${config.items} ${config.loadEncoding} JSON lines into a new table, whole processes timed spawn to exit, items/s (${config.loadRuns} runs each after a warm-up, interleaved; best, then min-max; CPU time of the loader's process tree, median; table counted and dropped after each):`,
+    )
+    const head = ['engine', 'raw SDK loader', '(min-max)', 'dynx load', '(min-max)', 'ratio', 'raw CPU s', 'dynx CPU s', 'raw MB', 'dynx MB', 'dynx retries']
+    const range = (rs) => `${rate(Math.min(...rs.map((r) => r.itemsPerSecond)))}-${rate(Math.max(...rs.map((r) => r.itemsPerSecond)))}`
+    const best = (rs) => Math.max(...rs.map((r) => r.itemsPerSecond))
+    const rows = results.load.map((r) => [
+      r.engine,
+      rate(best(r.runs.raw)),
+      range(r.runs.raw),
+      rate(best(r.runs.dynx)),
+      range(r.runs.dynx),
+      (best(r.runs.dynx) / best(r.runs.raw)).toFixed(2),
+      median(r.runs.raw.map((x) => x.cpuSeconds)).toFixed(1),
+      median(r.runs.dynx.map((x) => x.cpuSeconds)).toFixed(1),
+      mb(median(r.runs.raw.map((x) => x.maxRssKb))).toFixed(1),
+      mb(median(r.runs.dynx.map((x) => x.maxRssKb))).toFixed(1),
+      r.runs.dynx.map((x) => x.retries).join('/'),
+    ])
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
     const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
     out(line(head))
@@ -542,6 +691,12 @@ function report(results) {
     'raw SDK copy floor',
     'dynx copy --json',
   )
+  rssTable(
+    `peak RSS of the whole process tree, load of ${config.loadEncoding} JSON lines into a new table (dynalite on disk, each its own process):`,
+    results.loadRss,
+    `raw SDK loader (${DEFAULT_LOAD_WRITERS} writers)`,
+    'dynx load --json',
+  )
   out()
   out('Targets')
   const at16 = results.scan.find((r) => r.engine === 'dynalite' && r.segments === 16)
@@ -549,6 +704,10 @@ function report(results) {
   if (at16)
     out(`  dynalite, 16 segments: dynx >= ${TARGET_RATIO}x the raw floor: ${(at16.dynx / at16.raw).toFixed(2)}x ${at16.dynx / at16.raw >= TARGET_RATIO ? 'met' : 'NOT met'}${few}`)
   else out('  dynalite, 16 segments: not measured in this run')
+  for (const r of results.load) {
+    const ratio = Math.max(...r.runs.dynx.map((x) => x.itemsPerSecond)) / Math.max(...r.runs.raw.map((x) => x.itemsPerSecond))
+    out(`  ${r.engine}, load (whole processes): dynx >= ${TARGET_LOAD_RATIO}x the raw loader: ${ratio.toFixed(2)}x ${ratio >= TARGET_LOAD_RATIO ? 'met' : 'NOT met'}${few}`)
+  }
   for (const r of results.copy) {
     out(
       `  ${r.engine}, copy at ${r.segments} segments: dynx >= ${TARGET_COPY_RATIO}x the raw floor: ${(r.dynx / r.raw).toFixed(2)}x ${r.dynx / r.raw >= TARGET_COPY_RATIO ? 'met' : 'NOT met'}${few}`,
@@ -566,10 +725,11 @@ function report(results) {
   for (const [what, rows] of [
     ['scan to a file', results.scanRss],
     ['copy', results.copyRss],
+    ['load', results.loadRss],
   ]) {
     const [small, big] = rows
     if (!big) {
-      out(`  1M-item ${what} peak RSS: skipped (${small ? 'BENCH_SKIP_BIG' : 'BENCH_RSS_COPY=0'})`)
+      out(`  1M-item ${what} peak RSS: skipped (${small ? 'BENCH_SKIP_BIG' : what === 'copy' && config.only.has('disk') ? 'BENCH_RSS_COPY=0' : 'BENCH_ONLY'})`)
       continue
     }
     const peak = mb(big.dynx.maxRssKb)
@@ -591,19 +751,27 @@ out(
   `  peak RSS (whole process tree): scan (${BIG_SEGMENTS} segments) and copy (${config.copySegments} segments) of ${config.skipBig ? config.items : `${config.items} and ${config.bigItems}`} items; dynalite on disk`,
 )
 out(`  batch write: ${config.writeItems} items`)
+out(
+  `  load: ${config.items} ${config.loadEncoding} JSON lines on ${config.engines.join(', ')}, dynx load vs a raw SDK loader (${DEFAULT_LOAD_WRITERS} writers), ${config.loadRuns} runs each; peak RSS of ${config.skipBig ? config.items : `${config.items} and ${config.bigItems}`} lines on dynalite on disk`,
+)
+out(`  parts run: ${[...config.only].join(', ')}`)
 
-const results = { write: undefined, seeding: [], scan: [], copy: [], scanRss: [], copyRss: [], startup: undefined }
+const results = { write: undefined, seeding: [], scan: [], copy: [], load: [], scanRss: [], copyRss: [], loadRss: [], startup: undefined }
 const tmp = await mkdtemp(join(tmpdir(), 'dynx-bench-'))
 cleanups.push(() => rm(tmp, { recursive: true, force: true }))
 log(`temporary files in ${tmp}`)
 try {
-  results.write = await benchBatchWrite(config.writeItems, log)
-  for (const key of config.engines) await benchEngine(key, tmp, results)
-  const disk = await benchDisk(tmp)
-  results.seeding.push(...disk.seeding)
-  results.scanRss = disk.scan
-  results.copyRss = disk.copy
-  results.startup = disk.startup
+  if (config.only.has('write')) results.write = await benchBatchWrite(config.writeItems, log)
+  const loadFile = config.only.has('load') ? await writeLoadFile(join(tmp, `load-${config.items}.jsonl`), config.items) : undefined
+  if (config.only.has('scan') || config.only.has('load')) for (const key of config.engines) await benchEngine(key, tmp, results, loadFile)
+  if (config.only.has('disk') || config.only.has('load')) {
+    const disk = await benchDisk(tmp, loadFile)
+    results.seeding.push(...disk.seeding)
+    results.scanRss = disk.scan
+    results.copyRss = disk.copy
+    results.loadRss = disk.load
+    results.startup = disk.startup
+  }
   report(results)
 } catch (err) {
   log(`failed: ${err.stack ?? err}`)
