@@ -3,6 +3,7 @@
  * Nothing here prints; progress comes through onProgress callbacks and results are typed.
  */
 export * from './backup/index.js'
+export * from './bulk/index.js'
 export * from './config/index.js'
 export * from './connection/index.js'
 export * from './copy/index.js'

@@ -20,7 +20,7 @@ import type { Outcome } from '../outcome.js'
 import { ScanCheckpoint } from '../scan/checkpoint.js'
 import { parallelScan, type ScanPage } from '../scan/parallel-scan.js'
 import { describeTableRaw } from '../tables/describe.js'
-import { canonicalKeyText } from '../verify/canonical.js'
+import { canonicalItemText, canonicalKeyText } from '../verify/canonical.js'
 import { applySimpleUpdate, diffUpdate, MAX_EXPRESSION_LENGTH, sameItem, unchangedCondition, type Expr } from './conditions.js'
 import { checkFilter, checkSelection, filterPart, tableKeys, type Selection } from './select.js'
 
@@ -100,30 +100,68 @@ const merge = (...exprs: Array<Partial<Expr> | undefined>) => ({
   values: Object.assign({}, ...exprs.map((e) => e?.values ?? {})) as Item,
 })
 
+interface JournalEntry {
+  /** Hash of the item as it was when its update was sent (an update may be in flight at a crash). */
+  before?: string
+  /** Hash of the item the update makes, where dynx can tell (a transform, a plain SET/REMOVE). */
+  after?: string
+  done: boolean
+}
+
 /**
- * The updated keys of pages not yet committed to the checkpoint, one per line, appended as each
- * update succeeds: a run after a crash skips them, so an update that is not idempotent
- * (`SET n = n + :one`) is applied once. Rewritten smaller each time the checkpoint is saved.
+ * What happened to the items of pages not yet committed to the checkpoint, one line per event:
+ * `I key hash` before an update is sent (the item's hash as read), `D key` once DynamoDB answered.
+ * A run after a crash skips the done keys, and for a key sent but not answered (the update may
+ * have been applied after the process died) compares the item now with the hashes: as before, it
+ * is updated; as the update makes it, it is done; else it is reported, not updated again. So an update that is not idempotent
+ * (`SET n = n + :one`) is never applied twice. Rewritten smaller each time the checkpoint is saved.
  */
-class DoneJournal {
-  readonly done: Set<string>
+class UpdateJournal {
+  /** The earlier run's entries this run has not met yet. */
+  readonly earlier = new Map<string, JournalEntry>()
+
   constructor(readonly file: string | undefined) {
-    this.done = new Set(file && existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [])
-    if (file) mkdirSync(dirname(file), { recursive: true })
+    if (!file) return
+    mkdirSync(dirname(file), { recursive: true })
+    if (!existsSync(file)) return
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const [kind, key, before, after] = line.split('\t')
+      if (!key) continue
+      const e = this.earlier.get(key) ?? { done: false }
+      if (kind === 'I') Object.assign(e, { before, after: after || undefined, done: false })
+      else if (kind === 'D') e.done = true
+      this.earlier.set(key, e)
+    }
   }
-  add(key: string): void {
-    if (this.file) appendFileSync(this.file, `${key}\n`)
+
+  sent(key: string, before: string, after: string | undefined, entries: Map<string, JournalEntry>): void {
+    entries.set(key, { before, after, done: false })
+    if (this.file) appendFileSync(this.file, `I\t${key}\t${before}\t${after ?? ''}\n`)
   }
-  /** Keeps only `keys` (those of pages still in flight); called after the checkpoint is saved. */
-  compact(keys: Iterable<string>): void {
+
+  answered(key: string, entries: Map<string, JournalEntry>): void {
+    entries.set(key, { ...entries.get(key), done: true })
+    if (this.file) appendFileSync(this.file, `D\t${key}\n`)
+  }
+
+  /** Keeps the entries of pages the saved checkpoint does not cover yet, and the earlier run's unmet ones. */
+  compact(entries: Iterable<[string, JournalEntry]>): void {
     if (!this.file) return
-    writeFileSync(`${this.file}.tmp`, [...keys].map((k) => `${k}\n`).join(''))
+    const lines: string[] = []
+    for (const [key, e] of [...this.earlier, ...entries]) {
+      if (e.before !== undefined) lines.push(`I\t${key}\t${e.before}\t${e.after ?? ''}\n`)
+      if (e.done) lines.push(`D\t${key}\n`)
+    }
+    writeFileSync(`${this.file}.tmp`, lines.join(''))
     renameSync(`${this.file}.tmp`, this.file)
   }
+
   remove(): void {
     if (this.file) rmSync(this.file, { force: true })
   }
 }
+
+const itemHash = (item: Item) => createHash('sha256').update(canonicalItemText(item)).digest('base64url').slice(0, 22)
 
 /**
  * Updates every item matching the selection with `set` (an UpdateExpression) or a transform, each
@@ -168,7 +206,7 @@ export async function updateItems(conn: Connection, table: string, options: Upda
     transform: options.transformId ?? null,
   }
   const checkpoint = checkpointFile ? ScanCheckpoint.open<UpdateState>(checkpointFile, 'update', segments, fingerprint, initial) : undefined
-  const journal = new DoneJournal(checkpointFile && `${checkpointFile}.done`)
+  const journal = new UpdateJournal(checkpointFile && `${checkpointFile}.journal`)
   const base = checkpoint?.resumed ? { ...checkpoint.state } : initial
   const deadLetter = new DeadLetterFile(base.deadLetterFile)
   const counts = { matched: 0, updated: 0, unchanged: 0, conflicts: 0, skipped: 0, deadLettered: 0, segmentsDone: checkpoint?.resumed ? checkpoint.finishedSegments : 0 }
@@ -206,10 +244,12 @@ export async function updateItems(conn: Connection, table: string, options: Upda
   }
 
   const keyOf = (item: Item) => Object.fromEntries(keyNames.map((k) => [k, item[k]]))
+  const readItem = async (key: Item) =>
+    (await call(conn, 'GetItem', () => conn.dynamodb.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }), { abortSignal: abort.signal }), table)).Item
   const keyLine = (item: Item) => canonicalKeyText(item, keyNames)
 
   /** One item until updated, unchanged, skipped or dead-lettered. */
-  const updateOne = async (read: Item, failed: DeadLetter[]): Promise<void> => {
+  const updateOne = async (read: Item, failed: DeadLetter[], entries: Map<string, JournalEntry>): Promise<void> => {
     let current = read
     for (let attempt = 0; ; attempt++) {
       const update = await updateFor(current)
@@ -224,14 +264,15 @@ export async function updateItems(conn: Connection, table: string, options: Upda
           reason: `the item has too many attributes to check it is unchanged in one ConditionExpression (${conditionText.length} characters, at most ${MAX_EXPRESSION_LENGTH})`,
           item: toWireItem(current),
         })
+      const after = options.set ? applySimpleUpdate(current, options.set, options.names, options.values) : applyDiff(current, update)
       if (options.dryRun) {
-        if (samples.length < (options.sample ?? 5))
-          samples.push({ before: current, after: options.set ? applySimpleUpdate(current, options.set, options.names, options.values) : applyDiff(current, update) })
+        if (samples.length < (options.sample ?? 5)) samples.push({ before: current, after })
         return void counts.updated++
       }
       const { names, values } = merge(condition, update, { names: options.names, values: options.values })
       if (bucket) await bucket.acquire(1, abort.signal)
       let networkRetry = false
+      journal.sent(keyLine(current), itemHash(current), after && itemHash(after), entries)
       try {
         const out = await withRetryListener(
           (e) => (networkRetry ||= e.kind !== 'throttle'),
@@ -257,7 +298,7 @@ export async function updateItems(conn: Connection, table: string, options: Upda
             ),
         )
         if (bucket) bucket.charge((out.ConsumedCapacity?.CapacityUnits ?? 1) - 1)
-        journal.add(keyLine(current))
+        journal.answered(keyLine(current), entries)
         if (out.Attributes && sameItem(out.Attributes, current)) counts.unchanged++
         else counts.updated++
         return
@@ -296,25 +337,41 @@ export async function updateItems(conn: Connection, table: string, options: Upda
     }
   }
 
-  const inFlightKeys = new Map<ScanPage, string[]>()
+  // Journal entries per page, kept until the saved checkpoint covers the page (a page done ahead of
+  // an earlier one of its segment is held back by the checkpoint, so its entries must stay).
+  const pageEntries = new Map<ScanPage, Map<string, JournalEntry>>()
   const processPage = async (page: ScanPage): Promise<void> => {
     const failed: DeadLetter[] = []
-    const mine: string[] = []
-    inFlightKeys.set(page, mine)
+    const entries = new Map<string, JournalEntry>()
+    pageEntries.set(page, entries)
     await Promise.all(
       page.items.map((item) =>
         limit(async () => {
           const k = keyLine(item)
-          // Updated by the run a crash stopped, in a page it had not committed.
-          if (journal.done.has(k)) return void counts.updated++
-          await updateOne(item, failed)
-          mine.push(k)
+          const earlier = journal.earlier.get(k)
+          if (!earlier) return updateOne(item, failed, entries)
+          // In a page the run a crash stopped had not committed: kept in the journal until this run commits it.
+          journal.earlier.delete(k)
+          entries.set(k, earlier)
+          if (earlier.done) return void counts.updated++
+          if (earlier.before === undefined) return updateOne(item, failed, entries)
+          // Sent, never answered: applied or not? The item as it is now says.
+          const now = await readItem(keyOf(item))
+          if (!now) return void counts.skipped++
+          const hash = itemHash(now)
+          if (hash === earlier.before) return updateOne(now, failed, entries)
+          if (hash === earlier.after) return void counts.updated++
+          failed.push({
+            table,
+            source: table,
+            reason: 'its update was in flight when an earlier run stopped, and the item has changed since: it may have been applied, so it is not updated again (check this item)',
+            item: toWireItem(now),
+          })
         }),
       ),
     )
     deadLetter.add(failed)
     counts.deadLettered += failed.length
-    inFlightKeys.delete(page)
     if (!page.lastEvaluatedKey) counts.segmentsDone++
     if (checkpoint) {
       checkpoint.commit(page, tally2State())
@@ -331,7 +388,8 @@ export async function updateItems(conn: Connection, table: string, options: Upda
     if (!checkpoint || (!force && performance.now() - lastSave < 1000)) return
     lastSave = performance.now()
     checkpoint.save()
-    journal.compact([...inFlightKeys.values()].flat())
+    for (const page of [...pageEntries.keys()]) if (checkpoint.covers(page)) pageEntries.delete(page)
+    journal.compact([...pageEntries.values()].flatMap((m) => [...m]))
   }
 
   let complete = false

@@ -136,6 +136,11 @@ export class ScanCheckpoint<S extends object = Record<string, unknown>> {
     return true
   }
 
+  /** Whether the position has moved past this page (it and every page before it in its segment are committed). */
+  covers(page: Pick<ScanPage, 'segment' | 'seq'>): boolean {
+    return page.seq < (this.expected.get(page.segment) ?? 0)
+  }
+
   save(): void {
     this.data.updatedAt = new Date().toISOString()
     mkdirSync(dirname(this.file), { recursive: true })
