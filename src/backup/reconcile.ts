@@ -49,7 +49,7 @@ interface Wanted {
 const RECONCILED = new Set(['billing', 'throughput', 'stream', 'ttl', 'tags'])
 const reconciled = (setting: string) => RECONCILED.has(setting) || /^indexes\.[^.]+\.throughput$/.test(setting)
 
-function wantedFromTable(info: TableInfo): Wanted {
+function wantedFromTable(info: Pick<TableInfo, 'spec' | 'pitr'>): Wanted {
   const s = info.spec
   return {
     billing: s.billing ?? 'PAY_PER_REQUEST',
@@ -149,6 +149,42 @@ export async function reconcileRestoredTable(conn: Connection, target: string, s
       failed: false,
     }
   }
+  const settings = await applyWanted(conn, target, want, onProgress)
+  if (sourceInfo && source.table) {
+    onProgress?.({ stage: 'reconcile', table: target, message: 'copying auto scaling' })
+    const live = await describeTable(conn, target)
+    const scaling = await readAutoScaling(
+      conn,
+      source.table,
+      (live.spec.indexes ?? []).map((g) => g.name),
+    )
+    settings.push(...(await applyAutoScaling(conn, scaling, source.table, target)))
+  }
+  return { from, source: source.table ?? '', settings, notes, failed: settings.some((s) => s.status === 'failed') }
+}
+
+/**
+ * Puts the settings of `source` (a table described before it was deleted or re-created, e.g. by
+ * `dynx truncate --recreate`) on the ACTIVE table `target`: billing and capacity, stream, TTL,
+ * tags, point-in-time recovery with its period, and the auto scaling read before (readAutoScaling).
+ * Every setting is attempted; failures are reported, not thrown.
+ */
+export async function reconcileFromTableInfo(
+  conn: Connection,
+  target: string,
+  source: Pick<TableInfo, 'name' | 'spec' | 'pitr'>,
+  options: { autoScaling?: AutoScalingSettings; onProgress?: (p: BackupProgress) => void } = {},
+): Promise<ReconcileOutcome[]> {
+  const settings = await applyWanted(conn, target, wantedFromTable(source), options.onProgress)
+  if (options.autoScaling) {
+    options.onProgress?.({ stage: 'reconcile', table: target, message: 'auto scaling' })
+    settings.push(...(await applyAutoScaling(conn, options.autoScaling, source.name, target)))
+  }
+  return settings
+}
+
+/** Lays the wanted settings over the live table: one apply plan, then PITR (with its period). */
+async function applyWanted(conn: Connection, target: string, want: Wanted, onProgress?: (p: BackupProgress) => void): Promise<ReconcileOutcome[]> {
   const progress = (message: string) => onProgress?.({ stage: 'reconcile', table: target, message })
   const live = await describeTable(conn, target)
   const spec = desiredSpec(live, want)
@@ -172,18 +208,7 @@ export async function reconcileRestoredTable(conn: Connection, target: string, s
     progress('enabling point-in-time recovery')
     settings.push(await attempt('pitr', `point-in-time recovery on${days ? ` (${days} days)` : ''}`, () => setPointInTimeRecovery(conn, target, true, days)))
   }
-  if (sourceInfo && source.table) {
-    progress('copying auto scaling')
-    settings.push(
-      ...(await copyAutoScaling(
-        conn,
-        source.table,
-        target,
-        (live.spec.indexes ?? []).map((g) => g.name),
-      )),
-    )
-  }
-  return { from, source: source.table ?? '', settings, notes, failed: settings.some((s) => s.status === 'failed') }
+  return settings
 }
 
 async function attempt(setting: string, detail: string, fn: () => Promise<void>): Promise<ReconcileOutcome> {
@@ -194,16 +219,30 @@ async function attempt(setting: string, detail: string, fn: () => Promise<void>)
   }
 }
 
-/** Registers the source's scalable targets and target-tracking policies on the same units of the target. */
-async function copyAutoScaling(conn: Connection, sourceTable: string, targetTable: string, indexes: string[]): Promise<ReconcileOutcome[]> {
-  const sourceIds = [scalingResourceId(sourceTable), ...indexes.map((i) => scalingResourceId(sourceTable, i))]
-  let scaling: { targets: { ResourceId?: string; ScalableDimension?: string; MinCapacity?: number; MaxCapacity?: number }[]; policies: ScalingPolicy[] }
+/** A table's scalable targets and target-tracking policies, or why they could not be read. */
+export type AutoScalingSettings =
+  { targets: { ResourceId?: string; ScalableDimension?: string; MinCapacity?: number; MaxCapacity?: number }[]; policies: ScalingPolicy[] } | { unavailable: ReconcileOutcome }
+
+/** The auto scaling of a table and its GSIs, to put back on the same units of another table (or the same one re-created). */
+export async function readAutoScaling(conn: Connection, table: string, indexes: string[]): Promise<AutoScalingSettings> {
+  const ids = [scalingResourceId(table), ...indexes.map((i) => scalingResourceId(table, i))]
   try {
-    scaling = await describeScaling(conn, sourceIds)
+    return await describeScaling(conn, ids)
   } catch (err) {
-    if (autoScalingUnavailable(conn)) return [{ setting: 'autoScaling', status: 'skipped', detail: `auto scaling: no Application Auto Scaling at ${conn.label}` }]
-    return [{ setting: 'autoScaling', status: 'failed', detail: `auto scaling: could not read the source's settings: ${(explainAwsError(err, conn.label) as Error).message}` }]
+    if (autoScalingUnavailable(conn)) return { unavailable: { setting: 'autoScaling', status: 'skipped', detail: `auto scaling: no Application Auto Scaling at ${conn.label}` } }
+    return {
+      unavailable: {
+        setting: 'autoScaling',
+        status: 'failed',
+        detail: `auto scaling: could not read the source's settings: ${(explainAwsError(err, conn.label) as Error).message}`,
+      },
+    }
   }
+}
+
+/** Registers the source's scalable targets and target-tracking policies on the same units of the target. */
+async function applyAutoScaling(conn: Connection, scaling: AutoScalingSettings, sourceTable: string, targetTable: string): Promise<ReconcileOutcome[]> {
+  if ('unavailable' in scaling) return [scaling.unavailable]
   const retarget = (id: string) => `${scalingResourceId(targetTable)}${id.slice(scalingResourceId(sourceTable).length)}`
   const outcomes: ReconcileOutcome[] = []
   for (const t of scaling.targets) {

@@ -53,7 +53,9 @@ describe('static declarations of every command', () => {
       'commands/copy.ts': 'dry-run',
       'commands/load.ts': 'dry-run',
       'commands/pitr/disable.ts': 'dry-run',
+      'commands/put.ts': 'dry-run',
       'commands/throughput/bump.ts': 'dry-run',
+      'commands/truncate.ts': 'dry-run',
     })
   })
 

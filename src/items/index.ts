@@ -1,0 +1,5 @@
+export * from './get.js'
+export * from './keys.js'
+export * from './put.js'
+export * from './query.js'
+export * from './truncate.js'
