@@ -1,21 +1,17 @@
-import { BatchWriteItemCommand, DeleteTableCommand, type TableDescription, type WriteRequest } from '@aws-sdk/client-dynamodb'
+import { DeleteTableCommand, type TableDescription } from '@aws-sdk/client-dynamodb'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
-import pLimit from 'p-limit'
 
 import { readAutoScaling, reconcileFromTableInfo, type AutoScalingSettings, type ReconcileOutcome } from '../backup/reconcile.js'
 import { call } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
 import { wasRetried } from '../connection/idempotent.js'
-import { backoffDelay } from '../connection/retry.js'
-import type { Item } from '../data/values.js'
-import { NoProgressError, TableNotFoundError, TimeoutWaitingError, UserInputError } from '../errors.js'
+import { deleteItems } from '../bulk/delete.js'
+import { TableNotFoundError, TimeoutWaitingError, UserInputError } from '../errors.js'
 import { dynxHome } from '../home.js'
 import type { Outcome } from '../outcome.js'
-import { buildProjection } from '../scan/expressions.js'
-import { defaultSegmentCount, parallelScan } from '../scan/parallel-scan.js'
+import { defaultSegmentCount } from '../scan/parallel-scan.js'
 import { updateTableAndWait } from '../tables/apply.js'
 import { projectionText } from '../tables/convert.js'
 import { createTable } from '../tables/create.js'
@@ -123,8 +119,14 @@ export async function truncateTable(conn: Connection, table: string, options: Tr
     }
     if (options.dryRun) return finish(plan, {})
     await options.confirm?.(plan)
-    const { deleted, interrupted } = await deleteAllItems(conn, table, d, options, (n) => progress('delete', `${n} items deleted`, n))
-    return finish(plan, { deleted, outcome: interrupted ? 'interrupted' : 'ok' })
+    // `dynx delete --all`: the bulk engine, with its checkpoint, dead letters and slow-down.
+    const r = await deleteItems(conn, table, {
+      all: true,
+      segments: options.segments ?? Math.max(4, defaultSegmentCount(d.TableSizeBytes)),
+      signal: options.signal,
+      onProgress: (p) => progress('delete', `${p.deleted.toLocaleString('en-US')} items deleted`, p.deleted),
+    })
+    return finish(plan, { deleted: r.deleted, outcome: r.outcome })
   }
 
   const statePath = await definitionPath(conn, table, options.stateDir)
@@ -289,62 +291,4 @@ async function waitUntilGone(conn: Connection, table: string, onWait: () => void
     (d) => new TimeoutWaitingError(`${table} is still ${d?.TableStatus} after 30 minutes.`, 'Check it with `dynx tables describe`, then run the same command again to finish.'),
     { timeoutMs: 30 * 60_000 },
   )
-}
-
-/**
- * Deletes every item: a keys-only parallel scan feeding BatchWriteItem DeleteRequests of 25,
- * unprocessed ones sent again with backoff until the retry window passes without progress.
- * Deleting is idempotent, so a re-run after a stop simply deletes what is left.
- */
-async function deleteAllItems(
-  conn: Connection,
-  table: string,
-  d: TableDescription,
-  options: TruncateOptions,
-  onDeleted: (n: number) => void,
-): Promise<{ deleted: number; interrupted: boolean }> {
-  const keyNames = (d.KeySchema ?? []).map((k) => k.AttributeName!)
-  const projection = buildProjection(keyNames)
-  const segments = options.segments ?? Math.max(4, defaultSegmentCount(d.TableSizeBytes))
-  let deleted = 0
-  // A keys-only page can hold thousands of keys: at most 16 BatchWriteItem calls in flight.
-  const limit = pLimit(16)
-  const pages = parallelScan(conn, { table, segments, projection: projection.expression, names: projection.names, signal: options.signal })
-  for await (const page of pages) {
-    const batches: Promise<void>[] = []
-    for (let i = 0; i < page.items.length; i += 25) {
-      const keys = page.items.slice(i, i + 25)
-      batches.push(
-        limit(async () => {
-          const n = await deleteBatch(conn, table, keys, options.signal)
-          deleted += n
-        }),
-      )
-    }
-    await Promise.all(batches)
-    onDeleted(deleted)
-    if (options.signal?.aborted) break
-  }
-  return { deleted, interrupted: !!options.signal?.aborted }
-}
-
-async function deleteBatch(conn: Connection, table: string, keys: Item[], signal?: AbortSignal): Promise<number> {
-  let pending: WriteRequest[] = keys.map((Key) => ({ DeleteRequest: { Key } }))
-  let stalledSince = performance.now()
-  for (let attempt = 0; pending.length; attempt++) {
-    if (attempt > 0) {
-      if (performance.now() - stalledSince >= conn.retryWindowMs)
-        throw new NoProgressError(
-          `Deletes from ${table} made no progress for ${Math.round(conn.retryWindowMs / 1000)}s: DynamoDB kept returning ${pending.length} of them unprocessed (throttled).`,
-          'Run the same command again to delete what is left, or give it more time with --retry-for.',
-        )
-      await sleep(backoffDelay(attempt), undefined, signal ? { signal } : undefined).catch(() => {})
-    }
-    const batch = pending
-    const out = await call(conn, 'BatchWriteItem', () => conn.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: batch } })), table)
-    const left = out.UnprocessedItems?.[table] ?? []
-    if (left.length < pending.length) stalledSince = performance.now()
-    pending = left
-  }
-  return keys.length
 }

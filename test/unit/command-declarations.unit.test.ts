@@ -51,11 +51,13 @@ describe('static declarations of every command', () => {
       'commands/backup/delete.ts': 'dry-run',
       'commands/backup/prune.ts': 'dry-run',
       'commands/copy.ts': 'dry-run',
+      'commands/delete.ts': 'dry-run',
       'commands/load.ts': 'dry-run',
       'commands/pitr/disable.ts': 'dry-run',
       'commands/put.ts': 'dry-run',
       'commands/throughput/bump.ts': 'dry-run',
       'commands/truncate.ts': 'dry-run',
+      'commands/update.ts': 'dry-run',
     })
   })
 
