@@ -310,19 +310,18 @@ export async function updateItems(conn: Connection, table: string, options: Upda
       }
       // Refused: read the item as it is now.
       counts.conflicts++
-      const now = (
-        await call(
-          conn,
-          'GetItem',
-          () => conn.dynamodb.send(new GetItemCommand({ TableName: table, Key: keyOf(current), ConsistentRead: true }), { abortSignal: abort.signal }),
-          table,
-        )
-      ).Item
+      const now = await readItem(keyOf(current))
       if (!now) return void counts.skipped++
       if (sameItem(now, current)) {
         // Unchanged, yet refused: the filter no longer holds for it (the scan read an older copy), or it never did.
         counts.conflicts--
         return void counts.skipped++
+      }
+      // The SDK sent it again after a network error: the first attempt may be what changed the item.
+      if (networkRetry && after && sameItem(now, after)) {
+        journal.answered(keyLine(current), entries)
+        counts.conflicts--
+        return void counts.updated++
       }
       if (networkRetry)
         return void failed.push({

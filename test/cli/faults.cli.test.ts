@@ -1,6 +1,6 @@
 import { CreateTableCommand, DeleteItemCommand, DescribeTableCommand, ListBackupsCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -353,6 +353,49 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
       expect(JSON.parse(last.stdout)).toMatchObject({ loaded: ITEMS, deadLettered: 0, resumed: true, outcome: 'ok' })
       await expectSameItems(source, loaded, proxy)
       for (const kind of ['throttle', 'partialBatch', 'resetAfter'] as const) expect(proxy.injected(kind, 'BatchWriteItem'), proxy.summary()).toBeGreaterThan(0)
+    })
+  })
+
+  describe("bulk changes under the issue's fault mix", () => {
+    let proxy: FaultProxy
+    beforeAll(async () => {
+      proxy = await newProxy(engines.dynalite, ISSUE_FAULTS)
+    })
+
+    it('g) delete --filter: exactly the matching items are gone, every other item is unchanged', { timeout: LONG }, async () => {
+      const table = uniqueName('faults_del')
+      await seedTable(table, 0, STORM_ITEMS)
+      const before = await tableContents(raw, table)
+      // f-0001xx: a tenth of the items at most (pk f-000000 ... of STORM_ITEMS).
+      const r = await runCli(['delete', table, '--filter', 'begins_with(pk, :p)', '--values', '{":p":"f-0001"}', '--endpoint', proxy.url, '--yes', '--json'], {
+        env: { DYNX_HOME: home },
+        timeoutMs: LONG,
+      })
+      expect(r.code, explain(r, proxy)).toBe(0)
+      const left = await tableContents(raw, table)
+      const expected = Array.from({ length: STORM_ITEMS }, (_, i) => `f-${String(i).padStart(6, '0')}`).filter((pk) => !pk.startsWith('f-0001'))
+      expect(JSON.parse(r.stdout)).toMatchObject({ deleted: STORM_ITEMS - expected.length, outcome: 'ok' })
+      expect([...left.keys()].sort()).toEqual(expected)
+      expect(expected.filter((pk) => left.get(pk) !== before.get(pk))).toEqual([])
+      expect(proxy.injected('throttle', 'Scan') + proxy.injected('throttle', 'BatchWriteItem'), proxy.summary()).toBeGreaterThan(0)
+    })
+
+    it('h) update --transform (count + 1): every item updated exactly once through resets after apply', { timeout: LONG }, async () => {
+      proxy.resetCounts()
+      const table = uniqueName('faults_upd')
+      const n = Math.min(STORM_ITEMS, 2000)
+      await seedTable(table, 0, n)
+      writeFileSync(join(home, 'count.mjs'), 'export default (item) => ({ ...item, count: (item.count ?? 0) + 1 })\n')
+      const r = await runCli(['update', table, '--all', '--transform', join(home, 'count.mjs'), '--endpoint', proxy.url, '--yes', '--json'], {
+        env: { DYNX_HOME: home },
+        timeoutMs: LONG,
+      })
+      expect(r.code, explain(r, proxy)).toBe(0)
+      expect(JSON.parse(r.stdout)).toMatchObject({ updated: n, deadLettered: 0, outcome: 'ok' })
+      const after = await tableContents(raw, table)
+      const wrong = [...after].filter(([, text]) => (JSON.parse(text) as { count?: { N: string } }).count?.N !== '1').map(([pk]) => pk)
+      expect(wrong, proxy.summary()).toEqual([])
+      expect(proxy.injected('resetAfter', 'UpdateItem'), proxy.summary()).toBeGreaterThan(0)
     })
   })
 
