@@ -1,4 +1,4 @@
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -7,6 +7,8 @@ import { batchWriteItems } from '../../src/data/batch-write.js'
 import type { Item } from '../../src/data/values.js'
 import type { ExportInfo, ExportResult } from '../../src/exports/export.js'
 import type { ImportResult } from '../../src/exports/import.js'
+import { readBytes } from '../../src/load/read.js'
+import { s3Sources } from '../../src/load/s3-sources.js'
 import { createTable } from '../../src/tables/create.js'
 import { describeContinuousBackups, describeTable, findTable } from '../../src/tables/describe.js'
 import type { TableSpec } from '../../src/tables/spec.js'
@@ -234,7 +236,7 @@ describe('dynx export and dynx import on moto server (DynamoDB and S3 on one por
       await tableWithItems(fromS3, [])
       const r = await dynx('load', fromS3, folder, '--json')
       expect(r.code, r.stderr).toBe(0)
-      expect(json<{ items: { written: number } }>(r.stdout).items.written).toBe(items.length)
+      expect(json<{ loaded: number; complete: boolean }>(r.stdout).loaded).toBe(items.length)
       expect((await dynx('verify', source, fromS3)).code).toBe(0)
 
       // A local copy of the folder, as `aws s3 cp --recursive` makes it.
@@ -251,8 +253,41 @@ describe('dynx export and dynx import on moto server (DynamoDB and S3 on one por
       await tableWithItems(fromDisk, [])
       const d = await dynx('load', fromDisk, dir, '--json')
       expect(d.code, d.stderr).toBe(0)
-      expect(json<{ items: { written: number } }>(d.stdout).items.written).toBe(items.length)
+      expect(json<{ loaded: number; complete: boolean }>(d.stdout).loaded).toBe(items.length)
       expect((await dynx('verify', source, fromDisk)).code).toBe(0)
+    },
+    SLOW,
+  )
+
+  it(
+    'load reads the data objects under an s3:// prefix; an uncompressed object is read from an offset with a Range',
+    async () => {
+      const lines = sampleItems(30).map((item) => JSON.stringify({ pk: item.pk.S, n: Number(item.n.N) % 1000, note: 'x'.repeat(50) }))
+      const text = `${lines.join('\n')}\n`
+      await conn.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'plain/part-1.jsonl', Body: text }))
+      await conn.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'plain/README.txt', Body: 'not data' }))
+      const target = uniqueName('load_prefix')
+      await tableWithItems(target, [])
+      const r = await dynx('load', target, `s3://${bucket}/plain/`, '--json')
+      expect(r.code, r.stderr).toBe(0)
+      expect(json<{ loaded: number; complete: boolean }>(r.stdout)).toMatchObject({ loaded: 30, complete: true })
+
+      const [source] = await s3Sources(conn, `s3://${bucket}/plain/`)
+      expect(source).toMatchObject({ label: `s3://${bucket}/plain/part-1.jsonl`, size: Buffer.byteLength(text), gzip: false, format: 'jsonl' })
+      const offset = Buffer.byteLength(`${lines.slice(0, 7).join('\n')}\n`)
+      const chunks: Buffer[] = []
+      for await (const chunk of readBytes(source!, offset, offset + 100)) chunks.push(chunk)
+      expect(Buffer.concat(chunks).toString()).toBe(
+        Buffer.from(text)
+          .subarray(offset, offset + 100)
+          .toString(),
+      )
+      const rest: Buffer[] = []
+      for await (const chunk of readBytes(source!, Buffer.byteLength(text))) rest.push(chunk)
+      expect(rest).toEqual([])
+      // A prefix with no data objects, and a malformed URL, are bad input before anything is written.
+      expect((await dynx('load', target, `s3://${bucket}/nothing-here/`)).code).toBe(2)
+      expect((await dynx('load', target, 's3://Bad_Bucket/x')).code).toBe(2)
     },
     SLOW,
   )
