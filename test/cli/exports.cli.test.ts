@@ -291,4 +291,24 @@ describe('dynx export and dynx import on moto server (DynamoDB and S3 on one por
     },
     SLOW,
   )
+
+  it('in a protected environment, --enable-pitr is a write that needs the environment named; an export alone is not asked', async () => {
+    const table = uniqueName('exp_prot')
+    await tableWithItems(table, sampleItems(3))
+    const dir = tempDir('dynx-protected-')
+    writeFileSync(join(dir, 'dynx.config.yaml'), `environments:\n  prod:\n    endpoint: ${endpoint}\n    region: us-east-1\n    protected: true\n`)
+    const inProd = (...args: string[]) => runCli([...args, '--env', 'prod'], { cwd: dir })
+    const refusal = '"prod" is a protected environment'
+    const asked = await inProd('export', table, `s3://${bucket}/prot`, '--enable-pitr')
+    expect(asked.code).toBe(2)
+    expect(asked.stderr).toContain(refusal)
+    expect(await pitrStatus(table)).toBe('DISABLED')
+    const confirmed = await inProd('export', table, `s3://${bucket}/prot`, '--enable-pitr', '--yes', '--confirm-env', 'prod', '--json')
+    expect(confirmed.code, confirmed.stderr).toBe(0)
+    expect(json<ExportResult>(confirmed.stdout)).toMatchObject({ pitrEnabled: true })
+    const again = await inProd('export', table, `s3://${bucket}/prot`, '--json')
+    expect(again.stderr).not.toContain(refusal)
+    expect(again.code, again.stderr).toBe(0)
+    expect(json<ExportResult>(again.stdout).followed).toBe(true)
+  })
 })

@@ -10,8 +10,10 @@ import {
   ListTagsOfResourceCommand,
   type ExportDescription,
 } from '@aws-sdk/client-dynamodb'
+import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling'
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
+import { UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { createConnection } from '../../src/connection/clients.js'
@@ -316,5 +318,44 @@ describe('importTableFromS3 against the real service (faked)', () => {
     expect(r).toMatchObject({ format: 'ION', status: 'IN_PROGRESS', outcome: 'ok' })
     s3.on(GetObjectCommand).resolves({ Body: { transformToString: async () => JSON.stringify({ outputFormat: 'DYNAMODB_JSON', exportType: 'INCREMENTAL_EXPORT' }) } as never })
     await expect(importTableFromS3(conn, FOLDER, 'users_new', { like: 'users' })).rejects.toThrow(/incremental export/)
+  })
+
+  it('the real service ends COMPLETED with ErrorCount > 0 for items it could not import: outcome partial (exit 1), counts and log group given, settings still re-applied', async () => {
+    const { conn, ddb } = withSource({ DeletionProtectionEnabled: true })
+    const scaling = mockClient(conn.autoscaling)
+    cleanup.push(() => scaling.restore())
+    scaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] })
+    scaling.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] })
+    const created = {
+      TableName: 'users_new',
+      TableArn: `${TABLE_ARN}_new`,
+      TableStatus: 'ACTIVE' as const,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }],
+      BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' as const },
+    }
+    ddb
+      .on(DescribeTableCommand, { TableName: 'users_new' })
+      .rejectsOnce(Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }))
+      .resolves({ Table: created })
+    ddb.on(UpdateTableCommand).resolves({ TableDescription: created })
+    const arn = `${TABLE_ARN}_new/import/01764583200000-abcd1234`
+    const logGroup = 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws-dynamodb/imports:*'
+    ddb.on(ImportTableCommand).resolves({ ImportTableDescription: { ImportArn: arn, ImportStatus: 'IN_PROGRESS' } })
+    ddb.on(DescribeImportCommand).resolves({
+      ImportTableDescription: {
+        ImportArn: arn,
+        ImportStatus: 'COMPLETED',
+        ProcessedItemCount: 1000,
+        ImportedItemCount: 997,
+        ErrorCount: 3,
+        ProcessedSizeBytes: 1_000_000,
+        CloudWatchLogGroupArn: logGroup,
+      },
+    })
+    const r = await importTableFromS3(conn, FOLDER, 'users_new', { like: 'users', wait: true, ...FAST })
+    expect(r).toMatchObject({ status: 'COMPLETED', processedItems: 1000, importedItems: 997, errors: 3, logGroup, outcome: 'partial' })
+    expect(r.reconcile?.settings).toContainEqual({ setting: 'deletionProtection', status: 'applied', detail: 'deletion protection on' })
+    expect(ddb.commandCalls(UpdateTableCommand).map((c) => c.args[0].input)).toContainEqual({ TableName: 'users_new', DeletionProtectionEnabled: true })
   })
 })
