@@ -332,6 +332,7 @@ const BAD_INPUT_ERRORS = new Set([
   'LimitExceededException',
   'InvalidRestoreTimeException',
   'PointInTimeRecoveryUnavailableException',
+  'InvalidExportTimeException',
   'TableAlreadyExistsException',
   'BackupInUseException',
 ])

@@ -195,6 +195,14 @@ async function ensurePitr(conn: Connection, table: string, options: ExportOption
   }
   options.onProgress?.({ stage: 'pitr', message: `enabling point-in-time recovery on ${table}` })
   await setPointInTimeRecovery(conn, table, true)
+  // The real service answers ENABLING for a while; an export asked before ENABLED is refused.
+  await pollUntil(
+    conn,
+    async () => pitrStateOf(await describeContinuousBackups(conn, table)).status,
+    (status) => status === 'ENABLED',
+    (status) => new TimeoutWaitingError(`Point-in-time recovery of ${table} is still ${status}.`, 'Run the export again once `dynx pitr status` says ENABLED.'),
+    { timeoutMs: 10 * 60_000 },
+  )
   return true
 }
 

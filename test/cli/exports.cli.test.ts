@@ -159,6 +159,10 @@ describe('dynx export and dynx import on moto server (DynamoDB and S3 on one por
         format: 'DYNAMODB_JSON',
       })
       expect(result.data).toBe(`${folder}data/`)
+      // The export folder itself, read from S3, against the new table.
+      const againstExport = await dynx('verify', folder, target)
+      expect(againstExport.code, againstExport.stdout + againstExport.stderr).toBe(0)
+      expect(againstExport.stdout).toContain('equal')
       const verify = await dynx('verify', source, target)
       expect(verify.code, verify.stdout + verify.stderr).toBe(0)
       expect(verify.stdout).toContain(`equal: ${items.length} items`)
