@@ -55,7 +55,7 @@ export function renderExportList(exports: ExportInfo[]): string {
 }
 
 export function renderImportResult(r: ImportResult): string {
-  const lines = [`Import of ${r.folder} into ${r.table}: ${r.status}`, `  ${r.importArn}`]
+  const lines = [`${r.followed ? 'Following the import this command started before: ' : ''}Import of ${r.folder} into ${r.table}: ${r.status}`, `  ${r.importArn}`]
   if (r.processedItems !== undefined) {
     lines.push(`  ${r.importedItems ?? 0} of ${r.processedItems} items imported (${formatBytes(r.processedBytes ?? 0)} processed), ${r.errors ?? 0} errors`)
   }

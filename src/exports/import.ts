@@ -1,15 +1,23 @@
-import { DescribeImportCommand, ImportTableCommand, UpdateTableCommand, type ImportTableDescription, type TableCreationParameters } from '@aws-sdk/client-dynamodb'
+import {
+  DescribeImportCommand,
+  ImportTableCommand,
+  ListImportsCommand,
+  UpdateTableCommand,
+  type ImportTableDescription,
+  type TableCreationParameters,
+} from '@aws-sdk/client-dynamodb'
 import { createHash } from 'node:crypto'
 
-import { assertRestoreTarget } from '../backup/restore.js'
+import { existingTargetHint } from '../backup/restore.js'
 import { reconcileRestoredTable, type ReconcileOutcome, type ReconcileResult } from '../backup/reconcile.js'
 import { call, requireFeature } from '../connection/call.js'
 import type { Connection } from '../connection/clients.js'
 import type { Outcome } from '../outcome.js'
-import { ImportFailedError, InterruptedError, TimeoutWaitingError, UserInputError } from '../errors.js'
+import { ImportFailedError, InterruptedError, TableExistsError, TimeoutWaitingError, UserInputError } from '../errors.js'
 import { applyPlan, planApply } from '../tables/apply.js'
 import { toCreateTableInput } from '../tables/convert.js'
-import { describeTable } from '../tables/describe.js'
+import { assertValidTableName } from '../connection/names.js'
+import { describeTable, findTable } from '../tables/describe.js'
 import { applySetting } from '../tables/settings.js'
 import type { TableSpec } from '../tables/spec.js'
 import { pollUntil, waitForTableActive } from '../tables/wait.js'
@@ -37,6 +45,8 @@ export interface ImportResult {
   folder: string
   data: string
   format: string
+  /** True when the import this same request started before was found (the table exists) and followed. */
+  followed: boolean
   tableArn?: string
   processedItems?: number
   processedBytes?: number
@@ -88,7 +98,7 @@ async function checkExportFolder(conn: Connection, folder: ExportFolder, fallbac
   return summary.outputFormat === 'ION' ? 'ION' : summary.outputFormat === 'DYNAMODB_JSON' ? 'DYNAMODB_JSON' : fallback
 }
 
-function importInfo(d: ImportTableDescription): Omit<ImportResult, 'table' | 'folder' | 'data' | 'format' | 'outcome'> {
+function importInfo(d: ImportTableDescription): Omit<ImportResult, 'table' | 'folder' | 'data' | 'format' | 'outcome' | 'followed'> {
   return {
     importArn: d.ImportArn ?? '',
     status: d.ImportStatus ?? 'UNKNOWN',
@@ -118,7 +128,7 @@ export async function importTableFromS3(conn: Connection, url: string, table: st
   requireFeature(conn, 'exports', 'import from S3')
   const spec: TableSpec = options.like ? { ...(await describeTable(conn, options.like)).spec, name: table } : { ...options.spec!, name: table }
   const params = tableCreationParameters(spec, options.like ?? 'The spec')
-  await assertRestoreTarget(conn, table)
+  assertValidTableName(table)
   options.onProgress?.({ stage: 'check', message: `reading ${s3Url(folder)}` })
   const format = await checkExportFolder(conn, folder, options.format === 'ion' ? 'ION' : 'DYNAMODB_JSON')
   const data = { bucket: folder.bucket, key: `${folder.key}data/` }
@@ -128,11 +138,19 @@ export async function importTableFromS3(conn: Connection, url: string, table: st
     InputCompressionType: 'GZIP' as const,
     TableCreationParameters: params,
   }
+  // The same command run again asks for the same import: a hash of the request is its ClientToken.
   const token = createHash('sha256').update(JSON.stringify(request)).digest('hex').slice(0, 32)
-  options.onProgress?.({ stage: 'import', message: `starting the import of ${s3Url(folder)} into ${table}` })
-  const out = await call(conn, 'ImportTable', () => conn.dynamodb.send(new ImportTableCommand({ ...request, ClientToken: token })))
-  const base = { table, folder: s3Url(folder), data: s3Url(data), format }
-  const started = { ...base, ...importInfo(out.ImportTableDescription ?? {}), outcome: 'ok' as const }
+  const existing = await findTable(conn, table)
+  // A table being imported is CREATING until the import ends; only then can it be this request's own.
+  const own = existing?.TableStatus === 'CREATING' ? await ownImport(conn, existing.TableArn, token) : undefined
+  if (existing && !own) throw new TableExistsError(table, existingTargetHint)
+  let description = own
+  if (!description) {
+    options.onProgress?.({ stage: 'import', message: `starting the import of ${s3Url(folder)} into ${table}` })
+    description = (await call(conn, 'ImportTable', () => conn.dynamodb.send(new ImportTableCommand({ ...request, ClientToken: token })))).ImportTableDescription ?? {}
+  }
+  const base = { table, folder: s3Url(folder), data: s3Url(data), format, followed: own !== undefined }
+  const started = { ...base, ...importInfo(description), outcome: 'ok' as const }
   if (!options.wait) return started
   const done = { ...base, ...(await waitForImport(conn, started.importArn, options)) }
   await waitForTableActive(conn, table, { timeoutMs: IMPORT_WAIT_MS, ...(options.waitOptions?.signal ? { signal: options.waitOptions.signal } : {}) })
@@ -140,6 +158,25 @@ export async function importTableFromS3(conn: Connection, url: string, table: st
   const reconcile = await reconcileImported(conn, table, spec, options)
   // The real service ends COMPLETED with items it could not import counted in ErrorCount (and logged).
   return { ...done, reconcile, outcome: (done.errors ?? 0) > 0 || reconcile.failed ? 'partial' : 'ok' }
+}
+
+/**
+ * The import that is creating `tableArn` under this ClientToken, if any (the table exists because
+ * the same command ran before and its import goes on).
+ */
+async function ownImport(conn: Connection, tableArn: string | undefined, token: string): Promise<ImportTableDescription | undefined> {
+  if (!tableArn) return undefined
+  let next: string | undefined
+  do {
+    const page = await call(conn, 'ListImports', () => conn.dynamodb.send(new ListImportsCommand({ TableArn: tableArn, ...(next ? { NextToken: next } : {}) })))
+    for (const s of page.ImportSummaryList ?? []) {
+      if (!s.ImportArn) continue
+      const d = (await call(conn, 'DescribeImport', () => conn.dynamodb.send(new DescribeImportCommand({ ImportArn: s.ImportArn })))).ImportTableDescription
+      if (d?.ClientToken === token) return d
+    }
+    next = page.NextToken
+  } while (next)
+  return undefined
 }
 
 /** Polls DescribeImport until it ends; FAILED or CANCELLED throws ImportFailedError. */

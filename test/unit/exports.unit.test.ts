@@ -13,7 +13,7 @@ import {
 import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling'
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
-import { UpdateTableCommand } from '@aws-sdk/client-dynamodb'
+import { ListImportsCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { createConnection } from '../../src/connection/clients.js'
@@ -357,5 +357,26 @@ describe('importTableFromS3 against the real service (faked)', () => {
     expect(r).toMatchObject({ status: 'COMPLETED', processedItems: 1000, importedItems: 997, errors: 3, logGroup, outcome: 'partial' })
     expect(r.reconcile?.settings).toContainEqual({ setting: 'deletionProtection', status: 'applied', detail: 'deletion protection on' })
     expect(ddb.commandCalls(UpdateTableCommand).map((c) => c.args[0].input)).toContainEqual({ TableName: 'users_new', DeletionProtectionEnabled: true })
+  })
+
+  it('a re-run while the real service is still importing (the table exists, CREATING) follows the import with the same ClientToken; any other existing table is refused', async () => {
+    const { conn, ddb } = withSource()
+    const arn = `${TABLE_ARN}_new/import/01764583200000-abcd1234`
+    ddb.on(ImportTableCommand).resolves({ ImportTableDescription: { ImportArn: arn, ImportStatus: 'IN_PROGRESS' } })
+    // The first run: no table yet, so ImportTable is sent with the request's token.
+    expect((await importTableFromS3(conn, FOLDER, 'users_new', { like: 'users' })).followed).toBe(false)
+    const token = ddb.commandCalls(ImportTableCommand)[0]!.args[0].input.ClientToken
+    expect(token).toMatch(/^[0-9a-f]{32}$/)
+    // Now the table exists (CREATING) and ListImports names the import.
+    ddb.on(DescribeTableCommand, { TableName: 'users_new' }).resolves({ Table: { TableName: 'users_new', TableArn: `${TABLE_ARN}_new`, TableStatus: 'CREATING' } })
+    ddb.on(ListImportsCommand).resolves({ ImportSummaryList: [{ ImportArn: arn, ImportStatus: 'IN_PROGRESS', TableArn: `${TABLE_ARN}_new` }] })
+    ddb.on(DescribeImportCommand).resolves({ ImportTableDescription: { ImportArn: arn, ImportStatus: 'IN_PROGRESS', ClientToken: token, ProcessedItemCount: 5 } })
+    const again = await importTableFromS3(conn, FOLDER, 'users_new', { like: 'users' })
+    expect(again).toMatchObject({ followed: true, importArn: arn, status: 'IN_PROGRESS', processedItems: 5 })
+    expect(ddb.commandCalls(ImportTableCommand)).toHaveLength(1)
+    // Another request (another definition: a spec) into that table is not its import: refused.
+    const other = importTableFromS3(conn, FOLDER, 'users_new', { spec: { name: 'users_new', hashKey: { name: 'id', type: 'N' } } })
+    await expect(other).rejects.toThrow(/already exists/)
+    expect(ddb.commandCalls(ImportTableCommand)).toHaveLength(1)
   })
 })
