@@ -65,7 +65,7 @@ Exit codes: 0 loaded, 1 failed or records dead-lettered, 2 bad input (nothing wr
     const f = this.flags
     const table = this.table(this.args.table)
     const types = parseColumnTypes(f.types)
-    const sources = await resolveSources(this.positionals.slice(1), f.format)
+    const sources = await resolveSources(this.positionals.slice(1), f.format, { connection: () => this.connect() })
     const conn = await this.connect()
     const transform = f.transform ? await loadTransform(f.transform) : undefined
     if (f.verify) checkLoadVerify(table, { transform: Boolean(transform), dryRun: f['dry-run'], sources })

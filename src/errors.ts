@@ -294,6 +294,23 @@ export class PitrNotEnabledError extends UserInputError {
   }
 }
 
+/** DynamoDB's export to S3 ended FAILED; its reason is in the message. */
+export class ExportFailedError extends DynxError {
+  constructor(
+    readonly exportArn: string,
+    readonly failureCode: string | undefined,
+    readonly failureMessage: string | undefined,
+  ) {
+    super(
+      `Export ${exportArn} FAILED${failureCode ? ` (${failureCode})` : ''}: ${failureMessage ?? 'DynamoDB gave no reason'}.`,
+      'Fix what the reason names (bucket, its policy or KMS key, the export time) and run the command again; a failed export is not followed, so a new one starts.',
+    )
+  }
+}
+
+/** DynamoDB's import from S3 ended FAILED or CANCELLED, or items failed to import. */
+export class ImportFailedError extends DynxError {}
+
 /** A restore time outside the table's restorable window; nothing was restored. */
 export class RestoreWindowError extends UserInputError {
   constructor(
@@ -315,6 +332,7 @@ const BAD_INPUT_ERRORS = new Set([
   'LimitExceededException',
   'InvalidRestoreTimeException',
   'PointInTimeRecoveryUnavailableException',
+  'InvalidExportTimeException',
   'TableAlreadyExistsException',
   'BackupInUseException',
 ])

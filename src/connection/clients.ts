@@ -1,5 +1,6 @@
 import type { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling'
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
+import type { S3Client } from '@aws-sdk/client-s3'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
@@ -45,6 +46,8 @@ export interface Connection {
   readonly dynamodb: DynamoDBClient
   readonly cloudwatch: CloudWatchClient
   readonly autoscaling: ApplicationAutoScalingClient
+  /** S3, for DynamoDB's export to S3 and import from S3 and `load s3://` (path-style on a local emulator). */
+  readonly s3: S3Client
   /** The endpoint URL, or undefined for the AWS regional default. */
   readonly endpoint: string | undefined
   /** Where requests go, for messages: the endpoint URL or "AWS DynamoDB (region)". */
@@ -114,7 +117,7 @@ export function redactEndpoint(endpoint: string): string {
 }
 
 /**
- * The CloudWatch and Auto Scaling clients are loaded on first use: most commands never need them,
+ * The CloudWatch, Auto Scaling and S3 clients are loaded on first use: most commands never need them,
  * and their packages cost every command start-up time. The SDK's packages have no "exports" map, so
  * `import` and `require` both load their CommonJS build: this is the same module (and class) that
  * a static import elsewhere gets.
@@ -169,7 +172,8 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
   const dynamodb = new DynamoDBClient({ ...common, ...(endpoint ? { endpoint } : {}) })
   let cloudwatch: CloudWatchClient | undefined
   let autoscaling: ApplicationAutoScalingClient | undefined
-  // CloudWatch and Auto Scaling share the endpoint only when it is a local emulator (moto serves all three).
+  let s3: S3Client | undefined
+  // CloudWatch, Auto Scaling and S3 share the endpoint only when it is a local emulator (moto serves them all).
   const sideEndpoint = endpoint && isLoopbackEndpoint(endpoint) ? { endpoint } : {}
 
   async function resolvedRegion(): Promise<string> {
@@ -193,6 +197,15 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       })
       return autoscaling
     },
+    get s3() {
+      // An emulator on one port cannot tell buckets apart by host name: path-style addressing there.
+      s3 ??= new (load('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({
+        ...common,
+        ...sideEndpoint,
+        ...(sideEndpoint.endpoint ? { forcePathStyle: true } : {}),
+      })
+      return s3
+    },
     endpoint,
     label: options.label ?? (endpoint ? redactEndpoint(endpoint) : `AWS DynamoDB${options.region ? ` (${options.region})` : ''}`),
     lacks: options.lacks ?? [],
@@ -212,6 +225,7 @@ export function createConnection(options: ConnectionOptions = {}): Connection {
       dynamodb.destroy()
       cloudwatch?.destroy()
       autoscaling?.destroy()
+      s3?.destroy()
     },
   }
 }

@@ -359,7 +359,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
   const fingerprint = {
     table,
     connection: connectionId,
-    sources: sources.map((s) => (s.path === '-' ? '-' : { path: s.path, size: s.size, modified: statSync(s.path).mtimeMs })),
+    sources: sources.map((s) => (s.path === '-' ? '-' : { path: s.path, size: s.size, modified: s.s3 ? (s.s3.etag ?? null) : statSync(s.path).mtimeMs })),
     types: options.types ?? {},
     format: options.format ?? null,
     encoding: options.encoding ?? null,
@@ -370,7 +370,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
   const initialParts = (): PartState[] =>
     sources.flatMap((s, i) => {
       const ranges =
-        !s.gzip && s.path !== '-' && inspected[i].format === 'jsonl' && parallel > 1 && s.size >= (options.rangeBytes ?? SPLIT_BYTES)
+        !s.gzip && s.path !== '-' && !s.open && inspected[i].format === 'jsonl' && parallel > 1 && s.size >= (options.rangeBytes ?? SPLIT_BYTES)
           ? splitAtLines(s.path, s.size, parallel)
           : [{ start: 0, startLine: 0 }]
       return ranges.map((r) => ({ source: i, ...r, offset: r.start, line: r.startLine, loaded: 0, deadLettered: 0, dropped: 0, done: false }))
@@ -543,7 +543,11 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
       inFlight.add(tracked)
     }
     let last = { end: part.offset, line: part.line }
-    const reader = readRecords({ path: source.path, gzip: source.gzip }, { offset: part.offset, line: part.line }, { format, decoder, header: part.header, end: part.end })
+    const reader = readRecords(
+      { path: source.path, gzip: source.gzip, ...(source.open ? { open: source.open } : {}) },
+      { offset: part.offset, line: part.line },
+      { format, decoder, header: part.header, end: part.end },
+    )
     for await (const batch of reader) {
       if (abort.signal.aborted) break
       for (const r of batch) {

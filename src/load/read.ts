@@ -38,6 +38,8 @@ export interface ByteSource {
   /** A path, or '-' for stdin. */
   path: string
   gzip: boolean
+  /** Opens a source that is not a local file (an S3 object) from `start`, to `end` exclusive. */
+  open?: (start: number, end?: number) => Promise<Readable>
 }
 
 const CHUNK = 1 << 20
@@ -76,10 +78,9 @@ export async function* readBytes(source: ByteSource, start = 0, end?: number): A
   }
   const plainEnd = !source.gzip && end !== undefined ? end - 1 : undefined
   if (plainEnd !== undefined && plainEnd < start) return
-  const raw: Readable =
-    source.path === '-'
-      ? process.stdin
-      : createReadStream(source.path, { highWaterMark: CHUNK, start: source.gzip ? 0 : start, ...(plainEnd !== undefined ? { end: plainEnd } : {}) })
+  const raw: Readable = source.open
+    ? await source.open(source.gzip ? 0 : start, plainEnd !== undefined ? plainEnd + 1 : undefined)
+    : createReadStream(source.path, { highWaterMark: CHUNK, start: source.gzip ? 0 : start, ...(plainEnd !== undefined ? { end: plainEnd } : {}) })
   const stream: Readable = source.gzip ? raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) : raw
   if (source.gzip) raw.on('error', (err) => stream.destroy(err))
   // A gzip stream cannot seek: decompress and drop what comes before `start`.

@@ -1,7 +1,10 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { glob, open, readdir } from 'node:fs/promises'
 import { basename, join, relative, resolve } from 'node:path'
+import type { Readable } from 'node:stream'
 import { gunzipSync } from 'node:zlib'
+
+import type { Connection } from '../connection/clients.js'
 
 import { UserInputError } from '../errors.js'
 import { LOAD_FORMATS, type LoadFormat } from './formats.js'
@@ -20,6 +23,10 @@ export interface LoadSource {
   format?: LoadFormat
   /** Items the export manifest says the file holds. */
   expectedItems?: number
+  /** An S3 object (path is its s3:// URL): where it is and its ETag, which stands for its modification time in a checkpoint. */
+  s3?: { bucket: string; key: string; etag?: string }
+  /** Opens the bytes from `start` (to `end`, exclusive) of a source that is not a local file. */
+  open?: (start: number, end?: number) => Promise<Readable>
 }
 
 const DATA_FILE = /\.(jsonl|ndjson|json|csv)(\.gz)?$/i
@@ -90,6 +97,11 @@ function exportSources(dir: string, label: string, forced?: LoadFormat): LoadSou
 
 async function folderSources(dir: string, label: string, forced?: LoadFormat): Promise<LoadSource[]> {
   if (existsSync(join(dir, 'manifest-files.json'))) return exportSources(dir, label, forced)
+  // An export folder without its manifests (moto writes none): data/*.gz are DynamoDB JSON lines.
+  if (existsSync(join(dir, 'data')) && statSync(join(dir, 'data')).isDirectory()) {
+    const gz = (await readdir(join(dir, 'data'))).filter((n) => /\.gz$/i.test(n)).sort()
+    if (gz.length && !(await readdir(dir)).some((n) => DATA_FILE.test(n))) return gz.map((n) => fileSource(join(dir, 'data', n), join(label, 'data', n), forced ?? 'jsonl'))
+  }
   const names = (await readdir(dir, { recursive: true })).filter((n) => DATA_FILE.test(n) && !MANIFEST.test(basename(n))).sort()
   const files = names.map((n) => join(dir, n)).filter((p) => statSync(p).isFile())
   if (!files.length)
@@ -104,7 +116,7 @@ const GLOB = /[*?[{]/
  * export folder through its manifest), globs, and '-' for stdin. Missing files, globs matching
  * nothing and empty folders are bad input (exit 2), found before anything is read.
  */
-export async function resolveSources(args: string[], forced?: LoadFormat): Promise<LoadSource[]> {
+export async function resolveSources(args: string[], forced?: LoadFormat, options: { connection?: () => Promise<Connection> } = {}): Promise<LoadSource[]> {
   if (forced !== undefined && !LOAD_FORMATS.includes(forced)) throw new UserInputError(`Unknown --format ${String(forced)}.`, `Use one of ${LOAD_FORMATS.join(', ')}.`)
   if (!args.length) throw new UserInputError('Give at least one SOURCE: a file, a folder, a glob, or - for stdin.', 'For example: dynx load users users.jsonl')
   const out: LoadSource[] = []
@@ -112,6 +124,12 @@ export async function resolveSources(args: string[], forced?: LoadFormat): Promi
     if (arg === '-') {
       if (out.some((s) => s.path === '-')) throw new UserInputError('stdin (-) is given twice.', 'Give - once.')
       out.push({ path: '-', label: 'stdin', size: 0, gzip: false, format: forced })
+      continue
+    }
+    if (/^s3:\/\//i.test(arg)) {
+      if (!options.connection) throw new UserInputError(`${arg}: s3:// sources are read by \`dynx load\` only.`, 'Download the objects first (aws s3 cp --recursive).')
+      const { s3Sources } = await import('./s3-sources.js')
+      out.push(...(await s3Sources(await options.connection(), arg, forced)))
       continue
     }
     const path = resolve(arg)
@@ -140,18 +158,29 @@ export async function resolveSources(args: string[], forced?: LoadFormat): Promi
 /** The first bytes of a source, decompressed: enough to tell the format and check the first items. */
 export async function peek(source: LoadSource, bytes = 256 * 1024): Promise<Buffer> {
   if (source.path === '-') return peekStdin(bytes)
+  if (source.open) return gunzipHead(source, await readAll(await source.open(0, Math.min(source.size, source.gzip ? 4 * bytes : bytes))), bytes)
   const fh = await open(source.path, 'r')
   try {
     const buf = Buffer.alloc(source.gzip ? Math.min(source.size, 4 * bytes) : Math.min(source.size, bytes))
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0)
-    if (!source.gzip) return buf.subarray(0, bytesRead)
-    try {
-      return gunzipSync(buf.subarray(0, bytesRead), { finishFlush: 2 /* Z_SYNC_FLUSH: a truncated stream is fine */ }).subarray(0, bytes)
-    } catch (err) {
-      throw new UserInputError(`${source.label} is not readable gzip: ${(err as Error).message}.`, 'Give the file uncompressed, or check that it downloaded completely.')
-    }
+    return gunzipHead(source, buf.subarray(0, bytesRead), bytes)
   } finally {
     await fh.close()
+  }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
+function gunzipHead(source: LoadSource, head: Buffer, bytes: number): Buffer {
+  if (!source.gzip) return head
+  try {
+    return gunzipSync(head, { finishFlush: 2 /* Z_SYNC_FLUSH: a truncated stream is fine */ }).subarray(0, bytes)
+  } catch (err) {
+    throw new UserInputError(`${source.label} is not readable gzip: ${(err as Error).message}.`, 'Give the file uncompressed, or check that it downloaded completely.')
   }
 }
 

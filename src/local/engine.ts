@@ -31,7 +31,7 @@ export { LOCAL_CREDENTIALS } from '../connection/clients.js'
 export const LOCAL_REGION = 'us-east-1'
 
 /** What dynalite lacks or accepts and drops; `apply` does not count these as drift on --local. */
-export const LOCAL_ENGINE_LACKS: readonly string[] = ['ttl', 'stream', 'deletionProtection', 'pitr', 'indexes.create', 'backups', 'cloudwatch']
+export const LOCAL_ENGINE_LACKS: readonly string[] = ['ttl', 'stream', 'deletionProtection', 'pitr', 'indexes.create', 'backups', 'cloudwatch', 'exports']
 
 export function defaultLocalPath(): string {
   return resolve(process.env.DYNX_LOCAL_PATH || join(homedir(), '.dynx', 'local'))

@@ -89,7 +89,7 @@ export async function verifyFileAgainstTable(conn: Connection, table: string, fi
   if (!Number.isInteger(maxDiffs) || maxDiffs < 0)
     throw new UserInputError(`--max-diffs must be a whole number of at least 0, got ${maxDiffs}.`, 'For example --max-diffs 100 (all differences are counted either way).')
   validateScanOptions({ segments: options.segments ?? 1, concurrency: options.concurrency, maxRcu: options.maxRcu })
-  const sources = files.length && typeof files[0] === 'string' ? await resolveSources(files as string[], options.format) : (files as LoadSource[])
+  const sources = files.length && typeof files[0] === 'string' ? await resolveSources(files as string[], options.format, { connection: async () => conn }) : (files as LoadSource[])
   if (!sources.length) throw new UserInputError('Give the files to compare with the table.', 'For example: dynx verify users.jsonl users')
   if (sources.some((s) => s.path === '-'))
     throw new UserInputError(
@@ -145,7 +145,7 @@ export async function verifyFileAgainstTable(conn: Connection, table: string, fi
     const readFiles = async () => {
       for (const [i, s] of sources.entries()) {
         const { format, decoder } = inspected[i]
-        for await (const batch of readRecords({ path: s.path, gzip: s.gzip }, { offset: 0, line: 0 }, { format, decoder })) {
+        for await (const batch of readRecords({ path: s.path, gzip: s.gzip, ...(s.open ? { open: s.open } : {}) }, { offset: 0, line: 0 }, { format, decoder })) {
           if (abort.signal.aborted) return
           for (const r of batch) onRecord(r, s.label)
           fileProgress.items += batch.length
