@@ -30,14 +30,26 @@
 //     warm-up of each, then BENCH_LOAD_RUNS of each, interleaved (raw dynx dynx raw ...), items/s
 //     best and range. Then the peak RSS of the whole process tree of both loading BENCH_ITEMS and
 //     BENCH_BIG_ITEMS lines into dynalite on disk (the big file is skipped with BENCH_SKIP_BIG).
+//  6. delete: for each engine (as in 2.), each run on a table of its own seeded just before it with
+//     BENCH_ITEMS bench items (about 1 KB each; seeded in this process by batchWriteItems, as the
+//     scan part seeds, not timed), then emptied by a whole process timed from spawn to exit: the raw
+//     floor child (bench/raw-delete-child.js: a keys-only parallel Scan, ProjectionExpression of the
+//     key, as many segments as dynx delete's default (4), each page's keys sent as plain
+//     BatchWriteItems of 25 DeleteRequests with dynx delete's default writers (16) in flight,
+//     unprocessed items sent again) vs `dynx delete TABLE --all --yes --endpoint E --json`. After
+//     each run the table is counted (Select COUNT; it must hold 0 items) and dropped. One warm-up of
+//     each (BENCH_DELETE_WARMUP=0: none), then BENCH_DELETE_RUNS of each, interleaved (raw dynx dynx
+//     raw ...); items/s best and range, CPU time of each process tree.
 //
 // Results go to stdout, progress to stderr. Shrink it with the environment:
 //   BENCH_ITEMS=100000  BENCH_BIG_ITEMS=1000000  BENCH_SEGMENTS=1,4,16  BENCH_COPY_SEGMENTS=8
 //   BENCH_ENGINES=dynalite,dynamodb-local (or none)  BENCH_SKIP_BIG=1  BENCH_WRITE_ITEMS=4000
 //   BENCH_STARTUP_RUNS=7  BENCH_RSS_COPY=0 (no copy in the peak-RSS part)
 //   BENCH_LOAD_RUNS=2 (timed loads of each kind per engine)  BENCH_LOAD_ENCODING=plain (or raw)
-//   BENCH_ONLY=write,scan,disk,load (the parts to run, default all: write is 1., scan is 2., disk
-//     is 3. and 4., load is 5.; BENCH_ONLY=load runs the load part alone)
+//   BENCH_DELETE_RUNS=2 (timed deletes of each kind per engine; each seeds BENCH_ITEMS items first)
+//   BENCH_DELETE_WARMUP=1 (0: no untimed warm-up delete of each kind, two seedings fewer per engine)
+//   BENCH_ONLY=write,scan,disk,load,delete (the parts to run, default all: write is 1., scan is 2.,
+//     disk is 3. and 4., load is 5., delete is 6.; BENCH_ONLY=delete runs the delete part alone)
 // and BENCH_COPY_WRITERS=N to time copyTable with writeConcurrency N instead of its default.
 import { DeleteTableCommand, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { spawn } from 'node:child_process'
@@ -49,7 +61,7 @@ import { join } from 'node:path'
 import { fileURLToPath, URL } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { copyTable, createConnection, createTable, DEFAULT_LOAD_WRITERS, plainItemJson, scanToOutput } from '../dist/src/index.js'
+import { copyTable, createConnection, createTable, DEFAULT_COPY_SEGMENTS, DEFAULT_LOAD_WRITERS, DEFAULT_WRITERS, plainItemJson, scanToOutput } from '../dist/src/index.js'
 import { benchBatchWrite } from './batch-write.js'
 import { BENCH_CREDENTIALS } from './credentials.js'
 import { CLI, ENGINES, REPO, startDynalite, stopChild, track } from './engines.js'
@@ -62,11 +74,13 @@ const RAW_LIST_TABLES = fileURLToPath(new URL('./raw-list-tables.js', import.met
 const RAW_CHILD = fileURLToPath(new URL('./raw-scan-child.js', import.meta.url))
 const RAW_COPY_CHILD = fileURLToPath(new URL('./raw-copy-child.js', import.meta.url))
 const RAW_LOAD_CHILD = fileURLToPath(new URL('./raw-load-child.js', import.meta.url))
+const RAW_DELETE_CHILD = fileURLToPath(new URL('./raw-delete-child.js', import.meta.url))
 const BIG_SEGMENTS = 16
 const TARGET_RATIO = 0.85
 const TARGET_RSS_MB = 250
 const TARGET_COPY_RATIO = 0.9
 const TARGET_LOAD_RATIO = 0.9
+const TARGET_DELETE_RATIO = 0.9
 /** Peak RSS of the big scan or copy at most this many times the BENCH_ITEMS one's. */
 const TARGET_RSS_GROWTH = 1.2
 /** `dynx --version` no slower than the raw script; `dynx tables list` at most this many times it. */
@@ -109,10 +123,13 @@ const config = {
   rssCopy: process.env.BENCH_RSS_COPY !== '0',
   loadRuns: positiveInt('BENCH_LOAD_RUNS', 2),
   loadEncoding: process.env.BENCH_LOAD_ENCODING || 'plain',
-  only: new Set(list('BENCH_ONLY', 'write,scan,disk,load')),
+  deleteRuns: positiveInt('BENCH_DELETE_RUNS', 2),
+  deleteWarmup: process.env.BENCH_DELETE_WARMUP !== '0',
+  only: new Set(list('BENCH_ONLY', 'write,scan,disk,load,delete')),
 }
 if (config.loadEncoding !== 'plain' && config.loadEncoding !== 'raw') throw new Error(`BENCH_LOAD_ENCODING must be plain or raw, got "${config.loadEncoding}"`)
-for (const part of config.only) if (!['write', 'scan', 'disk', 'load'].includes(part)) throw new Error(`BENCH_ONLY: unknown part "${part}" (known: write, scan, disk, load)`)
+for (const part of config.only)
+  if (!['write', 'scan', 'disk', 'load', 'delete'].includes(part)) throw new Error(`BENCH_ONLY: unknown part "${part}" (known: write, scan, disk, load, delete)`)
 for (const e of config.engines) if (!(e in ENGINES)) throw new Error(`BENCH_ENGINES: unknown engine "${e}" (known: ${Object.keys(ENGINES).join(', ')})`)
 
 // ------------------------------------------------------------------ helpers
@@ -320,6 +337,7 @@ async function benchEngine(key, tmp, results, loadFile) {
     log(`${key}: ready at ${engine.endpoint} (pid ${engine.pid})`)
     if (config.only.has('scan')) await benchScanAndCopy(key, conn, tmp, results)
     if (config.only.has('load')) results.load.push(await benchLoad(key, engine, conn, tmp, loadFile))
+    if (config.only.has('delete')) results.delete.push(await benchDelete(key, engine, conn, tmp))
   })
 }
 
@@ -596,6 +614,58 @@ async function benchLoadRss(engine, conn, env, tmp, file, n) {
   return { items: n, raw, dynx }
 }
 
+// ------------------------------------------------------------------ delete
+
+/**
+ * One delete of every item of a table seeded with n items just before (not timed), as its own
+ * process timed from spawn to exit: the raw floor child or `dynx delete --all`. The table is
+ * counted (it must be empty) and dropped after; returns the run (seconds, CPU, peak RSS of the
+ * tree) with its items/s, dynx's retries and the seeding time.
+ */
+async function deleteRun(kind, key, engine, conn, env, tmp, n) {
+  const table = targetName('delete')
+  const seeded = await seed(conn, key, table, n)
+  let run
+  let retries = 0
+  if (kind === 'raw') {
+    run = await runMeasured('raw delete child', [RAW_DELETE_CHILD, engine.endpoint, table, String(DEFAULT_COPY_SEGMENTS), String(DEFAULT_WRITERS), 'id'], env)
+    const items = JSON.parse(run.stdout.trim().split('\n').pop()).items
+    if (items !== n) throw new Error(`raw delete child deleted ${items} of ${n} items`)
+  } else {
+    // Checkpoints and dead-letter files under the temporary directory, not the user's ~/.dynx.
+    const dynxEnv = { ...env, DYNX_HOME: join(tmp, 'dynx-home') }
+    run = await runMeasured('dynx delete', [CLI, 'delete', table, '--all', '--endpoint', engine.endpoint, '--timeout', '60', '--yes', '--json'], dynxEnv)
+    const result = JSON.parse(run.stdout)
+    if (!result.complete || result.deleted !== n || result.deadLettered)
+      throw new Error(`dynx delete deleted ${result.deleted} of ${n} items (complete: ${result.complete}, dead-lettered: ${result.deadLettered})`)
+    retries = result.retries
+  }
+  await checkAndDrop(`${kind} delete`, conn, table, 0)
+  return { ...run, itemsPerSecond: n / run.seconds, retries, seedSeconds: seeded.seconds }
+}
+
+/** Delete items/s on one engine: a warm-up of each kind (unless BENCH_DELETE_WARMUP=0), then BENCH_DELETE_RUNS of each, interleaved. */
+async function benchDelete(key, engine, conn, tmp) {
+  const env = cliEnv()
+  const n = config.items
+  if (config.deleteWarmup) {
+    log(`${key}: delete warm-up (raw child, then dynx delete)`)
+    await deleteRun('raw', key, engine, conn, env, tmp, n)
+    await deleteRun('dynx', key, engine, conn, env, tmp, n)
+  }
+  const runs = { raw: [], dynx: [] }
+  const order = Array.from({ length: config.deleteRuns }, (_, i) => (i % 2 ? ['dynx', 'raw'] : ['raw', 'dynx'])).flat()
+  log(`${key}: delete of ${n} items, whole processes, each on a freshly seeded table: ${order.join(', ')}`)
+  for (const kind of order) {
+    const run = await deleteRun(kind, key, engine, conn, env, tmp, n)
+    runs[kind].push(run)
+    log(`${key}: ${kind} delete: ${rate(run.itemsPerSecond)} items/s (${run.seconds.toFixed(1)} s, CPU ${run.cpuSeconds.toFixed(1)} s, ${mb(run.maxRssKb).toFixed(1)} MB)`)
+  }
+  const best = (rs) => Math.max(...rs.map((r) => r.itemsPerSecond))
+  log(`${key}: delete: raw best ${rate(best(runs.raw))} items/s, dynx best ${rate(best(runs.dynx))} items/s, ratio ${(best(runs.dynx) / best(runs.raw)).toFixed(2)}`)
+  return { engine: key, items: n, runs }
+}
+
 // ------------------------------------------------------------------ report
 
 function report(results) {
@@ -647,6 +717,33 @@ function report(results) {
       mb(median(r.runs.raw.map((x) => x.maxRssKb))).toFixed(1),
       mb(median(r.runs.dynx.map((x) => x.maxRssKb))).toFixed(1),
       r.runs.dynx.map((x) => x.retries).join('/'),
+    ])
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+    const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
+    out(line(head))
+    for (const r of rows) out(line(r))
+  }
+  if (results.delete.length) {
+    out()
+    out(
+      `delete of all ${config.items} items of a freshly seeded table, whole processes timed spawn to exit, items/s (${config.deleteRuns} runs each${config.deleteWarmup ? ' after a warm-up' : ''}, interleaved; best, then min-max; CPU time of the process tree, median; ${DEFAULT_COPY_SEGMENTS} segments, ${DEFAULT_WRITERS} writers; table counted (0) and dropped after each):`,
+    )
+    const head = ['engine', 'raw SDK deleter', '(min-max)', 'dynx delete', '(min-max)', 'ratio', 'raw CPU s', 'dynx CPU s', 'raw MB', 'dynx MB', 'dynx retries', 'seed s']
+    const range = (rs) => `${rate(Math.min(...rs.map((r) => r.itemsPerSecond)))}-${rate(Math.max(...rs.map((r) => r.itemsPerSecond)))}`
+    const best = (rs) => Math.max(...rs.map((r) => r.itemsPerSecond))
+    const rows = results.delete.map((r) => [
+      r.engine,
+      rate(best(r.runs.raw)),
+      range(r.runs.raw),
+      rate(best(r.runs.dynx)),
+      range(r.runs.dynx),
+      (best(r.runs.dynx) / best(r.runs.raw)).toFixed(2),
+      median(r.runs.raw.map((x) => x.cpuSeconds)).toFixed(1),
+      median(r.runs.dynx.map((x) => x.cpuSeconds)).toFixed(1),
+      mb(median(r.runs.raw.map((x) => x.maxRssKb))).toFixed(1),
+      mb(median(r.runs.dynx.map((x) => x.maxRssKb))).toFixed(1),
+      r.runs.dynx.map((x) => x.retries).join('/'),
+      median([...r.runs.raw, ...r.runs.dynx].map((x) => x.seedSeconds)).toFixed(1),
     ])
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
     const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
@@ -708,6 +805,12 @@ function report(results) {
     const ratio = Math.max(...r.runs.dynx.map((x) => x.itemsPerSecond)) / Math.max(...r.runs.raw.map((x) => x.itemsPerSecond))
     out(`  ${r.engine}, load (whole processes): dynx >= ${TARGET_LOAD_RATIO}x the raw loader: ${ratio.toFixed(2)}x ${ratio >= TARGET_LOAD_RATIO ? 'met' : 'NOT met'}${few}`)
   }
+  for (const r of results.delete) {
+    const ratio = Math.max(...r.runs.dynx.map((x) => x.itemsPerSecond)) / Math.max(...r.runs.raw.map((x) => x.itemsPerSecond))
+    out(
+      `  ${r.engine}, delete --all (whole processes): dynx >= ${TARGET_DELETE_RATIO}x the raw deleter: ${ratio.toFixed(2)}x ${ratio >= TARGET_DELETE_RATIO ? 'met' : 'NOT met'}${few}`,
+    )
+  }
   for (const r of results.copy) {
     out(
       `  ${r.engine}, copy at ${r.segments} segments: dynx >= ${TARGET_COPY_RATIO}x the raw floor: ${(r.dynx / r.raw).toFixed(2)}x ${r.dynx / r.raw >= TARGET_COPY_RATIO ? 'met' : 'NOT met'}${few}`,
@@ -754,16 +857,19 @@ out(`  batch write: ${config.writeItems} items`)
 out(
   `  load: ${config.items} ${config.loadEncoding} JSON lines on ${config.engines.join(', ')}, dynx load vs a raw SDK loader (${DEFAULT_LOAD_WRITERS} writers), ${config.loadRuns} runs each; peak RSS of ${config.skipBig ? config.items : `${config.items} and ${config.bigItems}`} lines on dynalite on disk`,
 )
+out(
+  `  delete: ${config.items} items on ${config.engines.join(', ')}, dynx delete --all vs a raw SDK deleter (${DEFAULT_COPY_SEGMENTS} segments, ${DEFAULT_WRITERS} writers), ${config.deleteRuns} runs each, each on a freshly seeded table`,
+)
 out(`  parts run: ${[...config.only].join(', ')}`)
 
-const results = { write: undefined, seeding: [], scan: [], copy: [], load: [], scanRss: [], copyRss: [], loadRss: [], startup: undefined }
+const results = { write: undefined, seeding: [], scan: [], copy: [], load: [], delete: [], scanRss: [], copyRss: [], loadRss: [], startup: undefined }
 const tmp = await mkdtemp(join(tmpdir(), 'dynx-bench-'))
 cleanups.push(() => rm(tmp, { recursive: true, force: true }))
 log(`temporary files in ${tmp}`)
 try {
   if (config.only.has('write')) results.write = await benchBatchWrite(config.writeItems, log)
   const loadFile = config.only.has('load') ? await writeLoadFile(join(tmp, `load-${config.items}.jsonl`), config.items) : undefined
-  if (config.only.has('scan') || config.only.has('load')) for (const key of config.engines) await benchEngine(key, tmp, results, loadFile)
+  if (config.only.has('scan') || config.only.has('load') || config.only.has('delete')) for (const key of config.engines) await benchEngine(key, tmp, results, loadFile)
   if (config.only.has('disk') || config.only.has('load')) {
     const disk = await benchDisk(tmp, loadFile)
     results.seeding.push(...disk.seeding)
