@@ -171,6 +171,11 @@ export function parseRawItem(text: string): Item {
   return reviveItem(JSON.parse(text), '')
 }
 
+/** parseRawItem of an already parsed object. */
+export function rawItemFrom(parsed: unknown): Item {
+  return reviveItem(parsed, '')
+}
+
 /** Plain JSON value (from parsePlainJson) -> AttributeValue, numbers from their source text. */
 export function marshallExact(v: unknown): AttributeValue {
   if (v === null) return { NULL: true }
@@ -204,6 +209,41 @@ const keepDigits: Reviver = (_key, value, context) => (typeof value === 'number'
 /** Parses plain JSON (e.g. `--values '{":min": 10}'`) into AttributeValues, numbers exact. */
 export function parsePlainJson(text: string): unknown {
   return JSON.parse(text, keepDigits as Parameters<typeof JSON.parse>[1])
+}
+
+// A JSON string, or a JSON number (its grammar exactly, so "01" stays invalid).
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/g
+const MARK = '\u0000n'
+
+function reviveMarked(v: unknown): unknown {
+  if (typeof v === 'string') return v.startsWith(MARK) ? new ExactNumber(v.slice(MARK.length)) : v
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = reviveMarked(v[i])
+    return v
+  }
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>
+    for (const k in o) o[k] = reviveMarked(o[k])
+  }
+  return v
+}
+
+/**
+ * parsePlainJson, about three times faster for lines of data (what `dynx load` parses): every
+ * number is first turned into a marked string by one native regex pass (strings skipped), so
+ * JSON.parse runs without a reviver and each number keeps its digits. Text that could hold the
+ * mark itself (a \u0000 escape) takes parsePlainJson.
+ */
+export function parsePlainJsonFast(text: string): unknown {
+  if (text.includes('\\u0000')) return parsePlainJson(text)
+  let marked = false
+  const prepared = text.replace(STRING_OR_NUMBER, (m) => {
+    if (m.charCodeAt(0) === 34) return m
+    marked = true
+    return `"\\u0000n${m}"`
+  })
+  const parsed = JSON.parse(prepared) as unknown
+  return marked ? reviveMarked(parsed) : parsed
 }
 
 /**

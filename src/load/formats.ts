@@ -1,6 +1,6 @@
 import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb'
 
-import { binaryFromBase64, ExactNumber, marshallExact, marshallExactObject, parsePlainJson, parseRawItem, type Item } from '../data/values.js'
+import { binaryFromBase64, ExactNumber, marshallExact, marshallExactObject, parsePlainJson, parsePlainJsonFast, rawItemFrom, type Item } from '../data/values.js'
 import { UserInputError } from '../errors.js'
 
 /**
@@ -127,11 +127,9 @@ export class ItemDecoder {
   /** A JSON text (a line or an array element). */
   fromJson(text: string): Item {
     if (this.encoding === 'raw') {
-      const parsed = JSON.parse(text) as unknown
-      const inner = unwrapExportLine(parsed)
-      return parseRawItem(inner === parsed ? text : JSON.stringify(inner))
+      return rawItemFrom(unwrapExportLine(JSON.parse(text) as unknown))
     }
-    const parsed = parsePlainJson(text)
+    const parsed = parsePlainJsonFast(text)
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || parsed instanceof ExactNumber) throw new Error('expected a JSON object (one item)')
     const o = parsed as Record<string, Plain>
     const item = marshallExactObject(o)

@@ -548,8 +548,15 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
       { offset: part.offset, line: part.line },
       { format, decoder, header: part.header, end: part.end },
     )
+    let breath = performance.now()
     for await (const batch of reader) {
       if (abort.signal.aborted) break
+      // Decoding is synchronous: every few milliseconds let the writers' answers in (and their next
+      // batches out), or they all wait while a megabyte of lines is parsed.
+      if (performance.now() - breath > 4) {
+        await new Promise<void>((ok) => setImmediate(ok))
+        breath = performance.now()
+      }
       for (const r of batch) {
         if (r.header) part.header = r.header
         else counts.read++

@@ -44,7 +44,7 @@ export interface ByteSource {
 
 const CHUNK = 1 << 20
 /** Records handed on at once (one await per batch rather than per line). */
-const BATCH = 256
+const BATCH = 64
 
 /**
  * stdin, read once: the first chunks a format check looked at (peekStdin) are kept and handed on
@@ -129,6 +129,11 @@ export async function* readLines(bytes: AsyncIterable<Buffer>, from: ReadPositio
       take(pending.length ? Buffer.concat([...pending, piece]) : piece, offset + j + 1)
       pending = []
       i = j + 1
+      // Handed on as they are decoded: a 1 MB chunk is some thousand lines to parse.
+      if (out.length >= BATCH) {
+        yield out
+        out = []
+      }
     }
     if (i < chunk.length) pending.push(chunk.subarray(i))
     offset += chunk.length

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest'
 
-import { jsonNumber, parseExpressionNames, parseExpressionValues, parseRawItem, plainCell, plainItemJson, rawItemJson, type Item } from '../../src/data/values.js'
+import {
+  jsonNumber,
+  parseExpressionNames,
+  parseExpressionValues,
+  parsePlainJson,
+  parsePlainJsonFast,
+  parseRawItem,
+  plainCell,
+  plainItemJson,
+  rawItemJson,
+  type Item,
+} from '../../src/data/values.js'
 import { UserInputError } from '../../src/errors.js'
 
 const DIGITS_38 = '12345678901234567890123456789012345678'
@@ -107,5 +118,22 @@ describe('expression flags', () => {
     expect(() => parseExpressionValues('{"a": 1}')).toThrow(/must start with ":"/)
     expect(() => parseExpressionNames('{"s": "status"}')).toThrow(/must start with "#"/)
     expect(() => parseExpressionNames('{"#s": 1}')).toThrow(/attribute name string/)
+  })
+})
+
+describe('parsePlainJsonFast (what dynx load parses plain lines with)', () => {
+  it('gives what parsePlainJson gives: numbers exact in any position, strings with digits, quotes and escapes untouched, invalid JSON refused', () => {
+    const cases = [
+      '{"a":12345678901234567890123456789012345678,"b":-0.000000000000000000000000000000000001,"c":1.50,"d":1e-130,"e":-9.9999999999999999999999999999999999999E+125}',
+      '{"s":"12345678901234567890 \\" 42 \\\\","n":[1,2.5,{"x":-3}],"t":true,"f":false,"z":null,"k 1":0}',
+      '{"unicode":"ünï ✓ \\u00e9 \\ud83d\\ude80","nested":{"l":[[],{}],"m":{"deep":[1e5,"1e5"]}}}',
+      '{"nul":"a\\u0000b","n":7}',
+      '[1,"2",3]',
+    ]
+    for (const text of cases) expect(parsePlainJsonFast(text)).toEqual(parsePlainJson(text))
+    for (const bad of ['{"a":01}', '{"a":1', '{"a":.5}', '{"a":+1}']) {
+      expect(() => parsePlainJson(bad)).toThrow()
+      expect(() => parsePlainJsonFast(bad)).toThrow()
+    }
   })
 })
