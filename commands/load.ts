@@ -2,6 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import { DynxCommand, sourceConnectionFlags } from '../src/cli/base.js'
+import { growYoungGeneration } from '../src/cli/heap.js'
 import { loadProgressText, renderLoadResult } from '../src/cli/load-render.js'
 import { progressFlag } from '../src/cli/progress.js'
 import { renderVerifyFileNotes, renderVerifyResult, verifyProgressText, verifyResultJson } from '../src/cli/verify-render.js'
@@ -63,6 +64,7 @@ Exit codes: 0 loaded, 1 failed or records dead-lettered, 2 bad input (nothing wr
 
   public async run(): Promise<LoadResult> {
     const f = this.flags
+    growYoungGeneration()
     const table = this.table(this.args.table)
     const types = parseColumnTypes(f.types)
     const sources = await resolveSources(this.positionals.slice(1), f.format, { connection: () => this.connect() })

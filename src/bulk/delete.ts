@@ -44,7 +44,8 @@ export interface DeleteResult extends DeleteProgress {
   complete: boolean
   resumed: boolean
   itemsPerSecond: number
-  consumedWrite: number
+  /** Write capacity consumed, when asked (with a --max-wcu/--wcu-percent budget). */
+  consumedWrite?: number
   checkpoint?: string
   deadLetterFile?: string
   outcome: Outcome
@@ -91,6 +92,8 @@ export async function deleteItems(conn: Connection, table: string, options: Dele
   const r = await copyTable(conn, table, conn, table, {
     deletes: true,
     kind: 'delete',
+    // What each delete consumed is asked only when a budget paces the writes (a raw pipeline does not ask; it costs the engine work).
+    consumedCapacity: Boolean(maxWcu),
     select: { filter: options.filter, names: { ...names, ...options.names }, values: options.values, projection },
     segments: options.segments,
     writeConcurrency: options.writeConcurrency,
@@ -107,7 +110,7 @@ export async function deleteItems(conn: Connection, table: string, options: Dele
     complete: r.complete,
     resumed: r.resumed,
     itemsPerSecond: r.itemsPerSecond,
-    consumedWrite: r.consumedWrite,
+    ...(maxWcu ? { consumedWrite: r.consumedWrite } : {}),
     ...(r.checkpoint ? { checkpoint: r.checkpoint } : {}),
     ...(r.deadLetterFile ? { deadLetterFile: r.deadLetterFile } : {}),
     outcome: !r.complete ? 'interrupted' : r.deadLettered ? 'partial' : 'ok',

@@ -1,5 +1,8 @@
 import { setFlagsFromString } from 'node:v8'
 
+// A process-wide mark (not module state: bin/run.js and a bundled command each hold a copy of this module).
+const APPLIED = Symbol.for('dynx.keepHeapSmall')
+
 /**
  * Keeps V8's heap close to what a command really holds, in this process. On a machine with plenty
  * of RAM V8 grows the young generation's semi-spaces to tens of MB and lets the old generation
@@ -18,5 +21,16 @@ export function keepHeapSmall(execArgv: string[] = process.execArgv, env: NodeJS
   if (/--(max|min)-semi-space-size|--semi-space-growth-factor|--max-old-space-size|--max-heap-size|--heap-growing-percent/.test(flags)) return false
   setFlagsFromString('--semi-space-growth-factor=1')
   setFlagsFromString('--heap-growing-percent=25')
+  ;(globalThis as Record<symbol, unknown>)[APPLIED] = true
   return true
+}
+
+/**
+ * For a job whose CPU is the limit (`load` parses and marshals every line while the writers wait
+ * on it): V8's own young-generation growth again (factor 2), where keepHeapSmall had held it at its
+ * starting size. Measured on a 50k-line load: about a quarter less CPU (fewer scavenges), for a
+ * peak RSS near the raw SDK loader's instead of half of it. Not where the user set heap flags.
+ */
+export function growYoungGeneration(): void {
+  if ((globalThis as Record<symbol, unknown>)[APPLIED]) setFlagsFromString('--semi-space-growth-factor=2')
 }

@@ -77,6 +77,8 @@ export interface CopyTableOptions {
   deletes?: boolean
   /** What the checkpoint is of (default 'copy'); a checkpoint of another kind is refused. */
   kind?: string
+  /** Ask for the write capacity each call consumed (default true; see BatchWriterOptions). */
+  consumedCapacity?: boolean
 }
 
 export interface CopyStart {
@@ -187,6 +189,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     signal: abort.signal,
     onRetry: () => options.onProgress?.(progress()),
     deletes: options.deletes,
+    consumedCapacity: options.consumedCapacity,
   })
   const deadLetter = new DeadLetterFile(deadLetterFile)
   const tally = (): CopyCounts => ({

@@ -1,6 +1,6 @@
 import { DeleteTableCommand, type TableDescription } from '@aws-sdk/client-dynamodb'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { readAutoScaling, reconcileFromTableInfo, type AutoScalingSettings, type ReconcileOutcome } from '../backup/reconcile.js'
@@ -11,6 +11,7 @@ import { deleteItems } from '../bulk/delete.js'
 import { TableNotFoundError, TimeoutWaitingError, UserInputError } from '../errors.js'
 import { dynxHome } from '../home.js'
 import type { Outcome } from '../outcome.js'
+import { writeJsonFile } from '../scan/checkpoint.js'
 import { defaultSegmentCount } from '../scan/parallel-scan.js'
 import { updateTableAndWait } from '../tables/apply.js'
 import { projectionText } from '../tables/convert.js'
@@ -252,9 +253,7 @@ function readDefinition(path: string, table: string): SavedDefinition | undefine
 }
 
 function writeDefinition(path: string, def: SavedDefinition): void {
-  mkdirSync(join(path, '..'), { recursive: true })
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(def, null, 2)}\n`)
-  renameSync(`${path}.tmp`, path)
+  writeJsonFile(path, def)
 }
 
 async function deleteTable(conn: Connection, table: string): Promise<void> {

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { existsSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs'
 
 import { UserInputError } from '../errors.js'
+import { writeJsonFile } from '../scan/checkpoint.js'
 
 /** A part of a source: a whole file, or a byte range of one (split at line boundaries). */
 export interface PartState {
@@ -84,10 +84,7 @@ export class LoadCheckpoint {
     if (!this.file) return
     this.data.deadLetterBytes = deadLetterBytes
     this.data.updatedAt = new Date().toISOString()
-    mkdirSync(dirname(this.file), { recursive: true })
-    const tmp = `${this.file}.tmp`
-    writeFileSync(tmp, `${JSON.stringify(this.data, null, 1)}\n`)
-    renameSync(tmp, this.file)
+    writeJsonFile(this.file, this.data)
   }
 
   remove(): void {

@@ -127,7 +127,8 @@ export interface LoadResult extends LoadCounts {
   resumed: boolean
   dryRun: boolean
   itemsPerSecond: number
-  consumedWrite: number
+  /** Write capacity consumed, when asked (with a --max-wcu/--wcu-percent budget). */
+  consumedWrite?: number
   checkpoint?: string
   deadLetterFile?: string
   /** With `verify` and a complete load: the sources compared with the table. */
@@ -629,7 +630,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
     resumed: checkpoint.resumed,
     dryRun: Boolean(options.dryRun),
     itemsPerSecond: final.seconds > 0 ? Math.round(final.loaded / final.seconds) : 0,
-    consumedWrite: writer.stats.consumedCapacity,
+    ...(maxWcu ? { consumedWrite: writer.stats.consumedCapacity } : {}),
     ...(complete ? {} : checkpointFile ? { checkpoint: checkpointFile } : {}),
     ...(final.deadLettered && !options.dryRun ? { deadLetterFile: deadLetter.path } : {}),
     ...(verify ? { verify } : {}),

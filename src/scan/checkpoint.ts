@@ -5,6 +5,14 @@ import { parseRawItem, rawItemJson, type Item } from '../data/values.js'
 import { UserInputError } from '../errors.js'
 import type { ScanPage, ScanPosition } from './parallel-scan.js'
 
+/** Writes JSON to FILE by write-then-rename: a crash leaves the old file or the new one, never half of one. */
+export function writeJsonFile(file: string, data: unknown): void {
+  mkdirSync(dirname(file), { recursive: true })
+  const tmp = `${file}.tmp`
+  writeFileSync(tmp, `${JSON.stringify(data, null, 1)}\n`)
+  renameSync(tmp, file)
+}
+
 /** A page committed ahead of its turn: its position, and the state (or state update) that goes with it. */
 interface HeldPage<S> {
   page: Pick<ScanPage, 'segment' | 'seq' | 'lastEvaluatedKey'>
@@ -143,10 +151,7 @@ export class ScanCheckpoint<S extends object = Record<string, unknown>> {
 
   save(): void {
     this.data.updatedAt = new Date().toISOString()
-    mkdirSync(dirname(this.file), { recursive: true })
-    const tmp = `${this.file}.tmp`
-    writeFileSync(tmp, `${JSON.stringify(this.data, null, 1)}\n`)
-    renameSync(tmp, this.file)
+    writeJsonFile(this.file, this.data)
   }
 
   remove(): void {

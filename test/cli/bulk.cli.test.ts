@@ -33,6 +33,33 @@ const item = (i: number): Item => ({
 
 const byKey = (i: Item) => `${i.pk.S}|${i.sk.N}`
 
+/**
+ * Runs the built CLI twice and kills each run with SIGKILL once its checkpoint (a file named
+ * PREFIX*.json under HOME/checkpoints) exists, plus `delays[k]` ms: a crash in the middle of a job.
+ */
+async function killTwice(args: string[], cwd: string, home: string, prefix: string, delays: number[]): Promise<void> {
+  const checkpoints = join(home, 'checkpoints')
+  const saved = () => {
+    try {
+      return readdirSync(checkpoints).some((f) => f.startsWith(prefix) && f.endsWith('.json'))
+    } catch {
+      return false
+    }
+  }
+  for (const delay of delays) {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', DYNX_HOME: home },
+    })
+    const exited = new Promise((ok) => child.on('close', ok))
+    for (let i = 0; i < 600 && !saved(); i++) await sleep(25)
+    await sleep(delay)
+    expect(child.exitCode, 'the run ended before it was killed').toBeNull()
+    child.kill('SIGKILL')
+    await exited
+  }
+}
+
 describe.each(ENGINES)('dynx delete and update on %s', (engine, endpoint) => {
   const conn = connect(endpoint)
   const dir = tempDir('dynx-bulk-')
@@ -87,6 +114,21 @@ describe.each(ENGINES)('dynx delete and update on %s', (engine, endpoint) => {
     expect(all.code).toBe(2)
     expect(all.stderr).toMatch(/Not confirmed: stdin is not a terminal/)
     expect((await contents(table)).size).toBe(297)
+  })
+
+  it('delete --filter killed -9 twice, then the same command: exactly the matching items are gone', { timeout: LONG }, async () => {
+    const table = await newTable()
+    const before = await contents(table)
+    const args = ['delete', table, '--filter', 'grp <> :g', '--values', '{":g":"c"}', '--max-wcu', '100', '--writers', '2', '--yes', '--json', '--endpoint', endpoint]
+    await killTwice(args, dir, home, `delete-${table}-`, [300, 300])
+    expect((await contents(table)).size).toBeGreaterThan(N / 3)
+    const r = await runCli(args, { env, cwd: dir, timeoutMs: LONG })
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ resumed: true, outcome: 'ok' })
+    const after = await contents(table)
+    const kept = [...before.keys()].filter((k) => (JSON.parse(before.get(k)!) as { grp: { S: string } }).grp.S === 'c')
+    expect([...after.keys()].sort()).toEqual(kept.sort())
+    for (const [k, v] of after) expect(v).toBe(before.get(k))
   })
 
   it('exit 2 with nothing changed: a filter or an update expression DynamoDB rejects', { timeout: LONG }, async () => {
@@ -153,26 +195,7 @@ describe.each(ENGINES)('dynx delete and update on %s', (engine, endpoint) => {
     writeFileSync(join(dir, 'inc.mjs'), 'export default (item) => ({ ...item, n: item.n + 1 })\n')
     // A write budget keeps the run going for some seconds, so the kills land in the middle.
     const args = ['update', table, '--all', ...how, '--max-wcu', '150', '--yes', '--json', '--endpoint', endpoint]
-    const checkpoints = join(home, 'checkpoints')
-    const saved = () => {
-      try {
-        return readdirSync(checkpoints).some((f) => f.startsWith(`update-${table}-`) && f.endsWith('.json'))
-      } catch {
-        return false
-      }
-    }
-    for (let k = 0; k < 2; k++) {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        cwd: dir,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', DYNX_HOME: home },
-      })
-      const exited = new Promise((ok) => child.on('close', ok))
-      for (let i = 0; i < 600 && !saved(); i++) await sleep(25)
-      await sleep(300 + k * 300)
-      expect(child.exitCode, 'the run ended before it was killed').toBeNull()
-      child.kill('SIGKILL')
-      await exited
-    }
+    await killTwice(args, dir, home, `update-${table}-`, [300, 600])
     const r = await runCli(args, { env, cwd: dir, timeoutMs: LONG })
     const result = JSON.parse(r.stdout) as { resumed: boolean; deadLettered: number; deadLetterFile?: string }
     expect(result.resumed).toBe(true)

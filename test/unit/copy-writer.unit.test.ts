@@ -185,3 +185,22 @@ describe('a copy that fails keeps its accounting (stands for a target whose writ
     expect(summary).toContain(`progress saved in ${checkpoint}`)
   })
 })
+
+describe('BatchWriter: consumed capacity asked only where it is used', () => {
+  let mock: ReturnType<typeof mockClient>
+  afterEach(() => mock.restore())
+
+  it('consumedCapacity: false sends ReturnConsumedCapacity NONE, unless a --max-wcu budget needs it; deletes go as DeleteRequests', async () => {
+    mock = mockClient(DynamoDBClient)
+    const asked: string[] = []
+    mock.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, WriteRequest[]>; ReturnConsumedCapacity?: string }) => {
+      asked.push(`${input.ReturnConsumedCapacity}:${Object.keys(Object.values(input.RequestItems)[0][0])[0]}`)
+      return { UnprocessedItems: {} }
+    })
+    await new BatchWriter(conn, 't', { consumedCapacity: false }).write([item(1)])
+    await new BatchWriter(conn, 't', { consumedCapacity: false, maxWcu: 1000 }).write([item(2)])
+    await new BatchWriter(conn, 't', { consumedCapacity: false, deletes: true }).write([{ id: { S: 'k3' } }])
+    await new BatchWriter(conn, 't').write([item(4)])
+    expect(asked).toEqual(['NONE:PutRequest', 'TOTAL:PutRequest', 'NONE:DeleteRequest', 'TOTAL:PutRequest'])
+  })
+})
