@@ -6,10 +6,11 @@
 // free slot before it sends its next chunk, and scans its next page once its chunks are sent),
 // unprocessed items sent again at once until none is left. No checks, no checkpoint, no dead letters.
 // Prints {"items":N,"seconds":S} on stdout (S: first Scan sent to last delete acknowledged).
-import { BatchWriteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
+import { ScanCommand } from '@aws-sdk/client-dynamodb'
 
 import { createConnection } from '../dist/src/index.js'
 import { BENCH_CREDENTIALS } from './credentials.js'
+import { rawBatchSender } from './raw-batches.js'
 
 const BATCH = 25
 const [endpoint, table, segmentsText, writersText, keysText = 'id'] = process.argv.slice(2)
@@ -24,29 +25,8 @@ const projection = Object.keys(names).join(', ')
 const conn = createConnection({ endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS, requestTimeoutMs: 60_000 })
 const client = conn.dynamodb
 
-async function deleteChunk(keys) {
-  let pending = keys.map((Key) => ({ DeleteRequest: { Key } }))
-  while (pending.length) {
-    const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }))
-    pending = out.UnprocessedItems?.[table] ?? []
-  }
-}
-
 // At most `writers` chunks in flight across all segments.
-const inFlight = new Set()
-let failure
-async function send(keys) {
-  while (inFlight.size >= writers) await Promise.race(inFlight)
-  if (failure) throw failure
-  const p = deleteChunk(keys).then(
-    () => inFlight.delete(p),
-    (err) => {
-      failure ??= err
-      inFlight.delete(p)
-    },
-  )
-  inFlight.add(p)
-}
+const sender = rawBatchSender(client, table, writers)
 
 try {
   const started = performance.now()
@@ -66,15 +46,14 @@ try {
           }),
         )
         const items = out.Items ?? []
-        for (let i = 0; i < items.length; i += BATCH) await send(items.slice(i, i + BATCH))
+        for (let i = 0; i < items.length; i += BATCH) await sender.send(items.slice(i, i + BATCH).map((Key) => ({ DeleteRequest: { Key } })))
         count += items.length
         startKey = out.LastEvaluatedKey
       } while (startKey)
       return count
     }),
   )
-  await Promise.all(inFlight)
-  if (failure) throw failure
+  await sender.drain()
   const items = counts.reduce((a, b) => a + b, 0)
   process.stdout.write(`${JSON.stringify({ items, seconds: (performance.now() - started) / 1000 })}\n`)
 } finally {

@@ -6,12 +6,12 @@
 // parsed. Items go out as plain BatchWriteItemCommands of 25, WRITERS calls in flight, unprocessed
 // items sent again at once until none is left. No checks, no checkpoint, no dead letters.
 // Prints {"items":N,"seconds":S} on stdout (S: first byte read to last write acknowledged).
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb'
 import { marshall, NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb'
 import { createReadStream } from 'node:fs'
 
 import { createConnection } from '../dist/src/index.js'
 import { BENCH_CREDENTIALS } from './credentials.js'
+import { rawBatchSender } from './raw-batches.js'
 
 const BATCH = 25
 const [endpoint, table, file, writersText, encoding] = process.argv.slice(2)
@@ -26,29 +26,9 @@ const toItem = encoding === 'plain' ? (line) => marshall(JSON.parse(line, exact)
 const conn = createConnection({ endpoint, region: 'us-east-1', credentials: BENCH_CREDENTIALS, requestTimeoutMs: 60_000 })
 const client = conn.dynamodb
 
-async function writeChunk(items) {
-  let pending = items.map((Item) => ({ PutRequest: { Item } }))
-  while (pending.length) {
-    const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }))
-    pending = out.UnprocessedItems?.[table] ?? []
-  }
-}
-
 // At most `writers` chunks in flight; the reader waits for a free slot before it sends the next.
-const inFlight = new Set()
-let failure
-async function send(items) {
-  while (inFlight.size >= writers) await Promise.race(inFlight)
-  if (failure) throw failure
-  const p = writeChunk(items).then(
-    () => inFlight.delete(p),
-    (err) => {
-      failure ??= err
-      inFlight.delete(p)
-    },
-  )
-  inFlight.add(p)
-}
+const sender = rawBatchSender(client, table, writers)
+const send = (items) => sender.send(items.map((Item) => ({ PutRequest: { Item } })))
 
 try {
   const started = performance.now()
@@ -75,8 +55,7 @@ try {
   }
   await take(rest)
   if (chunk.length) await send(chunk)
-  await Promise.all(inFlight)
-  if (failure) throw failure
+  await sender.drain()
   process.stdout.write(`${JSON.stringify({ items, seconds: (performance.now() - started) / 1000 })}\n`)
 } finally {
   conn.destroy()
