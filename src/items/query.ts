@@ -1,6 +1,4 @@
 import { QueryCommand, type QueryCommandInput, type TableDescription } from '@aws-sdk/client-dynamodb'
-import { existsSync, statSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
 import type { Writable } from 'node:stream'
 
 import { call } from '../connection/call.js'
@@ -8,6 +6,7 @@ import type { Connection } from '../connection/clients.js'
 import type { Item } from '../data/values.js'
 import { UserInputError, attachPartialResult } from '../errors.js'
 import type { Outcome } from '../outcome.js'
+import { assertWritableTarget, readIndex } from '../scan/export.js'
 import { buildProjection } from '../scan/expressions.js'
 import { ScanOutput, type ScanFormat } from '../scan/output.js'
 import { describeTableRaw } from '../tables/describe.js'
@@ -59,19 +58,7 @@ export async function prepareQuery(conn: Connection, req: QueryRequest): Promise
     throw new UserInputError(`--page-size must be a whole number of at least 1, got ${req.pageLimit}.`, 'Leave it out to read 1 MB pages.')
   const projection = req.attributes?.length ? buildProjection(req.attributes) : undefined
   const d = await describeTableRaw(conn, req.table)
-  const gsi = (d.GlobalSecondaryIndexes ?? []).find((i) => i.IndexName === req.index)
-  const lsi = (d.LocalSecondaryIndexes ?? []).find((i) => i.IndexName === req.index)
-  if (req.index && !gsi && !lsi) {
-    const all = [...(d.GlobalSecondaryIndexes ?? []), ...(d.LocalSecondaryIndexes ?? [])].map((i) => i.IndexName)
-    throw new UserInputError(
-      `Table "${req.table}" has no index "${req.index}".`,
-      all.length ? `Its indexes: ${all.join(', ')}.` : 'It has no secondary indexes; leave out --index to query the table.',
-    )
-  }
-  if (req.consistentRead && gsi)
-    throw new UserInputError(`Global secondary index "${req.index}" cannot be read consistently.`, 'Leave out --consistent; GSIs are eventually consistent.')
-  const keyNames = (d.KeySchema ?? []).map((k) => k.AttributeName!)
-  for (const k of (gsi ?? lsi)?.KeySchema ?? []) if (!keyNames.includes(k.AttributeName!)) keyNames.push(k.AttributeName!)
+  const { keyNames } = readIndex(d, req.table, req.index, req.consistentRead, 'query')
   const names = { ...req.names, ...projection?.names }
   // A small --limit without a filter need not read 1 MB pages.
   const pageLimit = req.pageLimit ?? (req.limit !== undefined && !req.filter ? Math.min(req.limit, 1000) : undefined)
@@ -168,10 +155,7 @@ export interface QueryResult {
 export async function queryToOutput(conn: Connection, o: QueryToOutputOptions): Promise<QueryResult> {
   ScanOutput.validate(o)
   if (o.output) {
-    const dir = dirname(resolve(o.output))
-    if (!existsSync(dir) || !statSync(dir).isDirectory())
-      throw new UserInputError(`The folder of --output ${o.output} does not exist.`, `Create ${dir} first, or write somewhere else.`)
-    if (existsSync(o.output) && statSync(o.output).isDirectory()) throw new UserInputError(`--output ${o.output} is a folder.`, 'Give a file name, e.g. --output items.jsonl.')
+    assertWritableTarget(o.output, 'items.jsonl')
   }
   const prepared = await prepareQuery(conn, o)
   const started = performance.now()

@@ -71,17 +71,7 @@ export async function prepareScan(conn: Connection, req: ScanRequest): Promise<P
   validateScanOptions({ segments: req.segments ?? 1, segmentList, concurrency: req.concurrency, pageLimit: req.pageLimit, maxRcu: req.maxRcu })
 
   const d = await describeTableRaw(conn, req.table)
-  const gsi = (d.GlobalSecondaryIndexes ?? []).find((i) => i.IndexName === req.index)
-  const lsi = (d.LocalSecondaryIndexes ?? []).find((i) => i.IndexName === req.index)
-  if (req.index && !gsi && !lsi) {
-    const all = [...(d.GlobalSecondaryIndexes ?? []), ...(d.LocalSecondaryIndexes ?? [])].map((i) => i.IndexName)
-    throw new UserInputError(
-      `Table "${req.table}" has no index "${req.index}".`,
-      all.length ? `Its indexes: ${all.join(', ')}.` : 'It has no secondary indexes; leave out --index to scan the table.',
-    )
-  }
-  if (req.consistentRead && gsi)
-    throw new UserInputError(`Global secondary index "${req.index}" cannot be read consistently.`, 'Leave out --consistent; GSIs are eventually consistent.')
+  const { gsi, lsi, keyNames } = readIndex(d, req.table, req.index, req.consistentRead, 'scan')
 
   let maxRcu = req.maxRcu
   if (req.rcuPercent !== undefined) {
@@ -115,14 +105,32 @@ export async function prepareScan(conn: Connection, req: ScanRequest): Promise<P
   }
   const estimated = (gsi?.ItemCount ?? lsi?.ItemCount ?? d.ItemCount) || 0
   const share = segmentList ? segmentList.length / segments : 1
-  return { options, description: d, keyNames: keyNamesOf(d, gsi ?? lsi), columns: projection?.columns, estimatedItems: Math.round(estimated * share) }
+  return { options, description: d, keyNames, columns: projection?.columns, estimatedItems: Math.round(estimated * share) }
 }
 
 /** The output's folder must exist and the path must not be a folder, checked before any read. */
-function assertWritableTarget(file: string): void {
+export function assertWritableTarget(file: string, example = 'users.jsonl'): void {
   const dir = dirname(resolve(file))
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserInputError(`The folder of --output ${file} does not exist.`, `Create ${dir} first, or write somewhere else.`)
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UserInputError(`--output ${file} is a folder.`, 'Give a file name, e.g. --output users.jsonl.')
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UserInputError(`--output ${file} is a folder.`, `Give a file name, e.g. --output ${example}.`)
+}
+
+/**
+ * The index a scan or query reads (none: the table), checked before any read: it exists, and a
+ * GSI is not read consistently. With the key attributes of the table and that index.
+ */
+export function readIndex(d: TableDescription, table: string, index: string | undefined, consistentRead: boolean | undefined, verb: 'scan' | 'query') {
+  const gsi = (d.GlobalSecondaryIndexes ?? []).find((i) => i.IndexName === index)
+  const lsi = (d.LocalSecondaryIndexes ?? []).find((i) => i.IndexName === index)
+  if (index && !gsi && !lsi) {
+    const all = [...(d.GlobalSecondaryIndexes ?? []), ...(d.LocalSecondaryIndexes ?? [])].map((i) => i.IndexName)
+    throw new UserInputError(
+      `Table "${table}" has no index "${index}".`,
+      all.length ? `Its indexes: ${all.join(', ')}.` : `It has no secondary indexes; leave out --index to ${verb} the table.`,
+    )
+  }
+  if (consistentRead && gsi) throw new UserInputError(`Global secondary index "${index}" cannot be read consistently.`, 'Leave out --consistent; GSIs are eventually consistent.')
+  return { gsi, lsi, keyNames: keyNamesOf(d, gsi ?? lsi) }
 }
 
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i)
