@@ -66,7 +66,7 @@ Exit codes: 0 deleted, 1 failed or keys dead-lettered, 2 bad input or not confir
     const sources = f.keys ? await resolveSources([f.keys]) : undefined
     const conn = await this.connect()
     const keys = tableKeys(await describeTableRaw(conn, table))
-    if (this.resolved.protected && !f.backup && !f['dry-run'] && (await pitrStateOf(await describeContinuousBackups(conn, table))).status !== 'ENABLED')
+    if (this.resolved.protected && !f.backup && !f['dry-run'] && pitrStateOf(await describeContinuousBackups(conn, table)).status !== 'ENABLED')
       throw new UserInputError(
         `${table} is in the protected environment "${this.resolved.environment}" and has no point-in-time recovery: a delete there needs a way back.`,
         'Add --backup (an on-demand backup is taken first), or enable PITR on the table.',

@@ -185,8 +185,8 @@ export async function updateItems(conn: Connection, table: string, options: Upda
   await checkFilter(conn, table, selection)
   if (options.set) await checkUpdateExpression(conn, table, keys, options)
 
-  const checkpointFile =
-    options.dryRun || options.checkpoint === false ? undefined : (options.checkpoint ?? defaultUpdateCheckpointPath(await connectionIdentity(conn), table, options))
+  const connectionId = await connectionIdentity(conn)
+  const checkpointFile = options.dryRun || options.checkpoint === false ? undefined : (options.checkpoint ?? defaultUpdateCheckpointPath(connectionId, table, options))
   const segments = options.segments ?? (checkpointFile ? ScanCheckpoint.savedSegments(checkpointFile) : undefined) ?? 4
   const initial: UpdateState = {
     updated: 0,
@@ -198,7 +198,7 @@ export async function updateItems(conn: Connection, table: string, options: Upda
   }
   const fingerprint = {
     table,
-    connection: await connectionIdentity(conn),
+    connection: connectionId,
     filter: options.filter ?? null,
     names: options.names ?? null,
     values: options.values ?? null,
