@@ -396,6 +396,8 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
     concurrency: writeConcurrency,
     maxWcu,
     deletes: options.deletes,
+    // Only a WCU budget uses it; asked for, it is work for the engine on every item (as delete).
+    consumedCapacity: Boolean(maxWcu),
     signal: abort.signal,
     onRetry: () => options.onProgress?.(progress()),
   })

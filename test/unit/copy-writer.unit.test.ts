@@ -1,6 +1,6 @@
 import { BatchWriteItemCommand, DynamoDBClient, ScanCommand, type WriteRequest } from '@aws-sdk/client-dynamodb'
 import { mockClient } from 'aws-sdk-client-mock'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 
@@ -11,6 +11,7 @@ import { copyTables } from '../../src/copy/copy-tables.js'
 import { BatchWriter } from '../../src/copy/writer.js'
 import type { Item } from '../../src/data/values.js'
 import { NoProgressError } from '../../src/errors.js'
+import { loadTable } from '../../src/load/load-table.js'
 import { tempDir } from '../helpers.js'
 
 // Faked responses: no local engine throttles or leaves items unprocessed (dynalite and DynamoDB
@@ -202,5 +203,29 @@ describe('BatchWriter: consumed capacity asked only where it is used', () => {
     await new BatchWriter(conn, 't', { consumedCapacity: false, deletes: true }).write([{ id: { S: 'k3' } }])
     await new BatchWriter(conn, 't').write([item(4)])
     expect(asked).toEqual(['NONE:PutRequest', 'TOTAL:PutRequest', 'NONE:DeleteRequest', 'TOTAL:PutRequest'])
+  })
+})
+
+describe('loadTable: consumed capacity asked only with a WCU budget (what the engine is asked to compute; no local engine reports the request)', () => {
+  let mock: ReturnType<typeof mockClient>
+  afterEach(() => mock.restore())
+
+  it('a load without --max-wcu/--wcu-percent sends ReturnConsumedCapacity NONE; with --max-wcu, TOTAL (it paces by it)', async () => {
+    mock = mockClient(DynamoDBClient)
+    const asked: string[] = []
+    mock.on(BatchWriteItemCommand).callsFake((input: { ReturnConsumedCapacity?: string }) => {
+      asked.push(String(input.ReturnConsumedCapacity))
+      return { UnprocessedItems: {} }
+    })
+    const dir = tempDir('load-capacity-')
+    const file = join(dir, 'items.jsonl')
+    writeFileSync(file, '{"id":"a","n":1}\n{"id":"b","n":2}\n')
+    const source = { path: file, label: file, size: statSync(file).size, gzip: false }
+    const table = { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' as const }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' as const }] }
+    const plain = await loadTable(conn, 't', [source], { table, checkpoint: false, deadLetter: join(dir, 'dl.jsonl') })
+    expect(plain.loaded).toBe(2)
+    expect(plain.consumedWrite).toBeUndefined()
+    await loadTable(conn, 't', [source], { table, checkpoint: false, deadLetter: join(dir, 'dl2.jsonl'), maxWcu: 1000 })
+    expect(asked).toEqual(['NONE', 'TOTAL'])
   })
 })
