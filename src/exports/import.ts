@@ -152,7 +152,22 @@ export async function importTableFromS3(conn: Connection, url: string, table: st
   const base = { table, folder: s3Url(folder), data: s3Url(data), format, followed: own !== undefined }
   const started = { ...base, ...importInfo(description), outcome: 'ok' as const }
   if (!options.wait) return started
-  const done = { ...base, ...(await waitForImport(conn, started.importArn, options)) }
+  return { ...base, ...(await finishImport(conn, started.importArn, table, spec, options)) }
+}
+
+/**
+ * The end of an import (started by this run or an earlier one): waits for it to be COMPLETED and
+ * the table ACTIVE, then re-applies what ImportTable cannot set, from `options.like` (the restore
+ * reconcile, on this connection) or else from `spec` (applied as `dynx apply` would).
+ */
+export async function finishImport(
+  conn: Connection,
+  importArn: string,
+  table: string,
+  spec: TableSpec,
+  options: Pick<ImportOptions, 'like' | 'waitOptions' | 'onProgress'>,
+): Promise<Omit<ImportResult, 'table' | 'folder' | 'data' | 'format' | 'followed'>> {
+  const done = await waitForImport(conn, importArn, options)
   await waitForTableActive(conn, table, { timeoutMs: IMPORT_WAIT_MS, ...(options.waitOptions?.signal ? { signal: options.waitOptions.signal } : {}) })
   options.onProgress?.({ stage: 'reconcile', message: `re-applying what ImportTable cannot set on ${table}` })
   const reconcile = await reconcileImported(conn, table, spec, options)
@@ -216,7 +231,7 @@ export async function waitForImport(conn: Connection, arn: string, options: Pick
 }
 
 /** After the import: settings from the source table by the restore reconcile (plus deletion protection), or from the spec by applying it. */
-async function reconcileImported(conn: Connection, table: string, spec: TableSpec, options: ImportOptions): Promise<ReconcileResult> {
+async function reconcileImported(conn: Connection, table: string, spec: TableSpec, options: Pick<ImportOptions, 'like' | 'onProgress'>): Promise<ReconcileResult> {
   const progress = (message: string) => options.onProgress?.({ stage: 'reconcile', message })
   if (options.like) {
     const result = await reconcileRestoredTable(conn, table, { table: options.like }, (p) => progress(p.message))
