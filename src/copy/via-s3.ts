@@ -36,6 +36,8 @@ export const MIN_INCREMENTAL_MS = 15 * 60_000
 export const MAX_INCREMENTAL_MS = 24 * 60 * 60_000
 /** How far behind now a window ends when DynamoDB names no latest restorable time (a clock a little ahead of AWS's is not "the future"). */
 const CLOCK_MARGIN_MS = 60_000
+/** A latest restorable time this far behind now does not move (see latestExportable). */
+const STUCK_PITR_MS = 60 * 60_000
 export const DEFAULT_CATCH_UP_ROUNDS = 4
 export const DEFAULT_CATCH_UP_SETTLE = 100
 
@@ -213,7 +215,7 @@ interface ViaState {
   appliedUntil?: string
   rounds: ViaRound[]
   /** The round being exported or applied. */
-  current?: { round: number; from: string; to: string; capped: boolean; arn?: string }
+  current?: { round: number; from: string; to: string; capped: boolean; arn?: string; puts?: { loaded: number; deadLettered: number; deadLetterFile?: string } }
   catchUpDone?: ViaTableResult['catchUp']['stopped']
   updatedAt?: string
 }
@@ -448,8 +450,7 @@ async function copyPairViaS3(source: Connection, target: Connection, entry: ViaP
         const enabled = await ensurePitrForExport(source, entry.source, { enablePitr: options.enablePitr, onProgress: (p) => progress('pitr', p.message) })
         state.pitrEnabled ||= enabled
         // T0: the latest moment point-in-time recovery can give (about 5 minutes behind now on AWS).
-        const pitr = pitrStateOf(await describeContinuousBackups(source, entry.source))
-        state.exportTime ??= new Date(pitr.latestRestorableTime ? Date.parse(pitr.latestRestorableTime) : clock.now() - CLOCK_MARGIN_MS).toISOString()
+        state.exportTime ??= new Date(await latestExportable(source, entry.source, clock)).toISOString()
         save()
         const started = await exportTableToS3(source, entry.source, s3Url({ bucket: loc.bucket, key: `${base}-${compact(state.exportTime)}/full` }), {
           ...exportOptions,
@@ -594,11 +595,16 @@ interface RoundContext extends ViaS3Options {
   progress: (stage: ViaStage, message: string) => void
 }
 
-/** The latest moment a window may end at: DynamoDB's latest restorable time, else now less a margin. */
-async function latestEnd(conn: Connection, table: string, clock: ViaClock): Promise<number> {
-  const pitr = pitrStateOf(await describeContinuousBackups(conn, table))
+/**
+ * The latest moment an export may take: DynamoDB's latest restorable time (about 5 minutes behind
+ * now on AWS), else now less a margin. A latest restorable time far behind now is an engine that
+ * does not move it (moto keeps the moment PITR was enabled), and is not used.
+ */
+async function latestExportable(conn: Connection, table: string, clock: ViaClock): Promise<number> {
+  const latest = pitrStateOf(await describeContinuousBackups(conn, table)).latestRestorableTime
   const now = clock.now() - CLOCK_MARGIN_MS
-  return pitr.latestRestorableTime ? Math.min(now, Date.parse(pitr.latestRestorableTime)) : now
+  const at = latest ? Date.parse(latest) : NaN
+  return Number.isFinite(at) && now - at < STUCK_PITR_MS ? Math.min(now, at) : now
 }
 
 const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`
@@ -616,18 +622,21 @@ async function catchUpRound(source: Connection, target: Connection, entry: ViaPl
   // A round recorded for another start (an older state) is not this one: it is dropped, never applied.
   if (state.current && Date.parse(state.current.from) !== from) state.current = undefined
   if (!state.current) {
-    let end = await latestEnd(source, entry.source, o.clock)
+    let end = await latestExportable(source, entry.source, o.clock)
     while (end - from < MIN_INCREMENTAL_MS) {
-      if (o.signal?.aborted) return undefined
-      const left = from + MIN_INCREMENTAL_MS - end
-      o.progress('wait', `next changes export once 15 minutes have passed since ${new Date(from).toISOString()} (DynamoDB's shortest incremental export): ${mmss(left)} left`)
-      try {
-        await o.clock.sleep(Math.min(left, 1000), o.signal)
-      } catch (err) {
+      // Counted down each second; DynamoDB is asked again only once the wait is over.
+      const until = o.clock.now() + (from + MIN_INCREMENTAL_MS - end)
+      for (let left = until - o.clock.now(); left > 0; left = until - o.clock.now()) {
         if (o.signal?.aborted) return undefined
-        throw err
+        o.progress('wait', `next changes export once 15 minutes have passed since ${new Date(from).toISOString()} (DynamoDB's shortest incremental export): ${mmss(left)} left`)
+        try {
+          await o.clock.sleep(Math.min(left, 1000), o.signal)
+        } catch (err) {
+          if (o.signal?.aborted) return undefined
+          throw err
+        }
       }
-      end = await latestEnd(source, entry.source, o.clock)
+      end = await latestExportable(source, entry.source, o.clock)
     }
     const capped = end - from > MAX_INCREMENTAL_MS
     const to = capped ? from + MAX_INCREMENTAL_MS : end
@@ -669,8 +678,14 @@ async function catchUpRound(source: Connection, target: Connection, entry: ViaPl
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (p) => o.progress('catch-up', `round ${current.round}: ${side === 'puts' ? 'put' : 'deleted'} ${p.loaded} items`),
     })
-  const puts = await apply('puts')
-  if (!puts.complete) return undefined
+  // The puts pass is recorded once done, so a re-run that died in the deletes pass does not put again.
+  if (!current.puts) {
+    const done = await apply('puts')
+    if (!done.complete) return undefined
+    current.puts = { loaded: done.loaded, deadLettered: done.deadLettered, ...(done.deadLetterFile ? { deadLetterFile: done.deadLetterFile } : {}) }
+    save()
+  }
+  const puts = current.puts
   const deletes = await apply('deletes')
   if (!deletes.complete) return undefined
   const round: ViaRound = {
