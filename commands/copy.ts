@@ -29,6 +29,8 @@ export default class Copy extends DynxCommand<typeof Copy> {
 billing, stream, TTL, tags, PITR). Progress is checkpointed per segment after the target has
 acknowledged each page; re-running the same command continues after a crash or Ctrl-C.
 Items that cannot be written go to a dead-letter JSONL file and make the command exit 1.
+With --via s3://BUCKET/PREFIX the copy goes through DynamoDB's own export to S3 and import into a
+new TARGET (reconciled), then catches up on SOURCE's later writes with incremental exports.
 
 Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing written),
 3 --verify found differences, 130 interrupted (progress saved).`
