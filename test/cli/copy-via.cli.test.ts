@@ -1,9 +1,11 @@
 import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { existsSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 import type { CopyViaOutput } from '../../src/cli/copy-via.js'
+import { connectionIdentity } from '../../src/connection/clients.js'
+import { viaStatePath } from '../../src/copy/via-s3.js'
 import { batchWriteItems } from '../../src/data/batch-write.js'
 import type { Item } from '../../src/data/values.js'
 import { setPointInTimeRecovery } from '../../src/tables/settings.js'
@@ -147,6 +149,47 @@ describe('dynx copy --via s3:// on moto server', () => {
       expect(out.plan.entries.map((e) => e.pitr)).toEqual(['turned on by this copy', 'turned on by this copy'])
       expect(await pitrStatus(`${from}a`)).toBe('ENABLED')
       expect((await describeTable(conn, `${to}b`)).spec.tags).toEqual({ side: 'b' })
+    },
+    SLOW,
+  )
+
+  it(
+    'the same command continues a copy whose export was started (its ARN in the state file): no second export, the import follows',
+    async () => {
+      const target = uniqueName('via_resume')
+      const t0 = new Date(Date.now() - 60_000)
+      t0.setMilliseconds(0)
+      const stamp = t0
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z')
+      // What a run killed after ExportTableToPointInTime left behind: T0 and the export's ARN.
+      const started = await dynx('export', source, `s3://${bucket}/resume/${source}-${stamp}/full`, '--time', t0.toISOString(), '--json')
+      expect(started.code, started.stderr).toBe(0)
+      const arn = json<{ exportArn: string }>(started.stdout).exportArn
+      const id = await connectionIdentity(conn)
+      const state = join(home, 'checkpoints', basename(viaStatePath(id, source, id, target)))
+      mkdirSync(dirname(state), { recursive: true })
+      writeFileSync(
+        state,
+        JSON.stringify({
+          version: 1,
+          kind: 'copy-via',
+          fingerprint: { source, target, from: id, to: id, via: `s3://${bucket}/resume` },
+          exportTime: t0.toISOString(),
+          export: { arn },
+          rounds: [],
+        }),
+      )
+      const exportsBefore = json<{ exports: unknown[] }>((await dynx('export', 'list', '--table', source, '--json')).stdout).exports.length
+      const r = await dynx('copy', source, target, '--via', `s3://${bucket}/resume`, '--no-catch-up', '--json')
+      expect(r.code, r.stderr).toBe(0)
+      const out = json<CopyViaOutput>(r.stdout)
+      expect(out.plan.entries[0]).toMatchObject({ resumes: true, phase: 'export' })
+      expect(out.tables![0]).toMatchObject({ status: 'copied', resumed: true, exportTime: t0.toISOString(), export: { exportArn: arn }, import: { importedItems: items.length } })
+      expect(json<{ exports: unknown[] }>((await dynx('export', 'list', '--table', source, '--json')).stdout).exports.length).toBe(exportsBefore)
+      expect((await dynx('verify', source, target)).code).toBe(0)
+      expect(existsSync(state)).toBe(false)
     },
     SLOW,
   )

@@ -378,6 +378,24 @@ describe('copy --via catch-up against the real service (faked: moto has no incre
     expect(r.consistentAsOf).toBe(to)
   })
 
+  it('Ctrl-C during the 15-minute wait: interrupted (exit 130) before any export, the state kept, and the same command then goes on', async () => {
+    const f = await fakeService(T0, T0 + 3 * MIN)
+    const stop = new AbortController()
+    const sleep = f.clock.sleep
+    f.clock.sleep = async (ms: number) => {
+      await sleep(ms)
+      if (f.clock.slept >= 2 * MIN) stop.abort('SIGINT')
+    }
+    const r = await f.run({ signal: stop.signal })
+    expect(r).toMatchObject({ status: 'interrupted', outcome: 'interrupted', consistentAsOf: new Date(T0).toISOString() })
+    expect(f.exports).toEqual([])
+    expect(JSON.parse(readFileSync(f.statePath, 'utf8'))).toMatchObject({ appliedUntil: new Date(T0).toISOString(), rounds: [] })
+    f.clock.sleep = sleep
+    const again = await f.run()
+    expect(again.status, again.error).toBe('copied')
+    expect(f.exports.map(window)).toEqual([['2026-11-20T10:00:00.000Z', '2026-11-20T10:15:00.000Z']])
+  })
+
   it('a FAILED incremental export fails the table (exit 1) with DynamoDB’s reason; the window stays for the re-run', async () => {
     const f = await fakeService(T0, T0 + 30 * MIN)
     f.rounds.push({ failed: { code: 'S3AccessDenied', message: 'Access denied to the bucket' } })
