@@ -133,6 +133,32 @@ describe('dynx copy --via s3:// on moto server', () => {
   )
 
   it(
+    'TARGET on another connection (--target-endpoint): SOURCE’s definition and settings go as a spec, TTL, tags and PITR applied from it',
+    async () => {
+      const target = uniqueName('via_other')
+      // The same moto by another name: a second connection, as another account or region would be.
+      const other = endpoint.replace('127.0.0.1', 'localhost')
+      const r = await dynx('copy', source, target, '--via', `s3://${bucket}/other`, '--target-endpoint', other, '--no-catch-up', '--verify', '--json')
+      expect(r.code, r.stderr).toBe(0)
+      const t = json<CopyViaOutput>(r.stdout).tables![0]!
+      expect(t).toMatchObject({ status: 'copied', verify: { equal: true } })
+      expect(t.import!.reconcile).toMatchObject({ source: 'spec' })
+      expect(
+        t
+          .import!.reconcile!.settings.filter((x) => x.status === 'applied')
+          .map((x) => x.setting)
+          .sort(),
+      ).toEqual(expect.arrayContaining(['pitr', 'tags', 'ttl']))
+      const info = await describeTable(conn, target)
+      expect(info.spec.ttl).toBe('expiresAt')
+      expect(info.spec.tags).toEqual({ team: 'data', cost: 'c-42' })
+      expect(info.pitr?.status).toBe('ENABLED')
+      expect(info.spec.indexes?.map((g) => g.name)).toEqual(['email-index'])
+    },
+    SLOW,
+  )
+
+  it(
     'a prefix copy with --enable-pitr: every table of the prefix by the native route, PITR turned on where it was off',
     async () => {
       const from = `${uniqueName('viaenv')}_`
