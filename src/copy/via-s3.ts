@@ -579,9 +579,10 @@ async function copyPairViaS3(source: Connection, target: Connection, entry: ViaP
   } catch (err) {
     if (signal?.aborted || err instanceof InterruptedError)
       return { ...result, status: 'interrupted', outcome: 'interrupted', ...(state?.appliedUntil ? { consistentAsOf: state.appliedUntil } : {}) }
-    // Bad input found before anything of this table was started stops the run, as planning would.
-    if (err instanceof UserInputError && !state?.export) throw err
-    return { ...result, status: 'failed', outcome: 'partial', error: (err as Error).message, ...(state?.appliedUntil ? { consistentAsOf: state.appliedUntil } : {}) }
+    // The plan checked every table before any was started (exit 2); what turns bad later (PITR turned
+    // off while the tables before were copied) fails this table alone, so the others' results stand.
+    const hint = err instanceof DynxError && err.hint ? ` ${err.hint}` : ''
+    return { ...result, status: 'failed', outcome: 'partial', error: `${(err as Error).message}${hint}`, ...(state?.appliedUntil ? { consistentAsOf: state.appliedUntil } : {}) }
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   BatchWriteItemCommand,
+  type DynamoDBClient,
   DescribeContinuousBackupsCommand,
   DescribeExportCommand,
   DescribeTableCommand,
@@ -18,7 +19,7 @@ import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { connectionIdentity, createConnection } from '../../src/connection/clients.js'
-import { copyTableViaS3, estimateViaS3, viaStatePath, type ViaClock, type ViaProgress, type ViaRound } from '../../src/copy/via-s3.js'
+import { copyTablesViaS3, copyTableViaS3, estimateViaS3, viaStatePath, type ViaClock, type ViaPlanEntry, type ViaProgress, type ViaRound } from '../../src/copy/via-s3.js'
 import { changeRecordItem, PASSED_OVER } from '../../src/load/formats.js'
 import { tempDir } from '../helpers.js'
 
@@ -93,6 +94,8 @@ interface Fake {
   statePath: string
   /** An incremental export a run before this one started (COMPLETED, its records in the bucket): its ARN. */
   startedBefore: (prefix: string, lines: string[]) => string
+  conn: ReturnType<typeof createConnection>
+  ddb: ReturnType<typeof mockClient<DynamoDBClient>>
 }
 
 /**
@@ -119,6 +122,8 @@ async function fakeService(appliedUntil: number, now: number, extraState: Record
     rounds: [],
     statePath: '',
     startedBefore: () => '',
+    conn,
+    ddb,
     run: async (options = {}) =>
       copyTableViaS3(conn, 'users', conn, 'users_copy', {
         via: VIA,
@@ -426,6 +431,43 @@ describe('copy --via catch-up against the real service (faked: moto has no incre
     expect(r.status).toBe('failed')
     expect(r.error).toContain('ignored ExportType INCREMENTAL_EXPORT')
     expect(f.writes).toEqual([])
+  })
+})
+
+describe('copy --via of several tables', () => {
+  it('a table found bad only when its turn comes (PITR turned off since the plan) fails alone (exit 1): the tables copied before it are reported, not thrown away as exit 2', async () => {
+    const f = await fakeService(T0, T0 + 30 * MIN)
+    f.rounds.push({ lines: [] })
+    f.ddb.on(DescribeContinuousBackupsCommand, { TableName: 'orders' }).resolves({
+      ContinuousBackupsDescription: { ContinuousBackupsStatus: 'ENABLED', PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'DISABLED' } },
+    })
+    const id = await connectionIdentity(f.conn)
+    const entry = (source: string, target: string, resumes: boolean): ViaPlanEntry => ({
+      source,
+      target,
+      estimatedItems: 3,
+      sourceSizeBytes: 300,
+      route: ['export', 'import', 'reconcile', 'catch-up'],
+      pitr: 'on',
+      state: viaStatePath(id, source, id, target),
+      resumes,
+      estimate: estimateViaS3('eu-west-1', 300, 3, { pitrToEnable: false, catchUp: true }),
+    })
+    // Planned when both had PITR on; `orders` had it turned off while `users` was being copied.
+    const plan = {
+      via: VIA,
+      entries: [entry('users', 'users_copy', true), entry('orders', 'orders_copy', false)],
+      skipped: [],
+      totals: { sizeBytes: 600, exportUsd: 0, importUsdAtLeast: 0, pitrUsdPerMonth: 0 },
+    }
+    const r = await copyTablesViaS3(f.conn, f.conn, plan, { via: VIA, clock: f.clock, waitOptions: { intervalMs: 1 } })
+    expect(r.tables.map((t) => [t.source, t.status])).toEqual([
+      ['users', 'copied'],
+      ['orders', 'failed'],
+    ])
+    expect(r.tables[1]!.error).toContain('Point-in-time recovery is off on "orders"')
+    expect(r.tables[1]!.error).toContain('--enable-pitr')
+    expect(r).toMatchObject({ failedTables: 1, complete: false, outcome: 'partial' })
   })
 })
 
