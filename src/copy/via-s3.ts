@@ -537,8 +537,15 @@ async function copyPairViaS3(source: Connection, target: Connection, entry: ViaP
 
     // 3. Catch-up rounds: the changes since appliedUntil, one incremental export after another.
     result.catchUp.rounds = [...state.rounds]
-    if (options.catchUp === false) state.catchUpDone ??= 'skipped'
+    // --no-catch-up starts no round; a round a run before left under way is finished first (its puts
+    // may be applied already, and TARGET must not keep them without the round's deletes). One whose
+    // export was never started has applied nothing and is dropped.
+    if (options.catchUp === false && state.current && !state.current.arn) state.current = undefined
     while (!state.catchUpDone) {
+      if (options.catchUp === false && !state.current) {
+        state.catchUpDone = 'skipped'
+        break
+      }
       if (state.rounds.length >= (options.maxRounds ?? DEFAULT_CATCH_UP_ROUNDS) && !state.current) {
         state.catchUpDone = 'max-rounds'
         break
@@ -556,7 +563,8 @@ async function copyPairViaS3(source: Connection, target: Connection, entry: ViaP
       result.catchUp.rounds.push(round)
       result.consistentAsOf = state.appliedUntil
       const changes = round.puts + round.deletes + round.deadLettered
-      if (!round.capped && changes <= (options.settleChanges ?? DEFAULT_CATCH_UP_SETTLE)) state.catchUpDone = 'settled'
+      if (options.catchUp === false) state.catchUpDone = 'skipped'
+      else if (!round.capped && changes <= (options.settleChanges ?? DEFAULT_CATCH_UP_SETTLE)) state.catchUpDone = 'settled'
       save()
     }
     save()

@@ -383,6 +383,32 @@ describe('copy --via catch-up against the real service (faked: moto has no incre
     expect(r.consistentAsOf).toBe(to)
   })
 
+  it('--no-catch-up on a re-run of a copy that died inside a round finishes that round first: TARGET is never left with half a round (its puts without its deletes)', async () => {
+    const from = new Date(T0).toISOString()
+    const to = new Date(T0 + 20 * MIN).toISOString()
+    const lines = [changeLine({ keys: { pk: S('q') }, new: { pk: S('q') } }), changeLine({ keys: { pk: S('r') }, old: { pk: S('r') } })]
+    const f = await fakeService(T0, T0 + 30 * MIN)
+    const arn = f.startedBefore('copies/users-20261120T100000Z/changes-1', lines)
+    const state = JSON.parse(readFileSync(f.statePath, 'utf8')) as Record<string, unknown>
+    writeFileSync(f.statePath, JSON.stringify({ ...state, current: { round: 1, from, to, capped: false, arn, puts: { loaded: 1, deadLettered: 0 } } }))
+    const r = await f.run({ catchUp: false })
+    expect(r.status, r.error).toBe('copied')
+    expect(f.exports).toEqual([])
+    expect(deletes(f)).toEqual([{ pk: S('r') }])
+    expect(r.catchUp).toMatchObject({ stopped: 'skipped', rounds: [{ round: 1, from, to, puts: 1, deletes: 1 }] })
+    expect(r.consistentAsOf).toBe(to)
+
+    // A round whose export was never started has applied nothing: it is dropped, no export is started.
+    const g = await fakeService(T0, T0 + 30 * MIN)
+    const gState = JSON.parse(readFileSync(g.statePath, 'utf8')) as Record<string, unknown>
+    writeFileSync(g.statePath, JSON.stringify({ ...gState, current: { round: 1, from, to, capped: false } }))
+    const s = await g.run({ catchUp: false })
+    expect(s.status, s.error).toBe('copied')
+    expect(g.exports).toEqual([])
+    expect(s.catchUp).toMatchObject({ stopped: 'skipped', rounds: [] })
+    expect(s.consistentAsOf).toBe(from)
+  })
+
   it('Ctrl-C during the 15-minute wait: interrupted (exit 130) before any export, the state kept, and the same command then goes on', async () => {
     const f = await fakeService(T0, T0 + 3 * MIN)
     const stop = new AbortController()
