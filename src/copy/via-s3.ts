@@ -211,6 +211,8 @@ interface ViaState {
   pitrEnabled?: boolean
   export?: { arn: string; folder?: string; itemCount?: number; billedSizeBytes?: number; done?: boolean }
   import?: { arn: string; done?: boolean; result?: Omit<ImportResult, 'table' | 'folder' | 'data' | 'format' | 'followed'> }
+  /** Imports that FAILED: the next goes under another ClientToken (DynamoDB keeps a token's import for 8 hours). */
+  failedImports?: number
   /** Every round up to this moment is applied; the next one starts here. */
   appliedUntil?: string
   rounds: ViaRound[]
@@ -509,7 +511,11 @@ async function copyPairViaS3(source: Connection, target: Connection, entry: ViaP
       if (spec.tags) spec.tags = Object.fromEntries(Object.entries(spec.tags).filter(([k]) => !k.startsWith('aws:')))
       const how = sameConnection ? { like: entry.source } : { spec }
       if (!state.import) {
-        const started = await importTableFromS3(target, state.export.folder!, entry.target, { ...how, onProgress: (p) => progress('import', p.message) })
+        const started = await importTableFromS3(target, state.export.folder!, entry.target, {
+          ...how,
+          attempt: state.failedImports ?? 0,
+          onProgress: (p) => progress('import', p.message),
+        })
         state.import = { arn: started.importArn }
         save()
         progress('import', `${started.followed ? 'following the import started before' : 'import started'}: ${started.importArn}`)
@@ -519,9 +525,10 @@ async function copyPairViaS3(source: Connection, target: Connection, entry: ViaP
         waitOptions,
         onProgress: (p) => progress(p.stage === 'reconcile' ? 'reconcile' : 'import', p.message),
       }).catch((err: unknown) => {
-        // A failed import leaves no table: the same command run again imports anew.
+        // A failed import leaves no table: the same command run again imports anew, under the next ClientToken.
         if (err instanceof ImportFailedError) {
           state!.import = undefined
+          state!.failedImports = (state!.failedImports ?? 0) + 1
           save()
         }
         throw err

@@ -35,6 +35,12 @@ export interface ImportOptions {
   wait?: boolean
   waitOptions?: { signal?: AbortSignal; intervalMs?: number; timeoutMs?: number }
   onProgress?: (p: { stage: 'check' | 'import' | 'wait' | 'reconcile'; message: string }) => void
+  /**
+   * How many imports of this same request FAILED before (a caller that records them, as copy --via
+   * does): DynamoDB answers a ClientToken used in the last 8 hours with the import it named, FAILED
+   * ones too, so each new attempt goes under its own token.
+   */
+  attempt?: number
 }
 
 export interface ImportResult {
@@ -139,7 +145,10 @@ export async function importTableFromS3(conn: Connection, url: string, table: st
     TableCreationParameters: params,
   }
   // The same command run again asks for the same import: a hash of the request is its ClientToken.
-  const token = createHash('sha256').update(JSON.stringify(request)).digest('hex').slice(0, 32)
+  const token = createHash('sha256')
+    .update(JSON.stringify(options.attempt ? { request, attempt: options.attempt } : request))
+    .digest('hex')
+    .slice(0, 32)
   const existing = await findTable(conn, table)
   // A table being imported is CREATING until the import ends; only then can it be this request's own.
   const own = existing?.TableStatus === 'CREATING' ? await ownImport(conn, existing.TableArn, token) : undefined

@@ -3,13 +3,22 @@ import {
   type DynamoDBClient,
   DescribeContinuousBackupsCommand,
   DescribeExportCommand,
+  DescribeImportCommand,
   DescribeTableCommand,
+  ImportTableCommand,
+  ListImportsCommand,
+  ListTagsOfResourceCommand,
+  DescribeTimeToLiveCommand,
+  UpdateContinuousBackupsCommand,
+  type ImportTableCommandInput,
+  type ImportTableDescription,
   ExportTableToPointInTimeCommand,
   ListExportsCommand,
   type ExportDescription,
   type ExportTableToPointInTimeCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb'
+import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling'
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
@@ -457,6 +466,61 @@ describe('copy --via catch-up against the real service (faked: moto has no incre
     expect(r.status).toBe('failed')
     expect(r.error).toContain('ignored ExportType INCREMENTAL_EXPORT')
     expect(f.writes).toEqual([])
+  })
+})
+
+describe('copy --via import against the real service (faked: moto never fails an import)', () => {
+  it('after a FAILED import the same command, run again within 8 hours, starts another import under a new ClientToken (the old one would only name the FAILED import again)', async () => {
+    const f = await fakeService(T0, T0 + 30 * MIN)
+    // The export is done, the import not started: TARGET does not exist yet.
+    const state = JSON.parse(readFileSync(f.statePath, 'utf8')) as Record<string, unknown>
+    writeFileSync(f.statePath, JSON.stringify({ ...state, import: undefined, appliedUntil: undefined }))
+    Object.assign(f.objects, { 'copies/users-20261120T100000Z/full/AWSDynamoDB/full/data/part.json.gz': gzipSync(Buffer.from('{"Item":{"pk":{"S":"a"}}}\n')) })
+    let targetExists = false
+    f.ddb.on(DescribeTableCommand, { TableName: 'users_copy' }).callsFake(() => {
+      if (!targetExists) throw Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' })
+      return {
+        Table: { TableName: 'users_copy', TableArn: TABLE_ARN.replace('users', 'users_copy'), TableStatus: 'ACTIVE', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] },
+      }
+    })
+    // The real service: a ClientToken names one import for 8 hours after it ends, FAILED ones too.
+    const imports = new Map<string, ImportTableDescription>()
+    const calls: ImportTableCommandInput[] = []
+    let failNext = true
+    f.ddb.on(ImportTableCommand).callsFake((input: ImportTableCommandInput) => {
+      calls.push(input)
+      const known = [...imports.values()].find((d) => d.ClientToken === input.ClientToken)
+      if (known) return { ImportTableDescription: known }
+      const d: ImportTableDescription = {
+        ImportArn: `${TABLE_ARN.replace('users', 'users_copy')}/import/${imports.size + 1}`,
+        ClientToken: input.ClientToken,
+        ImportStatus: failNext ? 'FAILED' : 'COMPLETED',
+        ...(failNext ? { FailureCode: 'AccessDenied', FailureMessage: 'no access to the bucket' } : { ImportedItemCount: 1, ProcessedItemCount: 1, ErrorCount: 0 }),
+      }
+      if (!failNext) targetExists = true
+      failNext = false
+      imports.set(d.ImportArn!, d)
+      return { ImportTableDescription: d }
+    })
+    f.ddb.on(DescribeImportCommand).callsFake((input: { ImportArn: string }) => ({ ImportTableDescription: imports.get(input.ImportArn) }))
+    f.ddb.on(ListImportsCommand).resolves({ ImportSummaryList: [] })
+    // The reconcile after the import: SOURCE has no TTL, no tags, no auto scaling; PITR is turned on for TARGET.
+    f.ddb.on(DescribeTimeToLiveCommand).resolves({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } })
+    f.ddb.on(ListTagsOfResourceCommand).resolves({ Tags: [] })
+    f.ddb.on(UpdateContinuousBackupsCommand).resolves({})
+    const scaling = mockClient(f.conn.autoscaling)
+    cleanup.push(() => scaling.restore())
+    scaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] })
+    scaling.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] })
+
+    const first = await f.run({ catchUp: false })
+    expect(first.status).toBe('failed')
+    expect(first.error).toContain('AccessDenied')
+    const again = await f.run({ catchUp: false })
+    expect(calls).toHaveLength(2)
+    expect(calls[1]!.ClientToken).not.toBe(calls[0]!.ClientToken)
+    expect(again.status, again.error).toBe('copied')
+    expect(again.import).toMatchObject({ importArn: `${TABLE_ARN.replace('users', 'users_copy')}/import/2`, status: 'COMPLETED' })
   })
 })
 
