@@ -324,7 +324,10 @@ export async function planCopyViaS3(
           )
         }
         const existing = await findTable(target, p.target)
-        if (existing && !saved?.import) {
+        // A TARGET still CREATING once this copy's export is done may be its own import, started by a run
+        // stopped before it saved the ARN: the import step follows it by its ClientToken, and refuses any other.
+        const ownImportMaybe = existing?.TableStatus === 'CREATING' && saved?.export?.done === true
+        if (existing && !saved?.import && !ownImportMaybe) {
           throw new UserInputError(
             `The target table "${p.target}" already exists on ${target.label}, and DynamoDB's ImportTable only creates tables.`,
             `Copy into an existing table without --via (\`dynx copy ${p.source} ${p.target}\`), or load an export into it (\`dynx load ${p.target} s3://.../AWSDynamoDB/<export-id>/\`); nothing was started.`,

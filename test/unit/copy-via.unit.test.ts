@@ -524,6 +524,61 @@ describe('copy --via import against the real service (faked: moto never fails an
   })
 })
 
+describe('copy --via: a run stopped between ImportTable and saving its ARN', () => {
+  it('the same command finds TARGET CREATING by its own import and follows it by ClientToken (not exit 2 for an existing TARGET), with no second import', async () => {
+    const f = await fakeService(T0, T0 + 30 * MIN)
+    const state = JSON.parse(readFileSync(f.statePath, 'utf8')) as Record<string, unknown>
+    writeFileSync(f.statePath, JSON.stringify({ ...state, import: undefined, appliedUntil: undefined }))
+    Object.assign(f.objects, { 'copies/users-20261120T100000Z/full/AWSDynamoDB/full/data/part.json.gz': gzipSync(Buffer.from('{"Item":{"pk":{"S":"a"}}}\n')) })
+    const targetArn = TABLE_ARN.replace('users', 'users_copy')
+    let status: 'none' | 'CREATING' | 'ACTIVE' = 'none'
+    f.ddb.on(DescribeTableCommand, { TableName: 'users_copy' }).callsFake(() => {
+      if (status === 'none') throw Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' })
+      return { Table: { TableName: 'users_copy', TableArn: targetArn, TableStatus: status, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] } }
+    })
+    const imports: ImportTableDescription[] = []
+    let crash = true
+    f.ddb.on(ImportTableCommand).callsFake((input: ImportTableCommandInput) => {
+      const known = imports.find((d) => d.ClientToken === input.ClientToken)
+      if (!known) {
+        imports.push({ ImportArn: `${targetArn}/import/${imports.length + 1}`, TableArn: targetArn, ClientToken: input.ClientToken, ImportStatus: 'IN_PROGRESS' })
+        status = 'CREATING'
+      }
+      // DynamoDB took it; the run that asked never learnt the ARN (killed, or an answer it could not read).
+      if (crash) {
+        crash = false
+        throw Object.assign(new Error('The process stopped here'), { name: 'ValidationException' })
+      }
+      return { ImportTableDescription: known ?? imports[imports.length - 1] }
+    })
+    f.ddb.on(ListImportsCommand).callsFake(() => ({ ImportSummaryList: imports.map((d) => ({ ImportArn: d.ImportArn, TableArn: d.TableArn, ImportStatus: d.ImportStatus })) }))
+    f.ddb.on(DescribeImportCommand).callsFake((input: { ImportArn: string }) => {
+      const d = imports.find((i) => i.ImportArn === input.ImportArn)!
+      // The import ends once the re-run follows it.
+      if (!crash && d.ImportStatus === 'IN_PROGRESS' && f.progress.some((p) => p.stage === 'import' && p.message.includes('following'))) {
+        Object.assign(d, { ImportStatus: 'COMPLETED', ImportedItemCount: 1, ProcessedItemCount: 1, ErrorCount: 0 })
+        status = 'ACTIVE'
+      }
+      return { ImportTableDescription: d }
+    })
+    f.ddb.on(DescribeTimeToLiveCommand).resolves({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } })
+    f.ddb.on(ListTagsOfResourceCommand).resolves({ Tags: [] })
+    f.ddb.on(UpdateContinuousBackupsCommand).resolves({})
+    const scaling = mockClient(f.conn.autoscaling)
+    cleanup.push(() => scaling.restore())
+    scaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] })
+    scaling.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] })
+
+    const first = await f.run({ catchUp: false })
+    expect(first.status).toBe('failed')
+    expect(status).toBe('CREATING')
+    const again = await f.run({ catchUp: false })
+    expect(again.status, again.error).toBe('copied')
+    expect(again.import).toMatchObject({ importArn: `${targetArn}/import/1`, status: 'COMPLETED' })
+    expect(imports).toHaveLength(1)
+  })
+})
+
 describe('copy --via of several tables', () => {
   it('a table found bad only when its turn comes (PITR turned off since the plan) fails alone (exit 1): the tables copied before it are reported, not thrown away as exit 2', async () => {
     const f = await fakeService(T0, T0 + 30 * MIN)
