@@ -461,6 +461,14 @@ async function copyPairViaS3(source: Connection, target: Connection, entry: ViaP
           ...exportOptions,
           time: new Date(state.exportTime),
           onProgress: (p) => progress('export', p.message),
+        }).catch((err: unknown) => {
+          // A moment DynamoDB refuses (outside the PITR window: just turned on, or shortened since) started no
+          // export: the re-run picks a new T0 rather than asking for the same one again.
+          if ((err as { name?: string }).name === 'InvalidExportTimeException') {
+            state!.exportTime = undefined
+            save()
+          }
+          throw err
         })
         state.export = { arn: started.exportArn }
         save()
@@ -468,9 +476,11 @@ async function copyPairViaS3(source: Connection, target: Connection, entry: ViaP
       }
       const t = performance.now()
       const done = await waitForExport(source, state.export.arn, { waitOptions, onProgress: (p) => progress('export', p.message) }).catch((err: unknown) => {
-        // A FAILED export is forgotten: the same command run again starts another (for the same T0).
+        // A FAILED export is forgotten with its T0: the same command run again starts another at the latest
+        // moment then (a T0 kept could leave the PITR window, and every hour kept is an hour more to catch up).
         if (err instanceof ExportFailedError) {
           state!.export = undefined
+          state!.exportTime = undefined
           save()
         }
         throw err

@@ -21,7 +21,7 @@ import {
 import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling'
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
@@ -521,6 +521,43 @@ describe('copy --via import against the real service (faked: moto never fails an
     expect(calls[1]!.ClientToken).not.toBe(calls[0]!.ClientToken)
     expect(again.status, again.error).toBe('copied')
     expect(again.import).toMatchObject({ importArn: `${TABLE_ARN.replace('users', 'users_copy')}/import/2`, status: 'COMPLETED' })
+  })
+})
+
+describe('copy --via full export against the real service (faked: moto takes any ExportTime and never fails an export)', () => {
+  it('a T0 DynamoDB refuses (InvalidExportTimeException: outside the PITR window) or whose export FAILED is forgotten: the re-run picks a new T0 instead of asking for the same one forever', async () => {
+    const f = await fakeService(T0, T0 + 30 * MIN)
+    rmSync(f.statePath)
+    f.ddb.on(DescribeTableCommand, { TableName: 'users_copy' }).rejects(Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' }))
+    const asked: Date[] = []
+    const answers = [
+      () => {
+        throw Object.assign(new Error('ExportTime is outside the point in time recovery window'), { name: 'InvalidExportTimeException' })
+      },
+      () => ({ ExportDescription: { ExportArn: `${TABLE_ARN}/export/full-1`, ExportStatus: 'IN_PROGRESS' as const } }),
+      () => {
+        throw Object.assign(new Error('stop here'), { name: 'ValidationException' })
+      },
+    ]
+    f.ddb.on(ExportTableToPointInTimeCommand).callsFake((input: ExportTableToPointInTimeCommandInput) => {
+      asked.push(input.ExportTime!)
+      return answers.shift()!()
+    })
+    f.ddb.on(DescribeExportCommand, { ExportArn: `${TABLE_ARN}/export/full-1` }).resolves({
+      ExportDescription: { ExportArn: `${TABLE_ARN}/export/full-1`, ExportStatus: 'FAILED', FailureCode: 'UNKNOWN', FailureMessage: 'Internal error' },
+    })
+    const readT0 = () => (JSON.parse(readFileSync(f.statePath, 'utf8')) as { exportTime?: string }).exportTime
+
+    expect((await f.run({ catchUp: false })).status).toBe('failed')
+    expect(readT0()).toBeUndefined()
+    f.clock.set(T0 + 40 * MIN)
+    const second = await f.run({ catchUp: false })
+    expect(second.error).toContain('Internal error')
+    expect(readT0()).toBeUndefined()
+    f.clock.set(T0 + 50 * MIN)
+    await f.run({ catchUp: false })
+    // Each time the latest restorable moment then (5 minutes behind now), never the refused one again.
+    expect(asked.map((d) => d.toISOString())).toEqual(['2026-11-20T10:25:00.000Z', '2026-11-20T10:35:00.000Z', '2026-11-20T10:45:00.000Z'])
   })
 })
 
