@@ -1,6 +1,8 @@
 import {
   BatchWriteItemCommand,
-  type DynamoDBClient,
+  type DynamoDBClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
   DescribeContinuousBackupsCommand,
   DescribeExportCommand,
   DescribeImportCommand,
@@ -20,7 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling'
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { mockClient } from 'aws-sdk-client-mock'
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock'
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Readable } from 'node:stream'
@@ -104,7 +106,7 @@ interface Fake {
   /** An incremental export a run before this one started (COMPLETED, its records in the bucket): its ARN. */
   startedBefore: (prefix: string, lines: string[]) => string
   conn: ReturnType<typeof createConnection>
-  ddb: ReturnType<typeof mockClient<DynamoDBClient>>
+  ddb: AwsStub<ServiceInputTypes, ServiceOutputTypes, DynamoDBClientResolvedConfig>
 }
 
 /**
