@@ -626,14 +626,17 @@ interface RoundContext extends ViaS3Options {
 
 /**
  * The latest moment an export may take: DynamoDB's latest restorable time (about 5 minutes behind
- * now on AWS), else now less a margin. A latest restorable time far behind now is an engine that
- * does not move it (moto keeps the moment PITR was enabled), and is not used.
+ * now on AWS), else now less a margin. On an --endpoint engine a latest restorable time far behind
+ * now is one that does not move it (moto keeps the moment PITR was enabled), and is not used; on AWS
+ * it is always used, however far behind: changes after it are not in point-in-time recovery yet, and
+ * a window ending past it would leave them out while the next round starts after it.
  */
 async function latestExportable(conn: Connection, table: string, clock: ViaClock): Promise<number> {
   const latest = pitrStateOf(await describeContinuousBackups(conn, table)).latestRestorableTime
   const now = clock.now() - CLOCK_MARGIN_MS
   const at = latest ? Date.parse(latest) : NaN
-  return Number.isFinite(at) && now - at < STUCK_PITR_MS ? Math.min(now, at) : now
+  if (!Number.isFinite(at)) return now
+  return conn.endpoint === undefined || now - at < STUCK_PITR_MS ? Math.min(now, at) : now
 }
 
 const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`

@@ -342,6 +342,24 @@ describe('copy --via catch-up against the real service (faked: moto has no incre
     expect(r.catchUp.rounds.map((k: ViaRound) => k.capped)).toEqual([true, false])
   })
 
+  it('on AWS a latest restorable time lagging far behind now (over an hour) still ends the window: changes after it are not in point-in-time recovery yet, and a window past it would skip them', async () => {
+    const f = await fakeService(T0, T0 + 4 * 60 * MIN)
+    f.ddb.on(DescribeContinuousBackupsCommand).callsFake(() => ({
+      ContinuousBackupsDescription: {
+        ContinuousBackupsStatus: 'ENABLED',
+        PointInTimeRecoveryDescription: {
+          PointInTimeRecoveryStatus: 'ENABLED',
+          EarliestRestorableDateTime: new Date(T0 - 60 * MIN),
+          LatestRestorableDateTime: new Date(f.clock.now() - 2 * 60 * MIN),
+        },
+      },
+    }))
+    const r = await f.run()
+    expect(r.status, r.error).toBe('copied')
+    expect(f.exports.map(window)).toEqual([['2026-11-20T10:00:00.000Z', '2026-11-20T12:00:00.000Z']])
+    expect(r.consistentAsOf).toBe('2026-11-20T12:00:00.000Z')
+  })
+
   it('resume: a re-run starts after the last applied round and never applies an older one', async () => {
     const T1 = T0 + 20 * MIN
     const T2 = T0 + 40 * MIN
