@@ -13,8 +13,10 @@ import { copyRequestFrom, planCopy, type CopyPlan, type CopyRequest } from '../s
 import { loadTransform } from '../src/copy/transform.js'
 import { UserInputError } from '../src/errors.js'
 import type { Outcome } from '../src/outcome.js'
+import type { CopyViaOutput } from '../src/cli/copy-via.js'
 
 const SPEED = 'SPEED'
+const VIA = 'BY EXPORT AND IMPORT (--via)'
 
 export default class Copy extends DynxCommand<typeof Copy> {
   static override writes = 'target' as const
@@ -27,6 +29,8 @@ export default class Copy extends DynxCommand<typeof Copy> {
 billing, stream, TTL, tags, PITR). Progress is checkpointed per segment after the target has
 acknowledged each page; re-running the same command continues after a crash or Ctrl-C.
 Items that cannot be written go to a dead-letter JSONL file and make the command exit 1.
+With --via s3://BUCKET/PREFIX the copy goes through DynamoDB's own export to S3 and import into a
+new TARGET (reconciled), then catches up on SOURCE's later writes with incremental exports.
 
 Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing written),
 3 --verify found differences, 130 interrupted (progress saved).`
@@ -38,6 +42,7 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     '<%= config.bin %> copy users users_v2 --transform ./migrate.mjs --verify',
     '<%= config.bin %> copy users orders --from-env staging --to-env prod --yes --confirm-env prod',
     '<%= config.bin %> copy --from-env staging --to-env prod --dry-run   # every table of staging',
+    '<%= config.bin %> copy users users_copy --via s3://my-bucket/copies --enable-pitr --verify',
   ]
   static override args = {
     source: Args.string({ description: 'Source table (the global --prefix is prepended).' }),
@@ -70,13 +75,40 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
     'allow-stuck': Flags.boolean({ summary: "Bump even when DynamoDB's decrease quota would refuse the restore today.", helpGroup: SPEED }),
     'restore-timeout': restoreTimeoutFlag(SPEED),
     progress: progressFlag(),
+    via: Flags.string({
+      summary: "Copy with DynamoDB's export to S3 and import (new TARGET only), then catch up on later writes with incremental exports.",
+      helpGroup: VIA,
+      exclusive: ['transform', 'checkpoint', 'dead-letter', 'restart', 'bump-read', 'bump-write', 'max-rcu', 'page-size', 'wcu-percent'],
+    }),
+    's3-owner': Flags.string({ summary: 'With --via: account id owning the bucket, when it is not the source’s.', dependsOn: ['via'], helpGroup: VIA }),
+    'kms-key': Flags.string({ summary: 'With --via: KMS key to encrypt the exported objects with (default SSE-S3).', dependsOn: ['via'], helpGroup: VIA }),
+    'enable-pitr': Flags.boolean({ summary: 'With --via: turn on point-in-time recovery of sources where it is off (exports need it).', dependsOn: ['via'], helpGroup: VIA }),
+    'catch-up': Flags.boolean({
+      summary: 'With --via: apply the writes made to SOURCE after the export time (--no-catch-up skips).',
+      default: true,
+      allowNo: true,
+      helpGroup: VIA,
+    }),
+    'catch-up-rounds': Flags.integer({ summary: `With --via: at most N catch-up rounds (default 4).`, dependsOn: ['via'], helpGroup: VIA }),
+    'catch-up-settle': Flags.integer({ summary: `With --via: a round applying at most N changes ends the catch-up (default 100).`, dependsOn: ['via'], helpGroup: VIA }),
   }
 
-  public async run(): Promise<{ plan: CopyPlan; dryRun: boolean; outcome: Outcome } & Partial<CopyTablesResult>> {
+  public async run(): Promise<({ plan: CopyPlan; dryRun: boolean; outcome: Outcome } & Partial<CopyTablesResult>) | CopyViaOutput> {
     const f = this.flags
     const request = this.copyRequest()
     const restoreTimeout = restoreTimeoutMs(f['restore-timeout'])
     const [source, target] = [await this.connectSide('source'), await this.connectSide('target')]
+    if (f.via) {
+      const { runCopyVia } = await import('../src/cli/copy-via.js')
+      const io = {
+        progress: this.progress,
+        signal: this.interruptSignal(),
+        json: this.jsonEnabled(),
+        log: (t: string) => this.log(t),
+        logToStderr: (t: string) => this.logToStderr(t),
+      }
+      return runCopyVia(source, target, request, { ...f, via: f.via }, io)
+    }
     const transform = f.transform ? await loadTransform(f.transform) : undefined
     if (f.verify && transform)
       throw new UserInputError('--verify compares items as copied, but --transform changes them on purpose.', 'Drop --verify, or check the transformed table another way.')
@@ -160,8 +192,13 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
   }
 
   protected override writtenSides(): Array<'main' | 'source' | 'target'> {
-    // --bump-read raises (and later lowers) the source's capacity: that is writing into its environment too.
-    return this.flags['bump-read'] ? ['target', 'source'] : ['target']
+    // --bump-read raises (and later lowers) the source's capacity, --enable-pitr turns its PITR on: that is writing into its environment too.
+    return this.flags['bump-read'] || this.flags['enable-pitr'] ? ['target', 'source'] : ['target']
+  }
+
+  protected override interruptMessage(signal: NodeJS.Signals): string {
+    if (this.flags.via) return 'Interrupted; exports and imports go on in DynamoDB. Stopping the wait and saving progress (press Ctrl-C again to quit at once).'
+    return super.interruptMessage(signal)
   }
 
   /**

@@ -95,12 +95,21 @@ export async function tableHasItems(conn: Connection, table: string): Promise<bo
   return (out.Count ?? 0) > 0 || out.LastEvaluatedKey !== undefined
 }
 
+/** The table pairs of a copy request, before anything about them is read. */
+export interface CopyPairs {
+  pairs: { source: string; target: string }[]
+  skipped: CopyPlan['skipped']
+  sourceId: string
+  targetId: string
+  /** Same endpoint, region and profile: one environment, where names alone tell tables apart. */
+  sameConnection: boolean
+}
+
 /**
- * Resolves what a copy would do, checking everything that makes it bad input before anything is
- * written: sources exist, no table is copied onto itself, existing targets have the same key
- * schema, missing targets may be created, a prefix matches at least one table.
+ * The source -> target pairs of SOURCE TARGET or a prefix copy, checked: sources listed (a prefix
+ * matches at least one table, --tables names exist), target names valid, no table onto itself.
  */
-export async function planCopy(source: Connection, target: Connection, request: CopyRequest, options: PlanOptions = {}): Promise<CopyPlan> {
+export async function resolveCopyPairs(source: Connection, target: Connection, request: CopyRequest): Promise<CopyPairs> {
   const skipped: CopyPlan['skipped'] = []
   const [sourceId, targetId] = await Promise.all([connectionIdentity(source), connectionIdentity(target)])
   // Same endpoint, region and profile: one environment, where names alone tell tables apart.
@@ -147,6 +156,16 @@ export async function planCopy(source: Connection, target: Connection, request: 
     }
   }
 
+  return { pairs, skipped, sourceId, targetId, sameConnection }
+}
+
+/**
+ * Resolves what a copy would do, checking everything that makes it bad input before anything is
+ * written: sources exist, no table is copied onto itself, existing targets have the same key
+ * schema, missing targets may be created, a prefix matches at least one table.
+ */
+export async function planCopy(source: Connection, target: Connection, request: CopyRequest, options: PlanOptions = {}): Promise<CopyPlan> {
+  const { pairs, skipped, sourceId, targetId } = await resolveCopyPairs(source, target, request)
   if (options.checkpoint && pairs.length > 1) {
     throw new UserInputError(
       '--checkpoint names one file, so it works with a single-table copy only.',

@@ -183,8 +183,11 @@ async function describeExportRaw(conn: Connection, arn: string): Promise<ExportD
   return out.ExportDescription ?? { ExportArn: arn }
 }
 
-/** Point-in-time recovery must be on to export; --enable-pitr turns it on, else nothing is started. */
-async function ensurePitr(conn: Connection, table: string, options: ExportOptions): Promise<boolean> {
+/**
+ * Point-in-time recovery must be on to export; --enable-pitr turns it on (and waits for ENABLED),
+ * else nothing is started (exit 2). Returns whether it was turned on.
+ */
+export async function ensurePitrForExport(conn: Connection, table: string, options: Pick<ExportOptions, 'enablePitr' | 'onProgress'>): Promise<boolean> {
   const state = pitrStateOf(await describeContinuousBackups(conn, table))
   if (state.status === 'ENABLED') return false
   if (!options.enablePitr) {
@@ -218,7 +221,7 @@ export async function exportTableToS3(conn: Connection, table: string, url: stri
   requireFeature(conn, 'exports', 'export to S3')
   const d = await describeTableRaw(conn, table)
   const tableArn = d.TableArn ?? ''
-  const pitrEnabled = await ensurePitr(conn, table, options)
+  const pitrEnabled = await ensurePitrForExport(conn, table, options)
   const existing = await describeExportsOf(conn, tableArn)
   let attempt = 0
   let token = exportClientToken(tableArn, request, attempt)

@@ -35,6 +35,12 @@ export interface ImportOptions {
   wait?: boolean
   waitOptions?: { signal?: AbortSignal; intervalMs?: number; timeoutMs?: number }
   onProgress?: (p: { stage: 'check' | 'import' | 'wait' | 'reconcile'; message: string }) => void
+  /**
+   * How many imports of this same request FAILED before (a caller that records them, as copy --via
+   * does): DynamoDB answers a ClientToken used in the last 8 hours with the import it named, FAILED
+   * ones too, so each new attempt goes under its own token.
+   */
+  attempt?: number
 }
 
 export interface ImportResult {
@@ -139,7 +145,10 @@ export async function importTableFromS3(conn: Connection, url: string, table: st
     TableCreationParameters: params,
   }
   // The same command run again asks for the same import: a hash of the request is its ClientToken.
-  const token = createHash('sha256').update(JSON.stringify(request)).digest('hex').slice(0, 32)
+  const token = createHash('sha256')
+    .update(JSON.stringify(options.attempt ? { request, attempt: options.attempt } : request))
+    .digest('hex')
+    .slice(0, 32)
   const existing = await findTable(conn, table)
   // A table being imported is CREATING until the import ends; only then can it be this request's own.
   const own = existing?.TableStatus === 'CREATING' ? await ownImport(conn, existing.TableArn, token) : undefined
@@ -152,7 +161,22 @@ export async function importTableFromS3(conn: Connection, url: string, table: st
   const base = { table, folder: s3Url(folder), data: s3Url(data), format, followed: own !== undefined }
   const started = { ...base, ...importInfo(description), outcome: 'ok' as const }
   if (!options.wait) return started
-  const done = { ...base, ...(await waitForImport(conn, started.importArn, options)) }
+  return { ...base, ...(await finishImport(conn, started.importArn, table, spec, options)) }
+}
+
+/**
+ * The end of an import (started by this run or an earlier one): waits for it to be COMPLETED and
+ * the table ACTIVE, then re-applies what ImportTable cannot set, from `options.like` (the restore
+ * reconcile, on this connection) or else from `spec` (applied as `dynx apply` would).
+ */
+export async function finishImport(
+  conn: Connection,
+  importArn: string,
+  table: string,
+  spec: TableSpec,
+  options: Pick<ImportOptions, 'like' | 'waitOptions' | 'onProgress'>,
+): Promise<Omit<ImportResult, 'table' | 'folder' | 'data' | 'format' | 'followed'>> {
+  const done = await waitForImport(conn, importArn, options)
   await waitForTableActive(conn, table, { timeoutMs: IMPORT_WAIT_MS, ...(options.waitOptions?.signal ? { signal: options.waitOptions.signal } : {}) })
   options.onProgress?.({ stage: 'reconcile', message: `re-applying what ImportTable cannot set on ${table}` })
   const reconcile = await reconcileImported(conn, table, spec, options)
@@ -216,7 +240,7 @@ export async function waitForImport(conn: Connection, arn: string, options: Pick
 }
 
 /** After the import: settings from the source table by the restore reconcile (plus deletion protection), or from the spec by applying it. */
-async function reconcileImported(conn: Connection, table: string, spec: TableSpec, options: ImportOptions): Promise<ReconcileResult> {
+async function reconcileImported(conn: Connection, table: string, spec: TableSpec, options: Pick<ImportOptions, 'like' | 'onProgress'>): Promise<ReconcileResult> {
   const progress = (message: string) => options.onProgress?.({ stage: 'reconcile', message })
   if (options.like) {
     const result = await reconcileRestoredTable(conn, table, { table: options.like }, (p) => progress(p.message))

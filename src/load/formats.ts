@@ -115,6 +115,8 @@ export class ItemDecoder {
     readonly encoding: LoadEncoding,
     types: ColumnTypes,
     keys: KeyTypes,
+    /** The lines are an incremental export's change records; this side of them is decoded (changeRecordItem). */
+    readonly changes?: ChangeSide,
   ) {
     // Plain JSON already carries S and N keys; binary keys arrive as base64 text.
     const keyTypes = Object.fromEntries(Object.entries(keys).filter(([, t]) => t === 'B')) as ColumnTypes
@@ -126,6 +128,7 @@ export class ItemDecoder {
 
   /** A JSON text (a line or an array element). */
   fromJson(text: string): Item {
+    if (this.changes) return changeRecordItem(JSON.parse(text) as unknown, this.changes)
     if (this.encoding === 'raw') {
       return rawItemFrom(unwrapExportLine(JSON.parse(text) as unknown))
     }
@@ -159,6 +162,32 @@ export class ItemDecoder {
     }
     return item
   }
+}
+
+/**
+ * Which change records of an incremental export a load applies: `puts` writes the NewImage of each
+ * record that has one, `deletes` deletes the Keys of each record that has none (the item was
+ * removed in the export's period). A load of one side passes over the records of the other.
+ */
+export type ChangeSide = 'puts' | 'deletes'
+
+/** What changeRecordItem gives for a record of the other side: neither written nor dead-lettered. */
+export const PASSED_OVER: Item = Object.freeze({}) as Item
+
+/**
+ * The item of one line of an incremental export, `{"Metadata": {"WriteTimestampMicros": ...},
+ * "Keys": {...}, "OldImage": {...}, "NewImage": {...}}` (DynamoDB JSON): its NewImage to put, or
+ * its Keys to delete when it has no NewImage, or PASSED_OVER when the line belongs to the other
+ * side. A full export's `{"Item": ...}` line, or a line without Keys, is no change record.
+ */
+export function changeRecordItem(parsed: unknown, side: ChangeSide): Item {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a change record (a JSON object with "Keys")')
+  const r = parsed as { Keys?: unknown; NewImage?: unknown; Item?: unknown }
+  if (r.Keys === undefined && r.Item !== undefined) throw new Error('a full export\'s {"Item": ...} line, not a change record of an incremental export')
+  if (r.Keys === null || typeof r.Keys !== 'object' || Array.isArray(r.Keys)) throw new Error('a change record needs "Keys" (the item\'s key attributes)')
+  const removed = r.NewImage === undefined || r.NewImage === null
+  if (side === 'puts') return removed ? PASSED_OVER : rawItemFrom(r.NewImage)
+  return removed ? rawItemFrom(r.Keys) : PASSED_OVER
 }
 
 /** An S3 export line is {"Item": {...}}; everything else is the item itself. */

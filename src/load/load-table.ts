@@ -19,7 +19,7 @@ import type { VerifyFileResult } from '../verify/files.js'
 import type { VerifyProgress } from '../verify/verify.js'
 import { itemBytes, keyDescription, keyProblem, keyText, MAX_ITEM_BYTES } from './check.js'
 import { LoadCheckpoint, type PartState } from './checkpoint.js'
-import { detectEncoding, ItemDecoder, keyTypesOf, type ColumnTypes, type KeyTypes, type LoadEncoding, type LoadFormat } from './formats.js'
+import { detectEncoding, ItemDecoder, keyTypesOf, PASSED_OVER, type ChangeSide, type ColumnTypes, type KeyTypes, type LoadEncoding, type LoadFormat } from './formats.js'
 import { readCsv, readJsonArray, readLines, readRecords, type LoadRecord } from './read.js'
 import { formatOfContent, peek, type LoadSource } from './sources.js'
 
@@ -57,6 +57,12 @@ export interface LoadTableOptions {
   restart?: boolean
   /** Delete the keys of the records instead of putting items (`dynx delete --keys FILE`). */
   deletes?: boolean
+  /**
+   * The sources are an incremental export's change records (DynamoDB JSON lines of Keys, OldImage,
+   * NewImage): `puts` writes each NewImage, `deletes` deletes the Keys of each record without one.
+   * The records of the other side are passed over and counted as dropped. See changeRecordItem.
+   */
+  changes?: ChangeSide
   /** Read and check every record, write nothing. */
   dryRun?: boolean
   /** The table as it will be (a dry run of a load into a table not created yet): its keys and capacity. */
@@ -220,7 +226,7 @@ async function sampleRecords(head: Buffer, format: LoadFormat, decode: (text: st
 }
 
 /** Format and encoding of a source from its first bytes; its first items checked against the table's keys (exit 2 when none fits). */
-export async function inspectSource(source: LoadSource, keys: KeyTypes, o: Pick<LoadTableOptions, 'format' | 'encoding' | 'types'>): Promise<Inspected> {
+export async function inspectSource(source: LoadSource, keys: KeyTypes, o: Pick<LoadTableOptions, 'format' | 'encoding' | 'types' | 'changes'>): Promise<Inspected> {
   const head = await peek(source)
   const format = o.format ?? source.format ?? formatOfContent(head)
   if (!format)
@@ -234,7 +240,7 @@ export async function inspectSource(source: LoadSource, keys: KeyTypes, o: Pick<
     const first = texts.find((r) => r.item)?.item?.text.S
     if (first) encoding = detectEncoding(first)
   }
-  const decoder = new ItemDecoder(encoding, o.types ?? {}, keys)
+  const decoder = new ItemDecoder(encoding, o.types ?? {}, keys, o.changes)
   const sample = await sampleRecords(head, format, (t) => decoder.fromJson(t), decoder)
   if (format === 'csv') {
     const header = sample.find((r) => r.header)?.header ?? []
@@ -246,8 +252,8 @@ export async function inspectSource(source: LoadSource, keys: KeyTypes, o: Pick<
       )
   }
   const records = sample.filter((r) => !r.header).slice(0, PRECHECK_ITEMS)
-  const parsed = records.filter((r) => r.item)
-  if (records.length && !parsed.length)
+  const parsed = records.filter((r) => r.item && r.item !== PASSED_OVER)
+  if (records.length && !records.some((r) => r.item))
     throw new UserInputError(
       `The first ${records.length} records of ${source.label} are not ${encoding === 'raw' ? 'DynamoDB JSON' : format.toUpperCase()} items (line ${records[0].line}: ${records[0].error}).`,
       `Check the file, or pass --format${format === 'csv' ? '' : ' and --raw/--plain'} to say how it is written.`,
@@ -302,7 +308,12 @@ function splitAtLines(path: string, size: number, ranges: number): { start: numb
 }
 
 /** ~/.dynx/checkpoints/load-TABLE-HASH.json; the hash covers the connection, the table and the sources. */
-export function defaultLoadCheckpointPath(connectionId: string, table: string, sources: LoadSource[], kind: 'load' | 'delete-keys' = 'load'): string {
+export function defaultLoadCheckpointPath(
+  connectionId: string,
+  table: string,
+  sources: LoadSource[],
+  kind: 'load' | 'delete-keys' | 'changes-puts' | 'changes-deletes' = 'load',
+): string {
   const h = createHash('sha256')
     .update(`${connectionId}\n${table}\n${sources.map((s) => s.path).join('\n')}`)
     .digest('hex')
@@ -337,8 +348,10 @@ interface PageResult {
  * of the same command continues from there. Bad records never stop a load: they go to the
  * dead-letter file with their source and line.
  */
-export async function loadTable(conn: Connection, table: string, sources: LoadSource[], options: LoadTableOptions = {}): Promise<LoadResult> {
+export async function loadTable(conn: Connection, table: string, sources: LoadSource[], given: LoadTableOptions = {}): Promise<LoadResult> {
   const started = performance.now()
+  // Change records are DynamoDB JSON lines, and a deletes pass writes DeleteRequests.
+  const options: LoadTableOptions = given.changes ? { ...given, format: 'jsonl', encoding: 'raw', deletes: given.changes === 'deletes' } : given
   validateLoadOptions(options)
   const description = options.table ?? (await describeTableRaw(conn, table))
   const keys = keyTypesOf(description.KeySchema, description.AttributeDefinitions)
@@ -355,7 +368,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
   const checkpointFile = useCheckpoint
     ? typeof options.checkpoint === 'string'
       ? resolve(options.checkpoint)
-      : defaultLoadCheckpointPath(connectionId, table, sources, options.deletes ? 'delete-keys' : 'load')
+      : defaultLoadCheckpointPath(connectionId, table, sources, options.changes ? `changes-${options.changes}` : options.deletes ? 'delete-keys' : 'load')
     : undefined
   const fingerprint = {
     table,
@@ -367,6 +380,7 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
     transform: options.transformId ?? null,
     parallel,
     deletes: Boolean(options.deletes),
+    ...(options.changes ? { changes: options.changes } : {}),
   }
   const initialParts = (): PartState[] =>
     sources.flatMap((s, i) => {
@@ -462,6 +476,10 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
       if (r.header) continue
       if (!r.item) {
         bad(r, r.error ?? 'not an item')
+        continue
+      }
+      if (r.item === PASSED_OVER) {
+        dropped++
         continue
       }
       const wire = toWireItem(r.item)

@@ -38,7 +38,7 @@ function objectSource(conn: Connection, bucket: string, object: { key: string; s
  * manifest-files.json, each with the item count the manifest gives; an engine that writes no
  * manifest (moto) is read through the objects under data/.
  */
-async function exportFolderSources(conn: Connection, folder: S3Location, forced?: LoadFormat): Promise<LoadSource[]> {
+async function exportFolderSources(conn: Connection, folder: S3Location, forced?: LoadFormat, changes = false): Promise<LoadSource[]> {
   const label = s3Url(folder)
   const summaryText = await readObjectText(conn, { bucket: folder.bucket, key: `${folder.key}manifest-summary.json` })
   if (summaryText) {
@@ -48,8 +48,10 @@ async function exportFolderSources(conn: Connection, folder: S3Location, forced?
         `${label} is an export in ${summary.outputFormat}, which dynx load does not read.`,
         'Export again with --format dynamodb-json (ExportFormat DYNAMODB_JSON).',
       )
-    if (summary.exportType === 'INCREMENTAL_EXPORT')
+    if (!changes && summary.exportType === 'INCREMENTAL_EXPORT')
       throw new UserInputError(`${label} is an incremental export (NewImage/OldImage records), not a full one.`, 'Load a full export.')
+    if (changes && summary.exportType !== 'INCREMENTAL_EXPORT')
+      throw new UserInputError(`${label} is a ${summary.exportType ?? 'full'} export, not an incremental one (change records).`, 'Give the folder of an incremental export.')
   }
   const objects = await listObjects(conn, { bucket: folder.bucket, key: `${folder.key}data/` })
   const byKey = new Map(objects.map((o) => [o.key, o]))
@@ -79,11 +81,12 @@ async function exportFolderSources(conn: Connection, folder: S3Location, forced?
 /**
  * The sources of an `s3://` argument of `dynx load`: an export folder (through its manifest), one
  * object, or every data object (.jsonl, .json, .csv, .gz of them) under a prefix, in key order.
+ * `changes`: the folder must be an incremental export (whose change records `copy --via` applies).
  */
-export async function s3Sources(conn: Connection, url: string, forced?: LoadFormat): Promise<LoadSource[]> {
+export async function s3Sources(conn: Connection, url: string, forced?: LoadFormat, options: { changes?: boolean } = {}): Promise<LoadSource[]> {
   const loc = parseS3Url(url, 'The load source')
   const folder = exportFolderOf(loc)
-  if (folder) return exportFolderSources(conn, folder, forced)
+  if (folder) return exportFolderSources(conn, folder, forced, options.changes)
   const objects = await listObjects(conn, loc)
   const exact = objects.find((o) => o.key === loc.key)
   if (exact) return [objectSource(conn, loc.bucket, exact, forced ?? formatOfKey(exact.key))]
