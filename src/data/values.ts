@@ -155,8 +155,13 @@ function toWireValue(v: AttributeValue): AttributeValue {
     return m === v.M ? v : { M: m }
   }
   if (v.L) {
-    const l = v.L.map(toWireValue)
-    return l.some((x, i) => x !== v.L![i]) ? { L: l } : v
+    // Most lists hold no binary: walk them without building a copy until a value changes.
+    let l: AttributeValue[] | undefined
+    for (let i = 0; i < v.L.length; i++) {
+      const w = toWireValue(v.L[i])
+      if (w !== v.L[i]) (l ??= v.L.slice())[i] = w
+    }
+    return l ? { L: l } : v
   }
   return v
 }

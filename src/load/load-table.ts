@@ -17,7 +17,7 @@ import { worstOutcome, type Outcome } from '../outcome.js'
 import { describeTableRaw } from '../tables/describe.js'
 import type { VerifyFileResult } from '../verify/files.js'
 import type { VerifyProgress } from '../verify/verify.js'
-import { itemBytes, keyDescription, keyProblem, keyText, MAX_ITEM_BYTES } from './check.js'
+import { itemTooLarge, keyDescription, keyProblem, keyText } from './check.js'
 import { LoadCheckpoint, type PartState } from './checkpoint.js'
 import { detectEncoding, ItemDecoder, keyTypesOf, PASSED_OVER, type ChangeSide, type ColumnTypes, type KeyTypes, type LoadEncoding, type LoadFormat } from './formats.js'
 import { readCsv, readJsonArray, readLines, readRecords, type LoadRecord } from './read.js'
@@ -460,8 +460,8 @@ export async function loadTable(conn: Connection, table: string, sources: LoadSo
       const problem = keyProblem(whole, keys)
       if (problem) return bad(record, problem, whole)
       const item = options.deletes ? Object.fromEntries(Object.keys(keys).map((k) => [k, whole[k]])) : whole
-      const size = itemBytes(item)
-      if (size > MAX_ITEM_BYTES) return bad(record, `the item is ${Math.ceil(size / 1024)} KB, over DynamoDB's 400 KB limit`, item)
+      const size = itemTooLarge(item)
+      if (size) return bad(record, `the item is ${Math.ceil(size / 1024)} KB, over DynamoDB's 400 KB limit`, item)
       const k = keyText(item, keys)
       const twin = batchKeys[batchKeys.length - 1].get(k)
       if (twin !== undefined) return bad(record, `the same key as line ${twin} in one batch of ${BATCH_SIZE} (BatchWriteItem takes a key once)`, item)

@@ -1,9 +1,10 @@
+import { toWireItem } from '../../src/data/values.js'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 
-import { itemBytes, keyProblem } from '../../src/load/check.js'
+import { itemBytes, itemTooLarge, keyProblem, keyText } from '../../src/load/check.js'
 import { LoadCheckpoint } from '../../src/load/checkpoint.js'
 import { detectEncoding, ItemDecoder, parseColumnTypes } from '../../src/load/formats.js'
 import { readRecords, type LoadRecord } from '../../src/load/read.js'
@@ -144,6 +145,18 @@ describe('formats and checks', () => {
     expect(keyProblem({ id: { S: '' } }, { id: 'S' })).toBe('the key attribute "id" is empty')
     expect(keyProblem({ id: { S: 'a' } }, { id: 'S' })).toBeUndefined()
     expect(itemBytes({ ab: { S: 'xyz' }, n: { N: '12345' }, l: { L: [{ BOOL: true }] } })).toBe(2 + 3 + 1 + 4 + 1 + 3 + 1 + 1)
+    // A number counts its digits before any . e E, without a sign or (unsigned) leading zeros, halved and rounded up, plus one.
+    const byRegex = (n: string) => Math.ceil(n.replace(/^[-+]|[.eE].*$|^0+/g, '').length / 2) + 1
+    // Over the limit exactly as itemBytes counts: multi-byte text, names, lists and numbers near the edge.
+    const wide = (chars: number) => ({ id: { S: 'k' }, t: { S: 'é'.repeat(chars) } })
+    const limit = 1000
+    for (const chars of [400, 497, 498, 499, 500, 1000])
+      expect(itemTooLarge(wide(chars), limit), String(chars)).toBe(itemBytes(wide(chars)) > limit ? itemBytes(wide(chars)) : undefined)
+    const listy = { id: { S: 'k' }, l: { L: Array.from({ length: 300 }, () => ({ N: '1' })) }, m: { M: { ['ü'.repeat(10)]: { SS: ['ab', 'c'] } } } }
+    expect(itemTooLarge(listy, itemBytes(listy) - 1)).toBe(itemBytes(listy))
+    expect(itemTooLarge(listy, itemBytes(listy))).toBeUndefined()
+    for (const n of ['0', '7', '-12', '+123', '00012', '-0012', '0.5', '12.5e10', '1E5', '123456789012345678901234567890123456789', '-0.000001'])
+      expect(itemBytes({ n: { N: n } }), n).toBe(1 + byRegex(n))
   })
 })
 
@@ -177,5 +190,27 @@ describe('sources and checkpoint', () => {
     expect(again.parts[0].offset).toBe(10)
     expect(readFileSync(dead, 'utf8')).toBe('first\n')
     expect(() => LoadCheckpoint.open(file, { a: 2 }, dead, () => [])).toThrow(/belongs to another load \(a differs\)/)
+  })
+})
+
+describe('keyText: one text per key', () => {
+  it('tells keys apart whatever characters they hold (NUL, colons, digits), and gives one key one text', () => {
+    const keys = { pk: 'S', sk: 'S' } as const
+    const a = keyText({ pk: { S: 'a\u0000S1:x' }, sk: { S: 'y' } }, keys)
+    const b = keyText({ pk: { S: 'a' }, sk: { S: 'x\u0000S1:y' } }, keys)
+    expect(a).not.toBe(b)
+    expect(keyText({ pk: { S: 'a' }, sk: { S: 'b' }, other: { N: '1' } }, keys)).toBe(keyText({ sk: { S: 'b' }, pk: { S: 'a' } }, keys))
+    expect(keyText({ id: { N: '1' } }, { id: 'N' })).not.toBe(keyText({ id: { S: '1' } }, { id: 'S' }))
+    expect(keyText({ id: { B: new Uint8Array([1, 2]) } }, { id: 'B' })).toBe(keyText({ id: { B: 'AQI=' as unknown as Uint8Array } }, { id: 'B' }))
+  })
+})
+
+describe('toWireItem', () => {
+  it('turns binary into base64 at any depth, and hands an item without binary back as it is (no copy)', () => {
+    const plain = { id: { S: 'a' }, l: { L: [{ N: '1' }, { M: { x: { S: 'y' } } }] } }
+    expect(toWireItem(plain)).toBe(plain)
+    const withBinary = { id: { S: 'a' }, l: { L: [{ N: '1' }, { B: new Uint8Array([1, 2]) }, { M: { b: { BS: [new Uint8Array([3])] } } }] } }
+    expect(toWireItem(withBinary)).toEqual({ id: { S: 'a' }, l: { L: [{ N: '1' }, { B: 'AQI=' }, { M: { b: { BS: ['Aw=='] } } }] } })
+    expect(withBinary.l.L[1].B).toBeInstanceOf(Uint8Array)
   })
 })
