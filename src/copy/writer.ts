@@ -242,7 +242,8 @@ export function rawBatchWrite(table: string, items: WireItem[], deletes = false,
   command.middlewareStack.add(
     (next: BuildHandler<BatchWriteItemCommandInput, BatchWriteItemCommandOutput>) => (args: BuildHandlerArguments<BatchWriteItemCommandInput>) => {
       const request = args.request as HttpRequest
-      request.body = JSON.stringify(input)
+      // Bytes, not a string: the SDK hashes them for the signature and the socket writes them, each without encoding the text again.
+      request.body = Buffer.from(JSON.stringify(input))
       delete request.headers['content-length']
       return next(args)
     },
