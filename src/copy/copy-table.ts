@@ -77,7 +77,10 @@ export interface CopyTableOptions {
   deletes?: boolean
   /** What the checkpoint is of (default 'copy'); a checkpoint of another kind is refused. */
   kind?: string
-  /** Ask for the write capacity each call consumed (default true; see BatchWriterOptions). */
+  /**
+   * Ask for the write capacity each call consumed (default: only with maxWcu, which is paced by
+   * it; asked for, it is work for the engine on every item). consumedWrite is reported when asked.
+   */
   consumedCapacity?: boolean
 }
 
@@ -96,7 +99,8 @@ export interface CopyTableResult extends CopyCounts {
   resumed: boolean
   segments: number
   consumedRead: number
-  consumedWrite: number
+  /** Write capacity units the target reported, when asked (a --max-wcu budget, or consumedCapacity). */
+  consumedWrite?: number
   itemsPerSecond: number
   checkpoint?: string
   deadLetterFile?: string
@@ -182,6 +186,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
 
   const scanConcurrency = options.scanConcurrency ?? Math.min(segments, 8)
   const counts = { read: 0, transformed: 0, dropped: 0, consumedRead: 0, segmentsDone: position?.finished.length ?? 0, readRetries: 0, readThrottles: 0, readers: scanConcurrency }
+  const askWriteCapacity = options.consumedCapacity ?? Boolean(options.maxWcu)
   const writer = new BatchWriter(target, targetTable, {
     ...options.backoff,
     concurrency: writeConcurrency,
@@ -189,7 +194,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     signal: abort.signal,
     onRetry: () => options.onProgress?.(progress()),
     deletes: options.deletes,
-    consumedCapacity: options.consumedCapacity,
+    consumedCapacity: askWriteCapacity,
   })
   const deadLetter = new DeadLetterFile(deadLetterFile)
   const tally = (): CopyCounts => ({
@@ -310,7 +315,7 @@ export async function copyTable(source: Connection, sourceTable: string, target:
     resumed: Boolean(checkpoint?.resumed),
     segments,
     consumedRead: counts.consumedRead,
-    consumedWrite: writer.stats.consumedCapacity,
+    ...(askWriteCapacity ? { consumedWrite: writer.stats.consumedCapacity } : {}),
     itemsPerSecond: final.seconds > 0 ? Math.round(final.written / final.seconds) : 0,
     checkpoint: complete ? undefined : checkpointFile,
     ...(final.deadLettered ? { deadLetterFile: deadLetter.path } : {}),

@@ -206,7 +206,7 @@ describe('BatchWriter: consumed capacity asked only where it is used', () => {
   })
 })
 
-describe('loadTable: consumed capacity asked only with a WCU budget (what the engine is asked to compute; no local engine reports the request)', () => {
+describe('loadTable and copyTable: consumed capacity asked only with a WCU budget (what the engine is asked to compute; no local engine reports the request)', () => {
   let mock: ReturnType<typeof mockClient>
   afterEach(() => mock.restore())
 
@@ -226,6 +226,23 @@ describe('loadTable: consumed capacity asked only with a WCU budget (what the en
     expect(plain.loaded).toBe(2)
     expect(plain.consumedWrite).toBeUndefined()
     await loadTable(conn, 't', [source], { table, checkpoint: false, deadLetter: join(dir, 'dl2.jsonl'), maxWcu: 1000 })
+    expect(asked).toEqual(['NONE', 'TOTAL'])
+  })
+
+  it('a copy without --max-wcu sends NONE and reports no consumed write capacity; with --max-wcu, TOTAL and the figure', async () => {
+    mock = mockClient(DynamoDBClient)
+    const asked: string[] = []
+    mock.on(ScanCommand).resolves({ Items: [item(1), item(2)], Count: 2, ScannedCount: 2 })
+    mock.on(BatchWriteItemCommand).callsFake((input: { ReturnConsumedCapacity?: string }) => {
+      asked.push(String(input.ReturnConsumedCapacity))
+      return { UnprocessedItems: {}, ConsumedCapacity: [{ TableName: 'dst', CapacityUnits: 2 }] }
+    })
+    const dir = tempDir('copy-capacity-')
+    const plain = await copyTable(conn, 'src', conn, 'dst', { segments: 1, checkpoint: join(dir, 'a.json'), deadLetter: join(dir, 'dl.jsonl') })
+    expect(plain).toMatchObject({ complete: true, written: 2 })
+    expect(plain.consumedWrite).toBeUndefined()
+    const paced = await copyTable(conn, 'src', conn, 'dst', { segments: 1, checkpoint: join(dir, 'b.json'), deadLetter: join(dir, 'dl2.jsonl'), maxWcu: 1000 })
+    expect(paced.consumedWrite).toBe(2)
     expect(asked).toEqual(['NONE', 'TOTAL'])
   })
 })
