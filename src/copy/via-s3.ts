@@ -452,7 +452,11 @@ async function copyPairViaS3(source: Connection, target: Connection, entry: ViaP
     // 1. The full export at T0.
     if (!state.export?.done) {
       if (!state.export) {
-        const enabled = await ensurePitrForExport(source, entry.source, { enablePitr: options.enablePitr, onProgress: (p) => progress('pitr', p.message) })
+        const enabled = await ensurePitrForExport(source, entry.source, {
+          enablePitr: options.enablePitr,
+          onProgress: (p) => progress('pitr', p.message),
+          ...(signal ? { signal } : {}),
+        })
         state.pitrEnabled ||= enabled
         // T0: the latest moment point-in-time recovery can give (about 5 minutes behind now on AWS).
         state.exportTime ??= new Date(await latestExportable(source, entry.source, clock)).toISOString()

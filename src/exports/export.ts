@@ -187,7 +187,7 @@ async function describeExportRaw(conn: Connection, arn: string): Promise<ExportD
  * Point-in-time recovery must be on to export; --enable-pitr turns it on (and waits for ENABLED),
  * else nothing is started (exit 2). Returns whether it was turned on.
  */
-export async function ensurePitrForExport(conn: Connection, table: string, options: Pick<ExportOptions, 'enablePitr' | 'onProgress'>): Promise<boolean> {
+export async function ensurePitrForExport(conn: Connection, table: string, options: Pick<ExportOptions, 'enablePitr' | 'onProgress'> & { signal?: AbortSignal }): Promise<boolean> {
   const state = pitrStateOf(await describeContinuousBackups(conn, table))
   if (state.status === 'ENABLED') return false
   if (!options.enablePitr) {
@@ -199,13 +199,23 @@ export async function ensurePitrForExport(conn: Connection, table: string, optio
   options.onProgress?.({ stage: 'pitr', message: `enabling point-in-time recovery on ${table}` })
   await setPointInTimeRecovery(conn, table, true)
   // The real service answers ENABLING for a while; an export asked before ENABLED is refused.
-  await pollUntil(
-    conn,
-    async () => pitrStateOf(await describeContinuousBackups(conn, table)).status,
-    (status) => status === 'ENABLED',
-    (status) => new TimeoutWaitingError(`Point-in-time recovery of ${table} is still ${status}.`, 'Run the export again once `dynx pitr status` says ENABLED.'),
-    { timeoutMs: 10 * 60_000 },
-  )
+  try {
+    await pollUntil(
+      conn,
+      async () => pitrStateOf(await describeContinuousBackups(conn, table)).status,
+      (status) => status === 'ENABLED',
+      (status) => new TimeoutWaitingError(`Point-in-time recovery of ${table} is still ${status}.`, 'Run the export again once `dynx pitr status` says ENABLED.'),
+      { timeoutMs: 10 * 60_000, ...(options.signal ? { signal: options.signal } : {}) },
+    )
+  } catch (err) {
+    if (options.signal?.aborted)
+      throw new InterruptedError(
+        `Stopped waiting for point-in-time recovery of ${table} to be enabled (it goes on).`,
+        'Run the same command again: it waits for ENABLED and then exports; nothing else was started.',
+        { cause: err },
+      )
+    throw err
+  }
   return true
 }
 
@@ -221,7 +231,7 @@ export async function exportTableToS3(conn: Connection, table: string, url: stri
   requireFeature(conn, 'exports', 'export to S3')
   const d = await describeTableRaw(conn, table)
   const tableArn = d.TableArn ?? ''
-  const pitrEnabled = await ensurePitrForExport(conn, table, options)
+  const pitrEnabled = await ensurePitrForExport(conn, table, { ...options, ...(options.waitOptions?.signal ? { signal: options.waitOptions.signal } : {}) })
   const existing = await describeExportsOf(conn, tableArn)
   let attempt = 0
   let token = exportClientToken(tableArn, request, attempt)

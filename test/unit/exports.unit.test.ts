@@ -13,11 +13,11 @@ import {
 import { DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling'
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
-import { ListImportsCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb'
+import { ListImportsCommand, UpdateContinuousBackupsCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { createConnection } from '../../src/connection/clients.js'
-import { ExportFailedError, ImportFailedError, UserInputError } from '../../src/errors.js'
+import { ExportFailedError, ImportFailedError, InterruptedError, UserInputError } from '../../src/errors.js'
 import { exportClientToken, exportFolderOf, exportRequest, exportTableToS3, importTableFromS3, parseS3Url, tableCreationParameters } from '../../src/exports/index.js'
 
 // What moto does not do, faked with the exact answers of the real service: DynamoDB echoes the
@@ -187,6 +187,27 @@ describe('exportTableToS3 against the real service (faked)', () => {
     const r = await exportTableToS3(conn, 'users', 's3://b-1/x')
     expect(r.followed).toBe(false)
     expect(ddb.commandCalls(ExportTableToPointInTimeCommand)[0]!.args[0].input.ClientToken).toBe(exportClientToken(TABLE_ARN, req, 1))
+  })
+
+  it('Ctrl-C while the real service is still ENABLING point-in-time recovery (minutes on AWS) stops the wait at once: InterruptedError (exit 130), no export started', async () => {
+    const aws = withTable()
+    const enabling = {
+      ContinuousBackupsDescription: { ContinuousBackupsStatus: 'ENABLED' as const, PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'ENABLING' as const } },
+    }
+    const off = {
+      ContinuousBackupsDescription: { ContinuousBackupsStatus: 'ENABLED' as const, PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: 'DISABLED' as const } },
+    }
+    aws.ddb.on(DescribeContinuousBackupsCommand).resolvesOnce(off).resolves(enabling)
+    aws.ddb.on(UpdateContinuousBackupsCommand).resolves(enabling)
+    const stop = new AbortController()
+    setTimeout(() => stop.abort(), 50)
+    const started = Date.now()
+    // The default poll interval against AWS is 5 s: the abort must cut the sleep, not wait it out.
+    const err = await exportTableToS3(aws.conn, 'users', 's3://b-1/x', { enablePitr: true, waitOptions: { signal: stop.signal } }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(InterruptedError)
+    expect((err as InterruptedError).exitCode).toBe(130)
+    expect(Date.now() - started).toBeLessThan(4_000)
+    expect(aws.ddb.commandCalls(ExportTableToPointInTimeCommand)).toHaveLength(0)
   })
 
   it('FAILED ends in ExportFailedError (exit 1) with DynamoDB’s code and reason', async () => {
