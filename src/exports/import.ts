@@ -145,10 +145,13 @@ export async function importTableFromS3(conn: Connection, url: string, table: st
     TableCreationParameters: params,
   }
   // The same command run again asks for the same import: a hash of the request is its ClientToken.
-  const token = createHash('sha256')
-    .update(JSON.stringify(options.attempt ? { request, attempt: options.attempt } : request))
-    .digest('hex')
-    .slice(0, 32)
+  const tokenOf = (attempt: number) =>
+    createHash('sha256')
+      .update(JSON.stringify(attempt ? { request, attempt } : request))
+      .digest('hex')
+      .slice(0, 32)
+  let attempt = options.attempt ?? 0
+  let token = tokenOf(attempt)
   const existing = await findTable(conn, table)
   // A table being imported is CREATING until the import ends; only then can it be this request's own.
   const own = existing?.TableStatus === 'CREATING' ? await ownImport(conn, existing.TableArn, token) : undefined
@@ -156,13 +159,24 @@ export async function importTableFromS3(conn: Connection, url: string, table: st
   let description = own
   if (!description) {
     options.onProgress?.({ stage: 'import', message: `starting the import of ${s3Url(folder)} into ${table}` })
-    description = (await call(conn, 'ImportTable', () => conn.dynamodb.send(new ImportTableCommand({ ...request, ClientToken: token })))).ImportTableDescription ?? {}
+    for (;;) {
+      description = (await call(conn, 'ImportTable', () => conn.dynamodb.send(new ImportTableCommand({ ...request, ClientToken: token })))).ImportTableDescription ?? {}
+      // For 8 hours DynamoDB answers a ClientToken with the import it named, a FAILED or CANCELLED
+      // one too (which left no table): the same command run again after a failure asks anew under
+      // the next attempt's token.
+      if (!FINISHED_BADLY.has(description.ImportStatus ?? '') || attempt >= (options.attempt ?? 0) + MAX_FAILED_ATTEMPTS) break
+      token = tokenOf(++attempt)
+    }
   }
   const base = { table, folder: s3Url(folder), data: s3Url(data), format, followed: own !== undefined }
   const started = { ...base, ...importInfo(description), outcome: 'ok' as const }
   if (!options.wait) return started
   return { ...base, ...(await finishImport(conn, started.importArn, table, spec, options)) }
 }
+
+const FINISHED_BADLY = new Set(['FAILED', 'CANCELLED'])
+/** Failed imports of one request within DynamoDB's 8-hour token memory that a re-run asks past. */
+const MAX_FAILED_ATTEMPTS = 20
 
 /**
  * The end of an import (started by this run or an earlier one): waits for it to be COMPLETED and

@@ -520,7 +520,8 @@ describe('copy --via import against the real service (faked: moto never fails an
       if (!failNext) targetExists = true
       failNext = false
       imports.set(d.ImportArn!, d)
-      return { ImportTableDescription: d }
+      // A new import starts IN_PROGRESS; how it ended is told by DescribeImport (and by ImportTable for its token later).
+      return { ImportTableDescription: { ...d, ImportStatus: 'IN_PROGRESS' } }
     })
     f.ddb.on(DescribeImportCommand).callsFake((input: { ImportArn: string }) => ({ ImportTableDescription: imports.get(input.ImportArn) }))
     f.ddb.on(ListImportsCommand).resolves({ ImportSummaryList: [] })

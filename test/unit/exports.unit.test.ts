@@ -331,6 +331,29 @@ describe('importTableFromS3 against the real service (faked)', () => {
     })
   })
 
+  it('re-run after a FAILED import: the real service answers the same ClientToken with that FAILED import for 8 hours, so the next attempt goes under a new token', async () => {
+    const { conn, ddb } = withSource()
+    const failed = `${TABLE_ARN}_new/import/01764583200000-failed01`
+    const fresh = `${TABLE_ARN}_new/import/01764590000000-fresh001`
+    const seen = new Map<string, string>()
+    ddb.on(ImportTableCommand).callsFake((input: { ClientToken: string }) => {
+      // The first token is the one the failed run used; any other starts a new import.
+      if (!seen.size) seen.set(input.ClientToken, failed)
+      const arn = seen.get(input.ClientToken) ?? fresh
+      seen.set(input.ClientToken, arn)
+      return { ImportTableDescription: { ImportArn: arn, ImportStatus: arn === failed ? 'FAILED' : 'IN_PROGRESS' } }
+    })
+    const started = await importTableFromS3(conn, FOLDER, 'users_new', { like: 'users' })
+    expect(started.importArn).toBe(fresh)
+    const tokens = ddb.commandCalls(ImportTableCommand).map((c) => c.args[0].input.ClientToken)
+    expect(tokens).toHaveLength(2)
+    expect(new Set(tokens).size).toBe(2)
+    // The same command once more follows the new import (same second token), starting nothing else.
+    const again = await importTableFromS3(conn, FOLDER, 'users_new', { like: 'users' })
+    expect(again.importArn).toBe(fresh)
+    expect(ddb.commandCalls(ImportTableCommand).map((c) => c.args[0].input.ClientToken)).toEqual([...tokens, tokens[0], tokens[1]])
+  })
+
   it('an ION export (its manifest-summary.json says so) is imported as ION; an incremental one is refused', async () => {
     const { conn, ddb, s3 } = withSource()
     s3.on(GetObjectCommand).resolves({ Body: { transformToString: async () => JSON.stringify({ outputFormat: 'ION', exportType: 'FULL_EXPORT' }) } as never })
