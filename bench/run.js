@@ -838,7 +838,10 @@ function report(results) {
     const peak = mb(big.dynx.maxRssKb)
     const growth = big.dynx.maxRssKb / small.dynx.maxRssKb
     const full = big.items >= 1_000_000 ? '' : ` (only ${big.items} items; the target is for 1000000)`
-    out(`  ${what} of 1M items peaks at most ${TARGET_RSS_MB} MB RSS (whole tree): ${peak.toFixed(1)} MB ${peak <= TARGET_RSS_MB ? 'met' : 'NOT met'}${full}`)
+    // The 250 MB bound is scan's and copy's (issue 16); a load's target is its growth alone (issue 17), shown next to the raw loader's peak.
+    if (what === 'load')
+      out(`  ${what} of 1M items peak RSS (whole tree, no absolute target): ${peak.toFixed(1)} MB, ${(big.dynx.maxRssKb / big.raw.maxRssKb).toFixed(2)}x the raw loader's${full}`)
+    else out(`  ${what} of 1M items peaks at most ${TARGET_RSS_MB} MB RSS (whole tree): ${peak.toFixed(1)} MB ${peak <= TARGET_RSS_MB ? 'met' : 'NOT met'}${full}`)
     out(`  ${what} of 1M items peaks within ${TARGET_RSS_GROWTH}x the ${small.items}-item run: ${growth.toFixed(2)}x ${growth <= TARGET_RSS_GROWTH ? 'met' : 'NOT met'}${full}`)
   }
 }

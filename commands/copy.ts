@@ -95,6 +95,11 @@ Exit codes: 0 copied, 1 failed or items dead-lettered, 2 bad input (nothing writ
 
   public async run(): Promise<({ plan: CopyPlan; dryRun: boolean; outcome: Outcome } & Partial<CopyTablesResult>) | CopyViaOutput> {
     const f = this.flags
+    if (f.via && !f.create)
+      throw new UserInputError(
+        '--via creates TARGET with ImportTable (it only creates tables), and --no-create says not to create it.',
+        'Drop --no-create, or copy into the existing table without --via.',
+      )
     const request = this.copyRequest()
     const restoreTimeout = restoreTimeoutMs(f['restore-timeout'])
     const [source, target] = [await this.connectSide('source'), await this.connectSide('target')]

@@ -198,7 +198,7 @@ export async function ensurePitrForExport(conn: Connection, table: string, optio
   }
   options.onProgress?.({ stage: 'pitr', message: `enabling point-in-time recovery on ${table}` })
   await setPointInTimeRecovery(conn, table, true)
-  // The real service answers ENABLING for a while; an export asked before ENABLED is refused.
+  // Right after turning it on the real service may not report ENABLED yet; an export asked before ENABLED is refused.
   try {
     await pollUntil(
       conn,

@@ -294,6 +294,10 @@ describe('dynx copy --via s3:// on moto server', () => {
     // Flags that belong to the scan-based copy are refused with --via.
     const transform = await dynx('copy', source, target, '--via', `s3://${bucket}/copies`, '--transform', './x.mjs')
     expect(transform.code).toBe(2)
+    // --via always creates TARGET (ImportTable only creates tables): --no-create contradicts it.
+    const noCreate = await dynx('copy', source, target, '--via', `s3://${bucket}/copies`, '--no-create')
+    expect(noCreate.code).toBe(2)
+    expect(noCreate.stderr).toContain('--no-create')
 
     expect(await findTable(conn, target)).toBeUndefined()
     expect(await listed()).toEqual(before)
