@@ -7,7 +7,10 @@ import { join, resolve } from 'node:path'
 import type { TableDescription } from '@aws-sdk/client-dynamodb'
 
 import { createConnection, type Connection } from '../src/connection/clients.js'
+import { batchWriteItems } from '../src/data/batch-write.js'
+import type { Item } from '../src/data/values.js'
 import { createTable } from '../src/tables/create.js'
+import type { TableSpec } from '../src/tables/spec.js'
 
 export const REPO = resolve(import.meta.dirname, '..')
 export const BIN = join(REPO, 'bin', 'run.js')
@@ -73,4 +76,26 @@ export async function createBumpTable(conn: Connection, name: string): Promise<s
     { wait: true },
   )
   return name
+}
+
+/**
+ * A table keyed by `pk` (S), on demand, with an `email-index` GSI (as the export, import and
+ * copy --via tests use), holding `items` (each written, or the test fails).
+ */
+export async function createTableWithItems(conn: Connection, name: string, items: Item[], extra: Partial<TableSpec> = {}): Promise<void> {
+  await createTable(
+    conn,
+    {
+      name,
+      hashKey: { name: 'pk', type: 'S' },
+      billing: 'PAY_PER_REQUEST',
+      indexes: [{ name: 'email-index', hashKey: { name: 'email', type: 'S' }, projection: 'ALL' }],
+      ...extra,
+    },
+    { wait: true },
+  )
+  if (items.length) {
+    const { failed } = await batchWriteItems(conn, name, items)
+    if (failed.length) throw new Error(`${failed.length} items of ${name} could not be written: ${JSON.stringify(failed[0])}`)
+  }
 }

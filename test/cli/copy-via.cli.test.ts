@@ -6,14 +6,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { CopyViaOutput } from '../../src/cli/copy-via.js'
 import { connectionIdentity } from '../../src/connection/clients.js'
 import { viaStatePath } from '../../src/copy/via-s3.js'
-import { batchWriteItems } from '../../src/data/batch-write.js'
 import type { Item } from '../../src/data/values.js'
 import { setPointInTimeRecovery } from '../../src/tables/settings.js'
 import { createTable } from '../../src/tables/create.js'
 import { describeContinuousBackups, describeTable, findTable } from '../../src/tables/describe.js'
 import type { TableSpec } from '../../src/tables/spec.js'
 import type { EngineEndpoints } from '../setup/engines.js'
-import { connect, runCli, tempDir, uniqueName } from '../helpers.js'
+import { connect, createTableWithItems, runCli, tempDir, uniqueName } from '../helpers.js'
 
 // `dynx copy --via s3://...` as a user runs it, against moto server (DynamoDB and S3 on one port).
 // moto runs exports and imports at once, writes no manifest (dynx finds the one export folder
@@ -47,20 +46,7 @@ function sampleItems(count: number): Item[] {
   }))
 }
 
-async function tableWithItems(name: string, items: Item[], extra: Partial<TableSpec> = {}): Promise<void> {
-  await createTable(
-    conn,
-    {
-      name,
-      hashKey: { name: 'pk', type: 'S' },
-      billing: 'PAY_PER_REQUEST',
-      indexes: [{ name: 'email-index', hashKey: { name: 'email', type: 'S' }, projection: 'ALL' }],
-      ...extra,
-    },
-    { wait: true },
-  )
-  if (items.length) expect((await batchWriteItems(conn, name, items)).failed).toEqual([])
-}
+const tableWithItems = (name: string, items: Item[], extra: Partial<TableSpec> = {}) => createTableWithItems(conn, name, items, extra)
 
 const listed = async (prefix = '') => ((await conn.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key)
 const pitrStatus = async (table: string) => (await describeContinuousBackups(conn, table)).ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus

@@ -3,7 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
-import { batchWriteItems } from '../../src/data/batch-write.js'
 import type { Item } from '../../src/data/values.js'
 import type { ExportInfo, ExportResult } from '../../src/exports/export.js'
 import type { ImportResult } from '../../src/exports/import.js'
@@ -13,7 +12,7 @@ import { createTable } from '../../src/tables/create.js'
 import { describeContinuousBackups, describeTable, findTable } from '../../src/tables/describe.js'
 import type { TableSpec } from '../../src/tables/spec.js'
 import type { EngineEndpoints } from '../setup/engines.js'
-import { connect, runCli, tempDir, uniqueName } from '../helpers.js'
+import { connect, createTableWithItems, runCli, tempDir, uniqueName } from '../helpers.js'
 
 // The built CLI against moto server, which serves DynamoDB and S3 on one port. moto runs an export
 // or an import at once in a thread, keeps no ClientToken and writes no manifest files: one gzip
@@ -47,20 +46,7 @@ function sampleItems(count: number): Item[] {
   }))
 }
 
-async function tableWithItems(name: string, items: Item[], extra: Partial<TableSpec> = {}): Promise<void> {
-  await createTable(
-    conn,
-    {
-      name,
-      hashKey: { name: 'pk', type: 'S' },
-      billing: 'PAY_PER_REQUEST',
-      indexes: [{ name: 'email-index', hashKey: { name: 'email', type: 'S' }, projection: 'ALL' }],
-      ...extra,
-    },
-    { wait: true },
-  )
-  if (items.length) expect((await batchWriteItems(conn, name, items)).failed).toEqual([])
-}
+const tableWithItems = (name: string, items: Item[], extra: Partial<TableSpec> = {}) => createTableWithItems(conn, name, items, extra)
 
 /** The export folders (…/AWSDynamoDB/<id>/) under a prefix of the bucket. */
 async function exportFolders(prefix: string): Promise<string[]> {

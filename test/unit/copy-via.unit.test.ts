@@ -109,6 +109,17 @@ interface Fake {
   ddb: AwsStub<ServiceInputTypes, ServiceOutputTypes, DynamoDBClientResolvedConfig>
 }
 
+/** The reconcile after an import: SOURCE has no TTL, no tags, no auto scaling; PITR is turned on for TARGET. */
+function fakeReconcile(f: Fake): void {
+  f.ddb.on(DescribeTimeToLiveCommand).resolves({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } })
+  f.ddb.on(ListTagsOfResourceCommand).resolves({ Tags: [] })
+  f.ddb.on(UpdateContinuousBackupsCommand).resolves({})
+  const scaling = mockClient(f.conn.autoscaling)
+  cleanup.push(() => scaling.restore())
+  scaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] })
+  scaling.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] })
+}
+
 /**
  * DynamoDB and S3 for `users -> users_copy`, the import already done (a state file at the
  * catch-up phase, appliedUntil given): each ExportTableToPointInTime of an incremental export
@@ -525,14 +536,7 @@ describe('copy --via import against the real service (faked: moto never fails an
     })
     f.ddb.on(DescribeImportCommand).callsFake((input: { ImportArn: string }) => ({ ImportTableDescription: imports.get(input.ImportArn) }))
     f.ddb.on(ListImportsCommand).resolves({ ImportSummaryList: [] })
-    // The reconcile after the import: SOURCE has no TTL, no tags, no auto scaling; PITR is turned on for TARGET.
-    f.ddb.on(DescribeTimeToLiveCommand).resolves({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } })
-    f.ddb.on(ListTagsOfResourceCommand).resolves({ Tags: [] })
-    f.ddb.on(UpdateContinuousBackupsCommand).resolves({})
-    const scaling = mockClient(f.conn.autoscaling)
-    cleanup.push(() => scaling.restore())
-    scaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] })
-    scaling.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] })
+    fakeReconcile(f)
 
     const first = await f.run({ catchUp: false })
     expect(first.status).toBe('failed')
@@ -619,13 +623,7 @@ describe('copy --via: a run stopped between ImportTable and saving its ARN', () 
       }
       return { ImportTableDescription: d }
     })
-    f.ddb.on(DescribeTimeToLiveCommand).resolves({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } })
-    f.ddb.on(ListTagsOfResourceCommand).resolves({ Tags: [] })
-    f.ddb.on(UpdateContinuousBackupsCommand).resolves({})
-    const scaling = mockClient(f.conn.autoscaling)
-    cleanup.push(() => scaling.restore())
-    scaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] })
-    scaling.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] })
+    fakeReconcile(f)
 
     const first = await f.run({ catchUp: false })
     expect(first.status).toBe('failed')
