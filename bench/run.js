@@ -597,7 +597,6 @@ async function benchLoad(key, engine, conn, tmp, file) {
     runs[kind].push(run)
     log(`${key}: ${kind} load: ${rate(run.itemsPerSecond)} items/s (${run.seconds.toFixed(1)} s, CPU ${run.cpuSeconds.toFixed(1)} s, ${mb(run.maxRssKb).toFixed(1)} MB)`)
   }
-  const best = (rs) => Math.max(...rs.map((r) => r.itemsPerSecond))
   const row = { engine: key, items: n, runs }
   log(`${key}: load: raw best ${rate(best(runs.raw))} items/s, dynx best ${rate(best(runs.dynx))} items/s, ratio ${(best(runs.dynx) / best(runs.raw)).toFixed(2)}`)
   return row
@@ -661,12 +660,45 @@ async function benchDelete(key, engine, conn, tmp) {
     runs[kind].push(run)
     log(`${key}: ${kind} delete: ${rate(run.itemsPerSecond)} items/s (${run.seconds.toFixed(1)} s, CPU ${run.cpuSeconds.toFixed(1)} s, ${mb(run.maxRssKb).toFixed(1)} MB)`)
   }
-  const best = (rs) => Math.max(...rs.map((r) => r.itemsPerSecond))
   log(`${key}: delete: raw best ${rate(best(runs.raw))} items/s, dynx best ${rate(best(runs.dynx))} items/s, ratio ${(best(runs.dynx) / best(runs.raw)).toFixed(2)}`)
   return { engine: key, items: n, runs }
 }
 
 // ------------------------------------------------------------------ report
+
+/** The best items/s of some runs. */
+function best(runs) {
+  return Math.max(...runs.map((r) => r.itemsPerSecond))
+}
+
+/** A table under a heading line: the first column left-aligned, the others right-aligned. */
+function outTable(head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
+  out(line(head))
+  for (const r of rows) out(line(r))
+}
+
+/**
+ * The cells of one engine's interleaved whole-process runs (load, delete): best items/s and range
+ * of each side, their ratio, median CPU and peak RSS of each, and dynx's retries per run.
+ */
+function runCells(r) {
+  const range = (rs) => `${rate(Math.min(...rs.map((x) => x.itemsPerSecond)))}-${rate(Math.max(...rs.map((x) => x.itemsPerSecond)))}`
+  return [
+    r.engine,
+    rate(best(r.runs.raw)),
+    range(r.runs.raw),
+    rate(best(r.runs.dynx)),
+    range(r.runs.dynx),
+    (best(r.runs.dynx) / best(r.runs.raw)).toFixed(2),
+    median(r.runs.raw.map((x) => x.cpuSeconds)).toFixed(1),
+    median(r.runs.dynx.map((x) => x.cpuSeconds)).toFixed(1),
+    mb(median(r.runs.raw.map((x) => x.maxRssKb))).toFixed(1),
+    mb(median(r.runs.dynx.map((x) => x.maxRssKb))).toFixed(1),
+    r.runs.dynx.map((x) => x.retries).join('/'),
+  ]
+}
 
 function report(results) {
   out()
@@ -682,20 +714,14 @@ function report(results) {
     out(`scan of ${config.items} items to a JSONL file, items/s (best of 2, order raw dynx dynx raw):`)
     const head = ['engine', 'segments', 'raw SDK floor', 'dynx scan jsonl', 'ratio']
     const rows = results.scan.map((r) => [r.engine, String(r.segments), rate(r.raw), rate(r.dynx), (r.dynx / r.raw).toFixed(2)])
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-    const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
-    out(line(head))
-    for (const r of rows) out(line(r))
+    outTable(head, rows)
   }
   if (results.copy.length) {
     out()
     out(`copy of ${config.items} items to a new table, items/s (best of 2, order raw dynx dynx raw; target counted and dropped after each):`)
     const head = ['engine', 'segments', 'raw SDK floor', 'dynx copyTable', 'ratio', 'writers', 'retries']
     const rows = results.copy.map((r) => [r.engine, String(r.segments), rate(r.raw), rate(r.dynx), (r.dynx / r.raw).toFixed(2), String(r.writers), String(r.retries)])
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-    const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
-    out(line(head))
-    for (const r of rows) out(line(r))
+    outTable(head, rows)
   }
   if (results.load.length) {
     out()
@@ -703,25 +729,8 @@ function report(results) {
       `load of ${config.items} ${config.loadEncoding} JSON lines into a new table, whole processes timed spawn to exit, items/s (${config.loadRuns} runs each after a warm-up, interleaved; best, then min-max; CPU time of the loader's process tree, median; table counted and dropped after each):`,
     )
     const head = ['engine', 'raw SDK loader', '(min-max)', 'dynx load', '(min-max)', 'ratio', 'raw CPU s', 'dynx CPU s', 'raw MB', 'dynx MB', 'dynx retries']
-    const range = (rs) => `${rate(Math.min(...rs.map((r) => r.itemsPerSecond)))}-${rate(Math.max(...rs.map((r) => r.itemsPerSecond)))}`
-    const best = (rs) => Math.max(...rs.map((r) => r.itemsPerSecond))
-    const rows = results.load.map((r) => [
-      r.engine,
-      rate(best(r.runs.raw)),
-      range(r.runs.raw),
-      rate(best(r.runs.dynx)),
-      range(r.runs.dynx),
-      (best(r.runs.dynx) / best(r.runs.raw)).toFixed(2),
-      median(r.runs.raw.map((x) => x.cpuSeconds)).toFixed(1),
-      median(r.runs.dynx.map((x) => x.cpuSeconds)).toFixed(1),
-      mb(median(r.runs.raw.map((x) => x.maxRssKb))).toFixed(1),
-      mb(median(r.runs.dynx.map((x) => x.maxRssKb))).toFixed(1),
-      r.runs.dynx.map((x) => x.retries).join('/'),
-    ])
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-    const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
-    out(line(head))
-    for (const r of rows) out(line(r))
+    const rows = results.load.map(runCells)
+    outTable(head, rows)
   }
   if (results.delete.length) {
     out()
@@ -729,26 +738,8 @@ function report(results) {
       `delete of all ${config.items} items of a freshly seeded table, whole processes timed spawn to exit, items/s (${config.deleteRuns} runs each${config.deleteWarmup ? ' after a warm-up' : ''}, interleaved; best, then min-max; CPU time of the process tree, median; ${DEFAULT_COPY_SEGMENTS} segments, ${DEFAULT_WRITERS} writers; table counted (0) and dropped after each):`,
     )
     const head = ['engine', 'raw SDK deleter', '(min-max)', 'dynx delete', '(min-max)', 'ratio', 'raw CPU s', 'dynx CPU s', 'raw MB', 'dynx MB', 'dynx retries', 'seed s']
-    const range = (rs) => `${rate(Math.min(...rs.map((r) => r.itemsPerSecond)))}-${rate(Math.max(...rs.map((r) => r.itemsPerSecond)))}`
-    const best = (rs) => Math.max(...rs.map((r) => r.itemsPerSecond))
-    const rows = results.delete.map((r) => [
-      r.engine,
-      rate(best(r.runs.raw)),
-      range(r.runs.raw),
-      rate(best(r.runs.dynx)),
-      range(r.runs.dynx),
-      (best(r.runs.dynx) / best(r.runs.raw)).toFixed(2),
-      median(r.runs.raw.map((x) => x.cpuSeconds)).toFixed(1),
-      median(r.runs.dynx.map((x) => x.cpuSeconds)).toFixed(1),
-      mb(median(r.runs.raw.map((x) => x.maxRssKb))).toFixed(1),
-      mb(median(r.runs.dynx.map((x) => x.maxRssKb))).toFixed(1),
-      r.runs.dynx.map((x) => x.retries).join('/'),
-      median([...r.runs.raw, ...r.runs.dynx].map((x) => x.seedSeconds)).toFixed(1),
-    ])
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-    const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`
-    out(line(head))
-    for (const r of rows) out(line(r))
+    const rows = results.delete.map((r) => [...runCells(r), median([...r.runs.raw, ...r.runs.dynx].map((x) => x.seedSeconds)).toFixed(1)])
+    outTable(head, rows)
   }
   if (results.startup) {
     const s = results.startup
