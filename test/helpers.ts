@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
 import type { TableDescription } from '@aws-sdk/client-dynamodb'
+import { mockClient } from 'aws-sdk-client-mock'
 
 import { createConnection, type Connection } from '../src/connection/clients.js'
 import { batchWriteItems } from '../src/data/batch-write.js'
@@ -98,4 +99,53 @@ export async function createTableWithItems(conn: Connection, name: string, items
     const { failed } = await batchWriteItems(conn, name, items)
     if (failed.length) throw new Error(`${failed.length} items of ${name} could not be written: ${JSON.stringify(failed[0])}`)
   }
+}
+
+/** A spec using every setting a table can have (keys, capacity, a GSI and an LSI, TTL, stream, PITR, tags). */
+export function fullSpec(name: string): TableSpec {
+  return {
+    name,
+    hashKey: { name: 'pk', type: 'S' },
+    rangeKey: { name: 'sk', type: 'N' },
+    billing: 'PROVISIONED',
+    read: 3,
+    write: 2,
+    indexes: [{ name: 'by-email', hashKey: { name: 'email', type: 'S' }, projection: ['name'], read: 2, write: 1 }],
+    localIndexes: [{ name: 'by-created', rangeKey: { name: 'createdAt', type: 'S' }, projection: 'KEYS_ONLY' }],
+    ttl: 'expiresAt',
+    stream: 'NEW_AND_OLD_IMAGES',
+    pitr: true,
+    tags: { team: 'core', env: 'test' },
+  }
+}
+
+/** A table with a local secondary index `by-date` (ImportTable cannot create one: export, import and copy --via refuse it). */
+export async function createLsiTable(conn: Connection, name: string): Promise<void> {
+  await createTable(
+    conn,
+    {
+      name,
+      hashKey: { name: 'pk', type: 'S' },
+      rangeKey: { name: 'sk', type: 'S' },
+      billing: 'PAY_PER_REQUEST',
+      localIndexes: [{ name: 'by-date', rangeKey: { name: 'date', type: 'S' }, projection: 'ALL' }],
+    },
+    { wait: true },
+  )
+}
+
+/**
+ * A connection to AWS (eu-west-1, dummy credentials) whose DynamoDB and S3 clients answer from
+ * aws-sdk-client-mock, for what no local engine does; undone and closed by `cleanup` (run after each test).
+ */
+export function mockAws(cleanup: Array<() => void>) {
+  const conn = createConnection({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+  const ddb = mockClient(conn.dynamodb)
+  const s3 = mockClient(conn.s3)
+  cleanup.push(() => {
+    ddb.restore()
+    s3.restore()
+    conn.destroy()
+  })
+  return { conn, ddb, s3 }
 }

@@ -8,11 +8,10 @@ import { connectionIdentity } from '../../src/connection/clients.js'
 import { viaStatePath } from '../../src/copy/via-s3.js'
 import type { Item } from '../../src/data/values.js'
 import { setPointInTimeRecovery } from '../../src/tables/settings.js'
-import { createTable } from '../../src/tables/create.js'
 import { describeContinuousBackups, describeTable, findTable } from '../../src/tables/describe.js'
 import type { TableSpec } from '../../src/tables/spec.js'
 import type { EngineEndpoints } from '../setup/engines.js'
-import { connect, createTableWithItems, runCli, tempDir, uniqueName } from '../helpers.js'
+import { connect, createLsiTable, createTableWithItems, runCli, tempDir, uniqueName } from '../helpers.js'
 
 // `dynx copy --via s3://...` as a user runs it, against moto server (DynamoDB and S3 on one port).
 // moto runs exports and imports at once, writes no manifest (dynx finds the one export folder
@@ -244,17 +243,7 @@ describe('dynx copy --via s3:// on moto server', () => {
     expect(await pitrStatus(noPitr)).toBe('DISABLED')
 
     const withLsi = uniqueName('via_lsi')
-    await createTable(
-      conn,
-      {
-        name: withLsi,
-        hashKey: { name: 'pk', type: 'S' },
-        rangeKey: { name: 'sk', type: 'S' },
-        billing: 'PAY_PER_REQUEST',
-        localIndexes: [{ name: 'by-date', rangeKey: { name: 'date', type: 'S' }, projection: 'ALL' }],
-      },
-      { wait: true },
-    )
+    await createLsiTable(conn, withLsi)
     const lsi = await dynx('copy', withLsi, target, '--via', `s3://${bucket}/copies`, '--enable-pitr')
     expect(lsi.code).toBe(2)
     expect(lsi.stderr).toContain('local secondary indexes (by-date)')

@@ -8,11 +8,10 @@ import type { ExportInfo, ExportResult } from '../../src/exports/export.js'
 import type { ImportResult } from '../../src/exports/import.js'
 import { readBytes } from '../../src/load/read.js'
 import { s3Sources } from '../../src/load/s3-sources.js'
-import { createTable } from '../../src/tables/create.js'
 import { describeContinuousBackups, describeTable, findTable } from '../../src/tables/describe.js'
 import type { TableSpec } from '../../src/tables/spec.js'
 import type { EngineEndpoints } from '../setup/engines.js'
-import { connect, createTableWithItems, runCli, tempDir, uniqueName } from '../helpers.js'
+import { connect, createLsiTable, createTableWithItems, runCli, tempDir, uniqueName } from '../helpers.js'
 
 // The built CLI against moto server, which serves DynamoDB and S3 on one port. moto runs an export
 // or an import at once in a thread, keeps no ClientToken and writes no manifest files: one gzip
@@ -186,17 +185,7 @@ describe('dynx export and dynx import on moto server (DynamoDB and S3 on one por
 
   it('exit 2 with nothing started: an import of a table with LSIs names the reason and the alternatives', async () => {
     const withLsi = uniqueName('exp_lsi')
-    await createTable(
-      conn,
-      {
-        name: withLsi,
-        hashKey: { name: 'pk', type: 'S' },
-        rangeKey: { name: 'sk', type: 'S' },
-        billing: 'PAY_PER_REQUEST',
-        localIndexes: [{ name: 'by-date', rangeKey: { name: 'date', type: 'S' }, projection: 'ALL' }],
-      },
-      { wait: true },
-    )
+    await createLsiTable(conn, withLsi)
     const target = uniqueName('imp_lsi')
     const r = await dynx('import', `s3://${bucket}/${prefix}/AWSDynamoDB/x/`, target, '--like', withLsi)
     expect(r.code).toBe(2)

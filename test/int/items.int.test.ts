@@ -16,7 +16,7 @@ import { createTable } from '../../src/tables/create.js'
 import { describeTable, describeTableRaw } from '../../src/tables/describe.js'
 import type { TableSpec } from '../../src/tables/spec.js'
 import { engineList, localClient } from '../setup/engines.js'
-import { connect, tempDir, uniqueName } from '../helpers.js'
+import { connect, fullSpec, tempDir, uniqueName } from '../helpers.js'
 import { allItems, canonical, DIGITS_38, seedScanTable, specialItems } from '../scan-fixtures.js'
 
 // ~1 KB items, a third of them of kind "a": over 1 MB in one partition of the by-kind GSI.
@@ -243,24 +243,8 @@ describe.each(DATA_ENGINES)('get, query and put on %s', (_engine, endpoint) => {
   })
 })
 
-/** What each engine keeps of a table's settings (see tables.int.test.ts): the re-created table must have the same. */
-function truncateSpec(name: string): TableSpec {
-  return {
-    name,
-    hashKey: { name: 'pk', type: 'S' },
-    rangeKey: { name: 'sk', type: 'N' },
-    billing: 'PROVISIONED',
-    read: 3,
-    write: 2,
-    indexes: [{ name: 'by-email', hashKey: { name: 'email', type: 'S' }, projection: ['name'], read: 2, write: 1 }],
-    localIndexes: [{ name: 'by-created', rangeKey: { name: 'createdAt', type: 'S' }, projection: 'KEYS_ONLY' }],
-    ttl: 'expiresAt',
-    stream: 'NEW_AND_OLD_IMAGES',
-    pitr: true,
-    tags: { team: 'core', env: 'test' },
-    deletionProtection: true,
-  }
-}
+/** The full spec of tables.int.test.ts with deletion protection: what each engine keeps of it the re-created table must have too. */
+const truncateSpec = (name: string): TableSpec => ({ ...fullSpec(name), deletionProtection: true })
 
 const rows = (n: number): Item[] =>
   Array.from({ length: n }, (_, i) => ({ pk: { S: `p${i % 7}` }, sk: { N: String(i) }, email: { S: `e${i}@x` }, name: { S: `n${i}` }, createdAt: { S: `2026-01-${i % 28}` } }))

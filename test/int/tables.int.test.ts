@@ -7,30 +7,13 @@ import { cloneTable, createTable } from '../../src/tables/create.js'
 import { describeTable, findTable, listTableNames, listTables } from '../../src/tables/describe.js'
 import type { TableSpec } from '../../src/tables/spec.js'
 import { engineList } from '../setup/engines.js'
-import { connect, uniqueName } from '../helpers.js'
+import { connect, fullSpec, uniqueName } from '../helpers.js'
 
 /** What each real engine keeps of a full spec; the rest must come back as "skipped", never silently lost. */
 const KEEPS: Record<string, { ttl: boolean; stream: boolean; pitr: boolean; tags: boolean; gsiCreate: boolean }> = {
   dynalite: { ttl: false, stream: false, pitr: false, tags: true, gsiCreate: false },
   'dynamodb-local': { ttl: true, stream: true, pitr: false, tags: false, gsiCreate: true },
   moto: { ttl: true, stream: true, pitr: true, tags: true, gsiCreate: true },
-}
-
-function fullSpec(name: string): TableSpec {
-  return {
-    name,
-    hashKey: { name: 'pk', type: 'S' },
-    rangeKey: { name: 'sk', type: 'N' },
-    billing: 'PROVISIONED',
-    read: 3,
-    write: 2,
-    indexes: [{ name: 'by-email', hashKey: { name: 'email', type: 'S' }, projection: ['name'], read: 2, write: 1 }],
-    localIndexes: [{ name: 'by-created', rangeKey: { name: 'createdAt', type: 'S' }, projection: 'KEYS_ONLY' }],
-    ttl: 'expiresAt',
-    stream: 'NEW_AND_OLD_IMAGES',
-    pitr: true,
-    tags: { team: 'core', env: 'test' },
-  }
 }
 
 describe.each(engineList())('tables on %s', (engine, endpoint) => {

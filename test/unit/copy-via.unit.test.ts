@@ -32,7 +32,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { connectionIdentity, createConnection } from '../../src/connection/clients.js'
 import { copyTablesViaS3, copyTableViaS3, estimateViaS3, viaStatePath, type ViaClock, type ViaPlanEntry, type ViaProgress, type ViaRound } from '../../src/copy/via-s3.js'
 import { changeRecordItem, PASSED_OVER } from '../../src/load/formats.js'
-import { tempDir } from '../helpers.js'
+import { mockAws, tempDir } from '../helpers.js'
 
 // What no local engine does, faked with the real service's answers: moto ignores ExportType
 // INCREMENTAL_EXPORT (it writes a full export), keeps no ExportTime and never fails an export, so
@@ -121,19 +121,27 @@ function fakeReconcile(f: Fake): void {
 }
 
 /**
+ * A copy whose run before died in round 1's deletes pass (T0 to T0+20m; a put of q and a delete of
+ * r): window, export ARN and the finished puts pass are in the state file.
+ */
+async function diedInRoundOneDeletes() {
+  const from = new Date(T0).toISOString()
+  const to = new Date(T0 + 20 * MIN).toISOString()
+  const lines = [changeLine({ keys: { pk: S('q') }, new: { pk: S('q') } }), changeLine({ keys: { pk: S('r') }, old: { pk: S('r') } })]
+  const f = await fakeService(T0, T0 + 30 * MIN)
+  const arn = f.startedBefore('copies/users-20261120T100000Z/changes-1', lines)
+  const state = JSON.parse(readFileSync(f.statePath, 'utf8')) as Record<string, unknown>
+  writeFileSync(f.statePath, JSON.stringify({ ...state, current: { round: 1, from, to, capped: false, arn, puts: { loaded: 1, deadLettered: 0 } } }))
+  return { f, from, to, arn }
+}
+
+/**
  * DynamoDB and S3 for `users -> users_copy`, the import already done (a state file at the
  * catch-up phase, appliedUntil given): each ExportTableToPointInTime of an incremental export
  * writes the next of `rounds` into the bucket and is COMPLETED on its first DescribeExport.
  */
 async function fakeService(appliedUntil: number, now: number, extraState: Record<string, unknown> = {}): Promise<Fake> {
-  const conn = createConnection({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
-  const ddb = mockClient(conn.dynamodb)
-  const s3 = mockClient(conn.s3)
-  cleanup.push(() => {
-    ddb.restore()
-    s3.restore()
-    conn.destroy()
-  })
+  const { conn, ddb, s3 } = mockAws(cleanup)
   const f: Fake = {
     clock: fakeClock(now),
     exports: [],
@@ -406,14 +414,7 @@ describe('copy --via catch-up against the real service (faked: moto has no incre
   })
 
   it('resume within a round: the export a run before started is followed by its ARN, and a finished puts pass is not put again', async () => {
-    const from = new Date(T0).toISOString()
-    const to = new Date(T0 + 20 * MIN).toISOString()
-    const lines = [changeLine({ keys: { pk: S('q') }, new: { pk: S('q') } }), changeLine({ keys: { pk: S('r') }, old: { pk: S('r') } })]
-    // The run before died in round 1's deletes pass: window, export ARN and the puts pass are in the state.
-    const f = await fakeService(T0, T0 + 30 * MIN)
-    const arn = f.startedBefore('copies/users-20261120T100000Z/changes-1', lines)
-    const state = JSON.parse(readFileSync(f.statePath, 'utf8')) as Record<string, unknown>
-    writeFileSync(f.statePath, JSON.stringify({ ...state, current: { round: 1, from, to, capped: false, arn, puts: { loaded: 1, deadLettered: 0 } } }))
+    const { f, from, to, arn } = await diedInRoundOneDeletes()
     const r = await f.run()
     expect(r.status, r.error).toBe('copied')
     expect(f.exports).toEqual([])
@@ -424,13 +425,7 @@ describe('copy --via catch-up against the real service (faked: moto has no incre
   })
 
   it('--no-catch-up on a re-run of a copy that died inside a round finishes that round first: TARGET is never left with half a round (its puts without its deletes)', async () => {
-    const from = new Date(T0).toISOString()
-    const to = new Date(T0 + 20 * MIN).toISOString()
-    const lines = [changeLine({ keys: { pk: S('q') }, new: { pk: S('q') } }), changeLine({ keys: { pk: S('r') }, old: { pk: S('r') } })]
-    const f = await fakeService(T0, T0 + 30 * MIN)
-    const arn = f.startedBefore('copies/users-20261120T100000Z/changes-1', lines)
-    const state = JSON.parse(readFileSync(f.statePath, 'utf8')) as Record<string, unknown>
-    writeFileSync(f.statePath, JSON.stringify({ ...state, current: { round: 1, from, to, capped: false, arn, puts: { loaded: 1, deadLettered: 0 } } }))
+    const { f, from, to } = await diedInRoundOneDeletes()
     const r = await f.run({ catchUp: false })
     expect(r.status, r.error).toBe('copied')
     expect(f.exports).toEqual([])

@@ -16,9 +16,9 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { ListImportsCommand, UpdateContinuousBackupsCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import { afterEach, describe, expect, it } from 'vitest'
 
-import { createConnection } from '../../src/connection/clients.js'
 import { ExportFailedError, ImportFailedError, InterruptedError, UserInputError } from '../../src/errors.js'
 import { exportClientToken, exportFolderOf, exportRequest, exportTableToS3, importTableFromS3, parseS3Url, tableCreationParameters } from '../../src/exports/index.js'
+import { mockAws } from '../helpers.js'
 
 // What moto does not do, faked with the exact answers of the real service: DynamoDB echoes the
 // ClientToken in DescribeExport, names ExportManifest once COMPLETED, runs exports and imports for
@@ -30,17 +30,7 @@ afterEach(() => {
   while (cleanup.length) cleanup.pop()!()
 })
 
-function fakeAws() {
-  const conn = createConnection({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
-  const ddb = mockClient(conn.dynamodb)
-  const s3 = mockClient(conn.s3)
-  cleanup.push(() => {
-    ddb.restore()
-    s3.restore()
-    conn.destroy()
-  })
-  return { conn, ddb, s3 }
-}
+const fakeAws = () => mockAws(cleanup)
 
 const TABLE_ARN = 'arn:aws:dynamodb:eu-west-1:123456789012:table/users'
 const EXPORT_ARN = `${TABLE_ARN}/export/01764583200000-abcd1234`
