@@ -12,6 +12,7 @@ import { describeContinuousBackups, describeTable, findTable } from '../../src/t
 import type { TableSpec } from '../../src/tables/spec.js'
 import type { EngineEndpoints } from '../setup/engines.js'
 import { connect, createLsiTable, createTableWithItems, runCli, tempDir, uniqueName } from '../helpers.js'
+import { CTRL_C, runInPty } from '../pty/run-in-pty.js'
 
 // `dynx copy --via s3://...` as a user runs it, against moto server (DynamoDB and S3 on one port).
 // moto runs exports and imports at once, writes no manifest (dynx finds the one export folder
@@ -59,6 +60,35 @@ describe('dynx copy --via s3:// on moto server', () => {
     await tableWithItems(source, items, { ttl: 'expiresAt', tags: { team: 'data', cost: 'c-42' } })
     await setPointInTimeRecovery(conn, source, true)
   }, SLOW)
+
+  it(
+    'Ctrl-C typed on a terminal during the wait for the 15-minute catch-up window: exit 130 at once, state kept; the same command (--no-catch-up) finishes without a second export',
+    async () => {
+      const target = uniqueName('via_ctrlc')
+      const via = `s3://${bucket}/ctrlc`
+      // Import done, catch-up waits for T0 + 15 minutes (counting down): where a person stops a --via copy.
+      const r = await runInPty(['copy', source, target, '--via', via, '--endpoint', endpoint], {
+        env: { DYNX_HOME: home },
+        steps: [{ waitFor: '15 minutes have passed', timeoutMs: 90_000 }, { sleepMs: 500 }, { write: CTRL_C }],
+        timeoutMs: 110_000,
+      })
+      expect(r.failedStep, r.text).toBeNull()
+      expect(r.exitCode, r.text).toBe(130)
+      expect(r.exitMs! - r.marks[0]!.ms).toBeLessThan(5_000)
+      const id = await connectionIdentity(conn)
+      const state = join(home, 'checkpoints', basename(viaStatePath(id, source, id, target)))
+      expect(existsSync(state)).toBe(true)
+      const exportsBefore = json<{ exports: unknown[] }>((await dynx('export', 'list', '--table', source, '--json')).stdout).exports.length
+
+      const again = await dynx('copy', source, target, '--via', via, '--no-catch-up', '--json')
+      expect(again.code, again.stderr).toBe(0)
+      expect(json<CopyViaOutput>(again.stdout).tables![0]).toMatchObject({ status: 'copied', resumed: true, import: { importedItems: items.length } })
+      expect(json<{ exports: unknown[] }>((await dynx('export', 'list', '--table', source, '--json')).stdout).exports.length).toBe(exportsBefore)
+      expect(existsSync(state)).toBe(false)
+      expect((await dynx('verify', source, target)).code).toBe(0)
+    },
+    SLOW,
+  )
 
   it(
     'export, import, reconcile, verify: TARGET equal item for item, with the GSI, TTL, tags and PITR of SOURCE; a re-run finds TARGET there (exit 2)',
