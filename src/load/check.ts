@@ -65,8 +65,8 @@ function boundBytes(v: AttributeValue): number {
 }
 
 /**
- * Whether an item is over DynamoDB's 400 KB (itemBytes), counted exactly only when a cheap upper
- * bound is over it: nearly every item is far below, and UTF-8 counting of every string is the
+ * The item's size (itemBytes) when it is over DynamoDB's 400 KB, else undefined; counted exactly
+ * only when a cheap upper bound is over the limit: nearly every item is far below, and UTF-8 counting of every string is the
  * costliest check a load makes per item.
  */
 export function itemTooLarge(item: Item, limit = MAX_ITEM_BYTES): number | undefined {
