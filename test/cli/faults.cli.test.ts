@@ -1,4 +1,14 @@
-import { CreateTableCommand, DeleteItemCommand, DescribeTableCommand, ListBackupsCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  ListBackupsCommand,
+  ListExportsCommand,
+  ScanCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -50,6 +60,9 @@ function faultItem(i: number): Item {
     },
   }
 }
+
+/** faultItem with ASCII text only: moto's export to S3 writes non-ASCII as \\u escapes that its own ImportTable keeps as text. */
+const viaItem = (i: number): Item => ({ ...faultItem(i), ss: { SS: ['a', `s${i % 97}`, 'x y'] } })
 
 const raw = localClient(engines.dynalite, { maxAttempts: 10 })
 const engineConn = connect(engines.dynalite)
@@ -513,6 +526,66 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
         `${explain(r, proxy)}`,
       ).toEqual([name])
       expect(r.code, explain(r, proxy)).toBe(0)
+    })
+
+    it('copy --via s3:// through 500s, throttling and resets on the export/import control plane: exit 0, TARGET equal, one export and one import', { timeout: LONG }, async () => {
+      const bucket = uniqueName('faults-via').toLowerCase().replaceAll('_', '-')
+      await moto.s3.send(new CreateBucketCommand({ Bucket: bucket }))
+      const source = uniqueName('faults_via')
+      await motoRaw.send(
+        new CreateTableCommand({
+          TableName: source,
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      )
+      expect(
+        (
+          await batchWriteItems(
+            moto,
+            source,
+            Array.from({ length: 200 }, (_, i) => viaItem(i)),
+          )
+        ).failed,
+      ).toEqual([])
+      const target = `${source}_copy`
+      const controlPlane = [
+        'DescribeContinuousBackups',
+        'UpdateContinuousBackups',
+        'ExportTableToPointInTime',
+        'DescribeExport',
+        'ListExports',
+        'ImportTable',
+        'DescribeImport',
+        'ListImports',
+      ]
+      // Two faults per operation at most (a third try passes). Starting the export or the import is
+      // throttled or answered 500 twice (nothing started); resets after forwarding hit the reads and the
+      // PITR switch only: moto keeps no ClientToken, so an ExportTableToPointInTime or ImportTable applied
+      // and then retried starts a second one there, where DynamoDB answers the same token with the first
+      // (that case is test/unit/exports.unit.test.ts's, with the real service's answers).
+      const proxy = await newProxy(engines.moto, {
+        serverError: 0.3,
+        throttle: 0.3,
+        resetAfter: 0.3,
+        operations: controlPlane,
+        perOperation: { ExportTableToPointInTime: { throttle: 1 }, ImportTable: { serverError: 1 }, DescribeExport: { resetAfter: 1 }, DescribeImport: { resetAfter: 1 } },
+        maxPerOperation: 2,
+      })
+      const r = await runCli(['copy', source, target, '--via', `s3://${bucket}/copies`, '--enable-pitr', '--no-catch-up', '--json', '--endpoint', proxy.url], {
+        env: { DYNX_HOME: home },
+        timeoutMs: LONG,
+      })
+      expect(r.code, explain(r, proxy)).toBe(0)
+      expect(proxy.injected('throttle', 'ExportTableToPointInTime'), proxy.summary()).toBe(2)
+      expect(proxy.injected('serverError', 'ImportTable'), proxy.summary()).toBe(2)
+      expect(proxy.injected('resetAfter', 'DescribeExport') + proxy.injected('resetAfter', 'DescribeImport'), proxy.summary()).toBe(4)
+      const sourceArn = (await motoRaw.send(new DescribeTableCommand({ TableName: source }))).Table!.TableArn
+      expect((await motoRaw.send(new ListExportsCommand({ TableArn: sourceArn }))).ExportSummaries ?? [], proxy.summary()).toHaveLength(1)
+      expect(await tableContents(motoRaw, target)).toEqual(await tableContents(motoRaw, source))
+      // moto has no ListImports: the import is counted at the proxy (the two 500s never reached moto).
+      expect(proxy.requests.ImportTable - proxy.injected('serverError', 'ImportTable'), proxy.summary()).toBe(1)
     })
 
     for (const report of ['throttles', 'capacity'] as const) {
