@@ -107,11 +107,6 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
       return result
     }
 
-    const stdoutClosed = (err: NodeJS.ErrnoException) => {
-      // The reader went away (e.g. `| head`): stop reading, nothing to report.
-      if (err.code === 'EPIPE' && !signal.aborted) this.stopQuietly = true
-    }
-    process.stdout.on('error', stdoutClosed)
     if (live) progress.stage('scan', this.tableName)
     let result: ScanResult
     try {
@@ -132,12 +127,10 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
         },
       })
     } catch (err) {
-      if (this.stopQuietly) return undefined as unknown as ScanResult
       const partial = partialResultOf(err)
-      if (partial && !this.jsonEnabled()) process.stderr.write(`${renderScanStopped(partial)}\n`)
+      if (partial && !this.jsonEnabled() && !this.stdoutClosed) process.stderr.write(`${renderScanStopped(partial)}\n`)
       throw err
     } finally {
-      process.stdout.off('error', stdoutClosed)
       progress.stop()
     }
     if (result.outcome === 'interrupted') {
@@ -153,7 +146,6 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
     return result
   }
 
-  private stopQuietly = false
   private tableName = ''
 
   private request(): ScanRequest {

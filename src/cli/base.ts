@@ -97,6 +97,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
       if (token.type === 'arg') this.positionals.push(token.input)
       else this.givenFlags.add(token.flag)
     }
+    process.stdout.on('error', this.noteStdoutClosed)
     this.progress = createProgress({ quiet: this.jsonEnabled(), forced: (this.flags as { progress?: boolean }).progress, verbose: this.flags.verbose })
     this.loadedConfig = await loadConfig({ file: this.flags.config })
     this.resolvedConnections = resolveCommandConnections(this.connectionInput(), this.loadedConfig)
@@ -386,8 +387,22 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     await confirmAction(question, { yes: this.flags.yes, expected })
   }
 
+  /**
+   * The reader of stdout went away (`dynx scan users | head`): the write that failed stops the
+   * command, which ends quietly with exit 0 instead of reporting it as an error. A Ctrl-C that also
+   * closed the pipe still ends as interrupted.
+   */
+  protected stdoutClosed = false
+  private readonly noteStdoutClosed = (err: NodeJS.ErrnoException): void => {
+    if (err.code === 'EPIPE') this.stdoutClosed = true
+  }
+
   /** Maps any failure to "message + what to do" and a stable exit code. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    if (this.stdoutClosed && !this.interrupts.interrupted) {
+      this.progress?.stop()
+      return
+    }
     this.progress?.fail()
     if (err instanceof Errors.CLIError || (err as { oclif?: unknown }).oclif) {
       // oclif's own parse errors (unknown flag, missing argument) are bad usage.
@@ -431,6 +446,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
     this.connections = []
     await this.engine?.close()
     this.interrupts.uninstall()
+    process.stdout.off('error', this.noteStdoutClosed)
     return super.finally(err)
   }
 }

@@ -52,6 +52,11 @@ export class Interrupts {
     return this.controller.signal
   }
 
+  /** Whether a signal has asked the command to stop. */
+  get interrupted(): boolean {
+    return this.controller?.signal.aborted ?? false
+  }
+
   /** Listens for the signals (once); a signal then exits at once until signal() is asked for. */
   install(): void {
     if (this.installed) return

@@ -1,10 +1,12 @@
+import { execFile } from 'node:child_process'
+
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 import { batchWriteItems } from '../../src/data/batch-write.js'
 import { createTable } from '../../src/tables/create.js'
 import { describeTableRaw } from '../../src/tables/describe.js'
 import type { EngineEndpoints } from '../setup/engines.js'
-import { connect, runCli, tempDir, uniqueName } from '../helpers.js'
+import { BIN, connect, runCli, tempDir, uniqueName } from '../helpers.js'
 import { allItems, DIGITS_38 } from '../scan-fixtures.js'
 
 const endpoint = (inject('engines') as EngineEndpoints).dynalite
@@ -91,5 +93,44 @@ describe('dynx get, query, put, truncate (built CLI, dynalite)', () => {
     expect(JSON.parse(done.stdout)).toMatchObject({ mode: 'recreate', outcome: 'ok' })
     expect(await allItems(conn, name)).toEqual([])
     expect((await describeTableRaw(conn, name)).GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['by-x'])
+  })
+})
+
+describe('a reader that stops early (`| head -n 1`), built CLI, dynalite', () => {
+  const conn = connect(endpoint)
+  const table = uniqueName('cli_head')
+  // About 1.5 MB of output: far past the pipe's buffer, so the CLI is still writing when head exits.
+  const pad = 'x'.repeat(500)
+
+  beforeAll(async () => {
+    await createTable(conn, { name: table, hashKey: { name: 'pk', type: 'S' }, rangeKey: { name: 'sk', type: 'N' } }, { wait: true })
+    await batchWriteItems(
+      conn,
+      table,
+      Array.from({ length: 3000 }, (_, i) => ({ pk: { S: 'a' }, sk: { N: String(i) }, pad: { S: pad } })),
+    )
+  })
+  afterAll(() => conn.destroy())
+
+  /** `dynx ARGS | head -n 1` in bash: head's line, and dynx's own exit code and stderr. */
+  const head = (args: string[]) =>
+    new Promise<{ line: string; code: number; stderr: string }>((ok) => {
+      execFile(
+        'bash',
+        ['-c', 'node "$0" "$@" | head -n 1; exit "${PIPESTATUS[0]}"', BIN, ...args, '--endpoint', endpoint],
+        { env: { PATH: process.env.PATH, HOME: tempDir('dynx-head-home-'), AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' } },
+        (err, stdout, stderr) => ok({ line: stdout, code: err ? Number(err.code) : 0, stderr }),
+      )
+    })
+
+  it.each([
+    ['query', ['query', table, '--key', 'pk = :p', '--values', '{":p":"a"}']],
+    ['query --format csv', ['query', table, '--key', 'pk = :p', '--values', '{":p":"a"}', '--format', 'csv']],
+    ['scan', ['scan', table, '--segments', '1']],
+  ])('%s stops quietly: exit 0, nothing on stderr', async (_name, args) => {
+    const r = await head(args as string[])
+    expect(r.line).toMatch(/^(\{"pk":"a","sk":0,"pad":"x+"\}|pk,sk,pad)\n$/)
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
   })
 })
