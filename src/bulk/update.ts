@@ -12,6 +12,7 @@ import { defaultDeadLetterPath } from '../copy/copy-table.js'
 import { DeadLetterFile, type DeadLetter } from '../copy/dead-letter.js'
 import { provisionedWrite } from '../copy/plan.js'
 import type { TransformOutcome } from '../copy/transform.js'
+import { runPagesInFlight } from '../data/pages-in-flight.js'
 import { TokenBucket } from '../data/rate-limit.js'
 import { fromWireItem, toWireItem, type Item, type WireItem } from '../data/values.js'
 import { UserInputError } from '../errors.js'
@@ -392,39 +393,26 @@ export async function updateItems(conn: Connection, table: string, options: Upda
   }
 
   let complete = false
-  const inFlight = new Set<Promise<void>>()
-  let failure: unknown
   try {
-    for await (const page of parallelScan(conn, {
+    const pages = parallelScan(conn, {
       table,
       segments,
       ...selection,
       resumeFrom: checkpoint?.resumed ? checkpoint.position() : undefined,
       maxRcu: options.maxRcu,
       signal: abort.signal,
-    })) {
-      if (failure) break
-      counts.matched += page.items.length
-      const p: Promise<void> = processPage(page).then(
-        () => void inFlight.delete(p),
-        (err: unknown) => {
-          inFlight.delete(p)
-          if (!abort.signal.aborted) failure ??= err
-          abort.abort()
-        },
-      )
-      inFlight.add(p)
-      progress()
-      while (inFlight.size >= 2 && !failure) await Promise.race(inFlight)
-    }
-    await Promise.allSettled(inFlight)
-    if (failure) throw failure
-    complete = !abort.signal.aborted
-  } catch (err) {
-    if (!abort.signal.aborted || failure) throw failure ?? err
+    })
+    // Two pages in flight at a time, whatever their size.
+    complete = await runPagesInFlight(pages, abort, {
+      maxItems: 0,
+      work: (page) => {
+        counts.matched += page.items.length
+        return processPage(page)
+      },
+      handedOut: progress,
+    })
   } finally {
     abort.abort()
-    await Promise.allSettled(inFlight)
     options.signal?.removeEventListener('abort', onOuterAbort)
     if (complete) {
       checkpoint?.remove()

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 
 import { connectionIdentity, type Connection } from '../connection/clients.js'
 import type { BackoffOptions } from '../connection/retry.js'
+import { runPagesInFlight } from '../data/pages-in-flight.js'
 import type { WireItem } from '../data/values.js'
 import { UserInputError } from '../errors.js'
 import { dynxHome } from '../home.js'
@@ -217,9 +218,6 @@ export async function copyTable(source: Connection, sourceTable: string, target:
   // wait for the tail of one page), more small ones up to enough items to keep every writer busy
   // twice over. The scan's own permits bound what waits behind them.
   const maxInFlightItems = writeConcurrency * 25 * 2
-  let inFlightItems = 0
-  let inFlight = new Set<Promise<void>>()
-  let failure: unknown
   let lastSave = 0
   const saveCheckpoint = (force = false) => {
     if (!checkpoint) return
@@ -271,37 +269,17 @@ export async function copyTable(source: Connection, sourceTable: string, target:
         if (retried) options.onProgress?.(progress())
       },
     })
-    for await (const page of pages) {
-      if (failure) break
-      counts.read += page.items.length
-      counts.consumedRead += page.consumedCapacity
-      inFlightItems += page.items.length
-      const p: Promise<void> = copyPage(page).then(
-        () => {
-          inFlightItems -= page.items.length
-          inFlight.delete(p)
-        },
-        (err: unknown) => {
-          inFlightItems -= page.items.length
-          inFlight.delete(p)
-          if (!abort.signal.aborted) failure ??= err
-          abort.abort()
-        },
-      )
-      inFlight.add(p)
-      options.onProgress?.(progress())
-      while (inFlightItems >= maxInFlightItems && inFlight.size >= 2 && !failure) await Promise.race(inFlight)
-    }
-    await Promise.allSettled(inFlight)
-    inFlight = new Set()
-    if (failure) throw failure
-    complete = !abort.signal.aborted
-  } catch (err) {
-    // Interrupted reads surface as abort errors; anything else is a real failure.
-    if (!abort.signal.aborted || failure) throw failure ?? err
+    complete = await runPagesInFlight(pages, abort, {
+      maxItems: maxInFlightItems,
+      work: (page) => {
+        counts.read += page.items.length
+        counts.consumedRead += page.consumedCapacity
+        return copyPage(page)
+      },
+      handedOut: () => options.onProgress?.(progress()),
+    })
   } finally {
     abort.abort()
-    await Promise.allSettled(inFlight)
     options.signal?.removeEventListener('abort', onOuterAbort)
     if (complete) checkpoint?.remove()
     else saveCheckpoint(true)
