@@ -388,9 +388,9 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * The reader of stdout went away (`dynx scan users | head`): the write that failed stops the
-   * command, which ends quietly with exit 0 instead of reporting it as an error. A Ctrl-C that also
-   * closed the pipe still ends as interrupted.
+   * The reader of stdout went away (`dynx scan users | head`): the write that failed (EPIPE) stops
+   * the command, which ends quietly with exit 0 instead of reporting it as an error. Any other error
+   * is still reported, and a Ctrl-C that also closed the pipe still ends as interrupted.
    */
   protected stdoutClosed = false
   private readonly noteStdoutClosed = (err: NodeJS.ErrnoException): void => {
@@ -399,7 +399,7 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
 
   /** Maps any failure to "message + what to do" and a stable exit code. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    if (this.stdoutClosed && !this.interrupts.interrupted) {
+    if (this.stdoutClosed && (err as NodeJS.ErrnoException).code === 'EPIPE' && !this.interrupts.interrupted) {
       this.progress?.stop()
       return
     }
