@@ -128,7 +128,7 @@ Exit codes: 0 done, 1 failed, 2 bad input (nothing written), 130 interrupted (pr
       })
     } catch (err) {
       const partial = partialResultOf(err)
-      if (partial && !this.jsonEnabled() && !this.stdoutClosed) process.stderr.write(`${renderScanStopped(partial)}\n`)
+      if (partial && !this.jsonEnabled() && !this.endsQuietly(err)) process.stderr.write(`${renderScanStopped(partial)}\n`)
       throw err
     } finally {
       progress.stop()

@@ -388,18 +388,21 @@ export abstract class DynxCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * The reader of stdout went away (`dynx scan users | head`): the write that failed (EPIPE) stops
-   * the command, which ends quietly with exit 0 instead of reporting it as an error. Any other error
-   * is still reported, and a Ctrl-C that also closed the pipe still ends as interrupted.
+   * The reader of stdout went away (`dynx scan users | head`): the write that failed stops the
+   * command, which then ends quietly with exit 0 instead of reporting the closed pipe as an error.
+   * Only that very error ends quietly, and not after a Ctrl-C: anything else is reported as usual.
    */
-  protected stdoutClosed = false
+  private readonly stdoutErrors = new WeakSet<object>()
   private readonly noteStdoutClosed = (err: NodeJS.ErrnoException): void => {
-    if (err.code === 'EPIPE') this.stdoutClosed = true
+    if (err.code === 'EPIPE') this.stdoutErrors.add(err)
+  }
+  protected endsQuietly(err: unknown): boolean {
+    return typeof err === 'object' && err !== null && this.stdoutErrors.has(err) && !this.interrupts.interrupted
   }
 
   /** Maps any failure to "message + what to do" and a stable exit code. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    if (this.stdoutClosed && (err as NodeJS.ErrnoException).code === 'EPIPE' && !this.interrupts.interrupted) {
+    if (this.endsQuietly(err)) {
       this.progress?.stop()
       return
     }
