@@ -149,7 +149,12 @@ export function exportRequest(loc: S3Location, options: ExportOptions): Omit<Exp
  * of this request that FAILED: a re-run after a failure asks again under a new token.
  */
 export function exportClientToken(tableArn: string, request: object, attempt = 0): string {
-  const text = JSON.stringify({ tableArn, request, attempt }, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : v))
+  return requestToken({ tableArn, request, attempt })
+}
+
+/** A ClientToken for a request: 32 hex digits of the SHA-256 of its JSON (times as ISO text). */
+export function requestToken(value: unknown): string {
+  const text = JSON.stringify(value, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : v))
   return createHash('sha256').update(text).digest('hex').slice(0, 32)
 }
 

@@ -6,7 +6,6 @@ import {
   type ImportTableDescription,
   type TableCreationParameters,
 } from '@aws-sdk/client-dynamodb'
-import { createHash } from 'node:crypto'
 
 import { existingTargetHint } from '../backup/restore.js'
 import { reconcileRestoredTable, type ReconcileOutcome, type ReconcileResult } from '../backup/reconcile.js'
@@ -21,6 +20,7 @@ import { describeTable, findTable } from '../tables/describe.js'
 import { applySetting } from '../tables/settings.js'
 import type { TableSpec } from '../tables/spec.js'
 import { pollUntil, waitForTableActive } from '../tables/wait.js'
+import { requestToken } from './export.js'
 import { listObjects, readObjectText } from './s3.js'
 import { parseExportFolderUrl, s3Url, type ExportFolder } from './s3-url.js'
 
@@ -145,11 +145,7 @@ export async function importTableFromS3(conn: Connection, url: string, table: st
     TableCreationParameters: params,
   }
   // The same command run again asks for the same import: a hash of the request is its ClientToken.
-  const tokenOf = (attempt: number) =>
-    createHash('sha256')
-      .update(JSON.stringify(attempt ? { request, attempt } : request))
-      .digest('hex')
-      .slice(0, 32)
+  const tokenOf = (attempt: number) => requestToken(attempt ? { request, attempt } : request)
   let attempt = options.attempt ?? 0
   let token = tokenOf(attempt)
   const existing = await findTable(conn, table)

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { batchWriteItems } from '../../src/data/batch-write.js'
 import type { Item } from '../../src/data/values.js'
 import { waitForTableActive } from '../../src/tables/wait.js'
-import { BIN, connect, REPO, runCli, tempDir, uniqueName, type CliResult } from '../helpers.js'
+import { BIN, connect, createTableWithItems, REPO, runCli, tempDir, uniqueName, type CliResult } from '../helpers.js'
 import { MetricSeeder, recentWindow, sparse } from '../metrics-seed.js'
 import { canonical } from '../scan-fixtures.js'
 import { localClient, type EngineEndpoints } from '../setup/engines.js'
@@ -532,23 +532,13 @@ describe(`dynx through the fault proxy (seed ${SEED}, ${ITEMS} items)`, () => {
       const bucket = uniqueName('faults-via').toLowerCase().replaceAll('_', '-')
       await moto.s3.send(new CreateBucketCommand({ Bucket: bucket }))
       const source = uniqueName('faults_via')
-      await motoRaw.send(
-        new CreateTableCommand({
-          TableName: source,
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
+      // A plain table: no GSI (the helper's default has one).
+      await createTableWithItems(
+        moto,
+        source,
+        Array.from({ length: 200 }, (_, i) => viaItem(i)),
+        { indexes: undefined },
       )
-      expect(
-        (
-          await batchWriteItems(
-            moto,
-            source,
-            Array.from({ length: 200 }, (_, i) => viaItem(i)),
-          )
-        ).failed,
-      ).toEqual([])
       const target = `${source}_copy`
       const controlPlane = [
         'DescribeContinuousBackups',
